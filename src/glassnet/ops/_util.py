@@ -1,0 +1,57 @@
+"""Helpers shared by the op families: operand conversion and dimension normalisation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import xp
+from ..tensor import Tensor
+
+_SCALARS = (int, float, bool, np.number, np.bool_)
+
+
+def operand(x, like: Tensor | None = None):
+    """Pass Tensors and Python scalars through; turn arrays and lists into arrays.
+
+    A floating array paired with a floating tensor takes the tensor's dtype, so a
+    float64 NumPy array does not silently promote a float32 model.
+    """
+    if isinstance(x, Tensor) or isinstance(x, _SCALARS):
+        return x
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"expected a tensor, array or number, got {type(x).__name__}: {x!r}")
+    try:
+        arr = xp.asarray(x)
+    except ValueError as e:
+        raise ValueError(f"ragged or malformed sequence: {e}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"expected numeric data, got dtype {arr.dtype} from {type(x).__name__}")
+    if like is not None and arr.dtype.kind == "f" and like.data.dtype.kind == "f":
+        arr = arr.astype(like.data.dtype, copy=False)
+    elif arr.dtype == np.float64 and not isinstance(x, np.ndarray):
+        arr = arr.astype(np.float32)
+    return arr
+
+
+def shape_of(x) -> tuple:
+    return x.data.shape if isinstance(x, Tensor) else np.shape(x)
+
+
+def norm_dim(dim, ndim: int, op: str):
+    """Normalise ``dim`` (None, int or tuple) to None or a tuple of non-negative axes."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} out of range for a tensor of {ndim} dims")
+        out.append(d % ndim if ndim else 0)
+    return tuple(out)
+
+
+def norm_axis(dim: int, ndim: int, op: str) -> int:
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} out of range for a tensor of {ndim} dims")
+    return dim % ndim

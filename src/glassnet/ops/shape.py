@@ -1,0 +1,260 @@
+"""Shape operations: reshape/view, flatten, squeeze, unsqueeze, transpose, permute,
+expand, indexing, cat, stack, split, chunk and pad."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import xp
+from ..tensor import Tensor
+from ._util import norm_axis
+
+
+def _sizes(args) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, gy):
+        return gy.reshape(self.shape)
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    shape = _sizes(shape)
+    try:
+        return Reshape.apply(x, shape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} ({x.data.size} "
+            f"elements) into {shape}"
+        ) from None
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    nd = x.data.ndim
+    if nd == 0:
+        return reshape(x, (1,))
+    s = norm_axis(start_dim, nd, "flatten")
+    e = norm_axis(end_dim, nd, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shp = x.data.shape
+    return reshape(x, shp[:s] + (-1 if 0 not in shp else 0,) + shp[e + 1 :])
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    shp = x.data.shape
+    if dim is None:
+        new = tuple(n for n in shp if n != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = {norm_axis(d, max(len(shp), 1), "squeeze") for d in dims}
+        new = tuple(n for i, n in enumerate(shp) if not (i in axes and n == 1))
+    return x if new == shp else reshape(x, new)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    nd = x.data.ndim
+    d = norm_axis(dim, nd + 1, "unsqueeze")
+    shp = x.data.shape
+    return reshape(x, shp[:d] + (1,) + shp[d:])
+
+
+class Permute(Function):
+    def forward(self, x, axes):
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, gy):
+        return gy.transpose(np.argsort(self.axes))
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    dims = _sizes(dims)
+    nd = x.data.ndim
+    if len(dims) != nd:
+        raise ValueError(f"permute: got {len(dims)} dims for a tensor of {nd} dims")
+    axes = tuple(norm_axis(d, nd, "permute") for d in dims)
+    if sorted(axes) != list(range(nd)):
+        raise ValueError(f"permute: {dims} is not a permutation of the dims")
+    return Permute.apply(x, axes)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    nd = x.data.ndim
+    if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    axes = list(range(nd))
+    a, b = norm_axis(dim0, nd, "transpose"), norm_axis(dim1, nd, "transpose")
+    axes[a], axes[b] = axes[b], axes[a]
+    return Permute.apply(x, tuple(axes))
+
+
+class Expand(Function):
+    def forward(self, x, shape):
+        return xp.broadcast_to(x, shape)
+
+    def backward(self, gy):
+        return gy  # the engine sums it back to the input's shape
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    sizes = _sizes(sizes)
+    shp = x.data.shape
+    lead = len(sizes) - len(shp)
+    if lead < 0:
+        raise ValueError(f"expand: {sizes} has fewer dims than the tensor's shape {shp}")
+    new = tuple(shp[i - lead] if (n == -1 and i >= lead) else n for i, n in enumerate(sizes))
+    for i, n in enumerate(shp):
+        if n != 1 and n != new[i + lead]:
+            raise ValueError(f"expand: cannot expand shape {shp} to {sizes}")
+    return Expand.apply(x, new)
+
+
+def _is_advanced(key) -> bool:
+    items = key if isinstance(key, tuple) else (key,)
+    for k in items:
+        if isinstance(k, (list, np.ndarray)):
+            return True
+    return False
+
+
+def _clean_key(key):
+    if isinstance(key, Tensor):
+        return key.data
+    if isinstance(key, tuple):
+        return tuple(k.data if isinstance(k, Tensor) else k for k in key)
+    return key
+
+
+class GetItem(Function):
+    """x[key]. Backward scatters gy into zeros; with integer arrays it scatter-adds, so a
+    repeated index accumulates."""
+
+    def forward(self, x, key, advanced):
+        self.shape, self.dtype, self.key, self.advanced = x.shape, x.dtype, key, advanced
+        return x[key]
+
+    def backward(self, gy):
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        if self.advanced:
+            xp.add.at(gx, self.key, gy)
+        else:
+            gx[self.key] = gy
+        return gx
+
+
+def getitem(x: Tensor, key) -> Tensor:
+    key = _clean_key(key)
+    if isinstance(key, list):
+        key = xp.asarray(key)
+    adv = _is_advanced(key)
+    try:
+        return GetItem.apply(x, key, adv)
+    except IndexError as e:
+        raise IndexError(f"index {key!r} is invalid for a tensor of shape {tuple(x.shape)}: {e}") from None
+
+
+class Cat(Function):
+    def forward(self, *xs, axis):
+        self.axis = axis
+        self.bounds = np.cumsum([a.shape[axis] for a in xs])[:-1]
+        return xp.concatenate(xs, axis=axis)
+
+    def backward(self, gy):
+        return tuple(xp.split(gy, self.bounds, axis=self.axis))
+
+
+def _tensors(tensors, op):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim."""
+    ts = _tensors(tensors, "cat")
+    nd = ts[0].data.ndim
+    axis = norm_axis(dim, nd, "cat")
+    for i, t in enumerate(ts):
+        if t.data.ndim != nd or any(
+            a != b for j, (a, b) in enumerate(zip(t.data.shape, ts[0].data.shape)) if j != axis
+        ):
+            raise ValueError(
+                f"cat: tensor {i} has shape {tuple(t.shape)}, incompatible with "
+                f"{tuple(ts[0].shape)} along dims other than {dim}"
+            )
+    return Cat.apply(*ts, axis=axis)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dim."""
+    ts = _tensors(tensors, "stack")
+    for i, t in enumerate(ts):
+        if t.data.shape != ts[0].data.shape:
+            raise ValueError(
+                f"stack: tensor {i} has shape {tuple(t.shape)}, expected {tuple(ts[0].shape)}"
+            )
+    d = norm_axis(dim, ts[0].data.ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in ts], d)
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Split into pieces of ``split_size`` (the last may be smaller) or of given sizes."""
+    axis = norm_axis(dim, x.data.ndim, "split")
+    n = x.data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sections {sizes} do not add up to dim size {n}")
+    out, start = [], 0
+    pre = (slice(None),) * axis
+    for s in sizes:
+        out.append(getitem(x, pre + (slice(start, start + s),)))
+        start += s
+    return tuple(out)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.data.shape[norm_axis(dim, x.data.ndim, "chunk")]
+    size = -(-n // chunks)
+    return split(x, max(size, 1), dim)
+
+
+class Pad(Function):
+    def forward(self, x, widths, value):
+        self.slices = tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape))
+        return xp.pad(x, widths, mode="constant", constant_values=value)
+
+    def backward(self, gy):
+        return gy[self.slices]
+
+
+def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad with a constant, PyTorch's order: ``(left, right)`` of the last dim first, then
+    ``(top, bottom)`` of the one before, and so on."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > x.data.ndim:
+        raise ValueError(f"pad: expected pairs for at most {x.data.ndim} dims, got {pad}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding is not supported, got {pad}")
+    widths = [(0, 0)] * x.data.ndim
+    for i in range(len(pad) // 2):
+        widths[x.data.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    return Pad.apply(x, tuple(widths), value)
