@@ -1,0 +1,287 @@
+"""Module: the base class of layers and models.
+
+Attribute assignment registers Parameters, sub-Modules and buffers in insertion order;
+``state_dict`` uses dotted keys (``features.0.weight``), and ``load_state_dict`` is strict
+and reports every missing, unexpected and mis-shaped key in one error.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+from .parameter import Parameter
+
+__all__ = ["Module", "StateDictError"]
+
+
+class StateDictError(RuntimeError):
+    """``load_state_dict`` found missing, unexpected or mis-shaped keys."""
+
+
+class Module:
+    """Base class for all layers: subclasses set attributes in ``__init__`` and define
+    ``forward``. Calling the module calls ``forward``."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+
+    # --- registration ------------------------------------------------------------------
+    def __setattr__(self, name: str, value) -> None:
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() is called "
+                f"(call super().__init__() first in {type(self).__name__}.__init__)"
+            )
+        params, modules, buffers = d["_parameters"], d["_modules"], d["_buffers"]
+        if isinstance(value, Parameter):
+            modules.pop(name, None)
+            buffers.pop(name, None)
+            d.pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            params.pop(name, None)
+            buffers.pop(name, None)
+            d.pop(name, None)
+            modules[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to parameter {name!r} of "
+                    f"{type(self).__name__} (expected a Parameter or None)"
+                )
+            params[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                value = Tensor(value)
+            buffers[name] = value
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to sub-module {name!r}")
+            modules[name] = None
+        else:
+            d[name] = value
+
+    def __getattr__(self, name: str):
+        # Called only when normal lookup fails: parameters, buffers and sub-modules.
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            s = d.get(store)
+            if s is not None and name in s:
+                return s[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for store in ("_parameters", "_buffers", "_modules"):
+            s = self.__dict__[store]
+            if name in s:
+                del s[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: expected a Parameter, got {type(param).__name__}")
+        self.__dict__["_parameters"][name] = param
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """A tensor that is state but not learnable (running statistics, masks)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(tensor)
+        self.__dict__["_buffers"][name] = tensor
+        if not persistent:
+            self.__dict__["_non_persistent"].add(name)
+
+    def register_module(self, name: str, module: Module | None) -> None:
+        self.__dict__["_modules"][name] = module
+
+    add_module = register_module
+
+    # --- calling -----------------------------------------------------------------------
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- traversal ---------------------------------------------------------------------
+    def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator:
+        if memo is None:
+            memo = set()
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator:
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator:
+        """(dotted name, Parameter) pairs; a tied (shared) parameter is listed once."""
+        seen = set()
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, m in mods:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mname}.{name}" if mname else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator:
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, m in mods:
+            for name, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{mname}.{name}" if mname else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # --- modes -------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            m.__dict__["training"] = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data = np.zeros_like(p.grad.data)
+
+    def apply(self, fn) -> Module:
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # --- state -------------------------------------------------------------------------
+    def state_dict(self, prefix: str = "") -> OrderedDict:
+        """Dotted names to Tensors (parameters and persistent buffers; shared memory)."""
+        out = OrderedDict()
+        for mname, m in self.named_modules(prefix.rstrip(".")):
+            pre = f"{mname}." if mname else ""
+            for name, p in m._parameters.items():
+                if p is not None:
+                    out[pre + name] = p
+            for name, b in m._buffers.items():
+                if b is not None and name not in m._non_persistent:
+                    out[pre + name] = b
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values (Tensors or NumPy arrays) into this module's parameters and buffers.
+
+        With ``strict`` (the default), missing keys, unexpected keys and shape mismatches
+        are all reported in one :class:`StateDictError`. Returns (missing, unexpected).
+        """
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        for k, target in own.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            arr = np.asarray(v.data if isinstance(v, Tensor) else v)
+            if arr.shape != target.data.shape:
+                mismatched.append(f"{k}: expected {tuple(target.shape)}, got {tuple(arr.shape)}")
+        if mismatched or (strict and (missing or unexpected)):
+            lines = [f"Error(s) in loading state_dict for {type(self).__name__}:"]
+            if missing:
+                lines.append("  missing keys: " + ", ".join(missing))
+            if unexpected:
+                lines.append("  unexpected keys: " + ", ".join(unexpected))
+            if mismatched:
+                lines.append("  shape mismatches: " + "; ".join(mismatched))
+            raise StateDictError("\n".join(lines))
+        with no_grad():
+            for k, target in own.items():
+                if k in state_dict:
+                    v = state_dict[k]
+                    arr = np.asarray(v.data if isinstance(v, Tensor) else v)
+                    if target.data.dtype.kind == "f":
+                        target.data[...] = arr.astype(target.data.dtype, copy=False)
+                    else:
+                        target.data[...] = arr
+        return missing, unexpected
+
+    def to(self, dtype) -> Module:
+        """Convert floating parameters and buffers to ``dtype`` (in place; returns self)."""
+        dtype = np.dtype(dtype)
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.data.dtype.kind == "f" and t.data.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad.data = t.grad.data.astype(dtype)
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # --- display -----------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def num_parameters(self) -> int:
+        return int(sum(p.data.size for p in self.parameters()))
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, m in self._modules.items():
+            child = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {child}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        body = "\n  ".join(lines)
+        n = self.num_parameters()
+        return f"{head}\n  {body}\n)  # {n:,} parameters"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
+                      | set(self._buffers))
