@@ -16,7 +16,22 @@ from ..autograd import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
-__all__ = ["Module", "StateDictError"]
+__all__ = ["Module", "StateDictError", "set_module_tracing", "current_module"]
+
+_call_stack: list | None = None
+"""Modules being called, innermost last, while tracing is on (None when off: the hot
+path then pays a single ``is None`` test)."""
+
+
+def set_module_tracing(on: bool) -> None:
+    """Turn module-call tracking on or off (used by anomaly mode and graph views)."""
+    global _call_stack
+    _call_stack = [] if on else None
+
+
+def current_module():
+    """The innermost module being called, or None (always None when tracing is off)."""
+    return _call_stack[-1] if _call_stack else None
 
 
 class StateDictError(RuntimeError):
@@ -114,7 +129,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if _call_stack is None:
+            return self.forward(*args, **kwargs)
+        # Tracing is on (anomaly mode, graph views): ops made inside know their module.
+        _call_stack.append(self)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            _call_stack.pop()
 
     # --- traversal ---------------------------------------------------------------------
     def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator:

@@ -1,0 +1,105 @@
+"""A small timing helper shared by the benchmark scripts.
+
+The API is three functions::
+
+    from _timing import compare, print_table, import_times
+
+    medians = compare({"glassnet": step_gn, "torch": step_torch}, repeats=30, warmup=5)
+    print_table("one training step", medians, reference="torch")
+    import_times(["glassnet", "torch"])   # median seconds of each import, fresh processes
+
+``compare`` runs the cases *interleaved*: every repeat times each case once, in an order
+rotated from repeat to repeat, so a burst of load on a shared machine hits all cases alike.
+Each sample calls the case ``number`` times (chosen so a sample lasts about ``min_time``
+seconds) and the result per case is the median seconds per call over the repeats.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+__all__ = ["compare", "print_table", "import_times", "format_seconds"]
+
+
+def _calibrate(fn: Callable[[], object], min_time: float) -> int:
+    """How many calls make one sample of at least ``min_time`` seconds."""
+    number = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= min_time or number >= 1 << 20:
+            return number
+        number = max(number * 2, int(number * min_time / max(dt, 1e-9) * 1.2))
+
+
+def compare(
+    cases: dict[str, Callable[[], object]],
+    repeats: int = 30,
+    warmup: int = 5,
+    min_time: float = 0.01,
+) -> dict[str, float]:
+    """Median seconds per call of each case, timed interleaved.
+
+    ``cases`` maps a label to a callable taking no arguments. ``warmup`` calls of each are
+    made (and discarded) first; then ``repeats`` rounds each time every case once.
+    Returns ``{label: median seconds per call}`` in the order of ``cases``.
+    """
+    names = list(cases)
+    for name in names:
+        for _ in range(warmup):
+            cases[name]()
+    numbers = {name: _calibrate(cases[name], min_time) for name in names}
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            fn, n = cases[name], numbers[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / n)
+    return {name: statistics.median(samples[name]) for name in names}
+
+
+def format_seconds(s: float) -> str:
+    """Seconds as microseconds (or milliseconds when large), e.g. ``'52.3 us'``."""
+    us = s * 1e6
+    return f"{us / 1000:.2f} ms" if us >= 10_000 else f"{us:.1f} us"
+
+
+def print_table(title: str, medians: dict[str, float], reference: str | None = None) -> None:
+    """Print each case's median and, with ``reference``, how many times faster it is.
+
+    A ratio above 1 means the case is that many times faster than the reference.
+    """
+    print(f"{title}")
+    width = max(len(n) for n in medians)
+    ref = medians.get(reference) if reference else None
+    for name, s in medians.items():
+        line = f"  {name:<{width}}  {format_seconds(s):>10}"
+        if ref is not None and name != reference:
+            line += f"   {ref / s:6.2f}x faster than {reference}"
+        print(line)
+
+
+def import_times(modules: list[str], repeats: int = 5) -> dict[str, float]:
+    """Median seconds of ``import <module>`` for each module, each in a fresh process.
+
+    Interpreter start-up is excluded (the child times only the import statement); the
+    modules are imported in turn, ``repeats`` rounds, so machine load hits all alike.
+    """
+    times: dict[str, list[float]] = {m: [] for m in modules}
+    for _ in range(repeats):
+        for m in modules:
+            code = f"import time; t0 = time.perf_counter(); import {m}; print(time.perf_counter() - t0)"
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            )
+            times[m].append(float(out.stdout.strip().splitlines()[-1]))
+    return {m: statistics.median(ts) for m, ts in times.items()}

@@ -1,0 +1,243 @@
+"""Per-step time of two tiny networks in glassnet and PyTorch, side by side.
+
+One training step is forward, backward and a plain SGD update:
+
+(a) the dosage network: 1 input, 2 softplus hidden nodes, 1 output, on 3 points
+    (dosages 0, 0.5, 1 -> effect 0, 1, 0), squared-error loss;
+(b) a 4-16-3 ReLU network on 150x4 random inputs with softmax cross-entropy written from
+    ops (log_softmax, then indexing the target column).
+
+Each section builds its cases (label -> zero-argument step function) and hands them to
+``_timing.compare``, which times them interleaved and takes medians. A hand-written
+NumPy step is included as the floor. Add a section by writing one more ``section_*``
+function and listing it in ``SECTIONS``.
+
+Run:  python benchmarks/bench_tiny.py [--repeats 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import compare, format_seconds, import_times, print_table  # noqa: E402
+
+import glassnet as gn  # noqa: E402
+
+LR = 0.01
+
+
+def _dosage_data():
+    x = np.array([[0.0], [0.5], [1.0]], dtype=np.float32)
+    t = np.array([[0.0], [1.0], [0.0]], dtype=np.float32)
+    rng = np.random.default_rng(0)
+    params = {
+        "W1": rng.standard_normal((1, 2)).astype(np.float32),
+        "b1": rng.standard_normal(2).astype(np.float32),
+        "W2": rng.standard_normal((2, 1)).astype(np.float32),
+        "b2": np.zeros(1, np.float32),
+    }
+    return x, t, params
+
+
+def _iris_like_data():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((150, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 150)
+    params = {
+        "W1": (rng.standard_normal((4, 16)) * 0.5).astype(np.float32),
+        "b1": np.zeros(16, np.float32),
+        "W2": (rng.standard_normal((16, 3)) * 0.25).astype(np.float32),
+        "b2": np.zeros(3, np.float32),
+    }
+    return x, y, params
+
+
+# --- glassnet, raw tensors -------------------------------------------------------------
+
+
+def _gn_sgd(params):
+    with gn.no_grad():
+        for p in params:
+            p.data = p.data - LR * p.grad.data
+            p.grad = None
+
+
+def gn_dosage_step():
+    x, t, p = _dosage_data()
+    x, t = gn.from_numpy(x), gn.from_numpy(t)
+    W1, b1, W2, b2 = (gn.tensor(p[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2"))
+    params = [W1, b1, W2, b2]
+
+    def step():
+        y = gn.softplus(x @ W1 + b1) @ W2 + b2
+        loss = ((y - t) ** 2).sum()
+        loss.backward()
+        _gn_sgd(params)
+
+    return step
+
+
+def gn_mlp_step():
+    x, y, p = _iris_like_data()
+    x = gn.from_numpy(x)
+    rows, y = np.arange(len(y)), y
+    W1, b1, W2, b2 = (gn.tensor(p[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2"))
+    params = [W1, b1, W2, b2]
+
+    def step():
+        logits = gn.relu(x @ W1 + b1) @ W2 + b2
+        loss = -gn.log_softmax(logits, dim=1)[rows, y].mean()
+        loss.backward()
+        _gn_sgd(params)
+
+    return step
+
+
+# --- PyTorch ---------------------------------------------------------------------------
+
+
+def _torch_sgd(torch, params):
+    with torch.no_grad():
+        for p in params:
+            p -= LR * p.grad
+            p.grad = None
+
+
+def torch_dosage_step(torch):
+    x, t, p = _dosage_data()
+    x, t = torch.from_numpy(x), torch.from_numpy(t)
+    W1, b1, W2, b2 = (
+        torch.tensor(p[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")
+    )
+    params = [W1, b1, W2, b2]
+    softplus = torch.nn.functional.softplus
+
+    def step():
+        y = softplus(x @ W1 + b1) @ W2 + b2
+        loss = ((y - t) ** 2).sum()
+        loss.backward()
+        _torch_sgd(torch, params)
+
+    return step
+
+
+def torch_mlp_step(torch):
+    x, y, p = _iris_like_data()
+    x = torch.from_numpy(x)
+    rows, y = torch.arange(len(y)), torch.from_numpy(y)
+    W1, b1, W2, b2 = (
+        torch.tensor(p[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")
+    )
+    params = [W1, b1, W2, b2]
+
+    def step():
+        logits = torch.relu(x @ W1 + b1) @ W2 + b2
+        loss = -torch.log_softmax(logits, dim=1)[rows, y].mean()
+        loss.backward()
+        _torch_sgd(torch, params)
+
+    return step
+
+
+# --- hand-written NumPy: the floor -----------------------------------------------------
+
+
+def numpy_dosage_step():
+    x, t, p = _dosage_data()
+    W1, b1, W2, b2 = (p[k].copy() for k in ("W1", "b1", "W2", "b2"))
+
+    def step():
+        nonlocal W1, b1, W2, b2
+        z = x @ W1 + b1
+        h = np.logaddexp(0, z)
+        y = h @ W2 + b2
+        gy = 2 * (y - t)
+        gW2, gb2 = h.T @ gy, gy.sum(0)
+        gz = (gy @ W2.T) / (1 + np.exp(-z))
+        gW1, gb1 = x.T @ gz, gz.sum(0)
+        W1, b1, W2, b2 = W1 - LR * gW1, b1 - LR * gb1, W2 - LR * gW2, b2 - LR * gb2
+
+    return step
+
+
+def numpy_mlp_step():
+    x, y, p = _iris_like_data()
+    rows = np.arange(len(y))
+    W1, b1, W2, b2 = (p[k].copy() for k in ("W1", "b1", "W2", "b2"))
+
+    def step():
+        nonlocal W1, b1, W2, b2
+        h = np.maximum(x @ W1 + b1, 0)
+        z = h @ W2 + b2
+        z = z - z.max(1, keepdims=True)
+        e = np.exp(z)
+        prob = e / e.sum(1, keepdims=True)
+        g = prob
+        g[rows, y] -= 1
+        g /= len(y)
+        gW2, gb2 = h.T @ g, g.sum(0)
+        gh = (g @ W2.T) * (h > 0)
+        gW1, gb1 = x.T @ gh, gh.sum(0)
+        W1, b1, W2, b2 = W1 - LR * gW1, b1 - LR * gb1, W2 - LR * gW2, b2 - LR * gb2
+
+    return step
+
+
+# --- sections --------------------------------------------------------------------------
+
+
+def section_raw_tensors(torch):
+    """Both networks written with raw tensors and ops (no nn module)."""
+    out = {}
+    for title, gn_step, torch_step, np_step in [
+        ("(a) dosage 1-2-1 softplus, 3 points, squared error",
+         gn_dosage_step, torch_dosage_step, numpy_dosage_step),
+        ("(b) 4-16-3 ReLU, 150x4, softmax cross-entropy",
+         gn_mlp_step, torch_mlp_step, numpy_mlp_step),
+    ]:
+        cases = {"glassnet": gn_step()}
+        if torch is not None:
+            cases["torch"] = torch_step(torch)
+        cases["numpy (by hand)"] = np_step()
+        out[title] = cases
+    return out
+
+
+SECTIONS = [("raw tensors", section_raw_tensors)]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--import-repeats", type=int, default=7)
+    args = ap.parse_args(argv)
+    try:
+        import torch
+    except ImportError:
+        torch = None
+        print("torch is not installed: timing glassnet and NumPy only")
+    print(f"glassnet {gn.__version__}, numpy {np.__version__}"
+          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
+    print("times are medians of interleaved repeats, per training step\n")
+    for section, build in SECTIONS:
+        print(f"== {section} ==")
+        for title, cases in build(torch).items():
+            medians = compare(cases, repeats=args.repeats, warmup=20)
+            print_table(title, medians, reference="torch" if torch else None)
+        print()
+    mods = ["glassnet"] + (["torch"] if torch else [])
+    times = import_times(mods, repeats=args.import_repeats)
+    print("== import time (fresh process, median) ==")
+    for m, s in times.items():
+        print(f"  import {m:<9} {format_seconds(s):>10}")
+    if torch:
+        print(f"  import glassnet is {times['torch'] / times['glassnet']:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Data: datasets, the batching loader, preprocessing and the bundled datasets.
+
+>>> import glassnet as gn
+>>> ds = gn.data.TensorDataset(gn.randn(10, 3), gn.arange(10))
+>>> loader = gn.data.DataLoader(ds, batch_size=4, shuffle=True, generator=gn.Generator(0))
+"""
+
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .datasets import Bunch, load_digits, load_dosage, load_iris
+from .loader import DataLoader, default_collate
+from .preprocessing import StandardScaler, one_hot, train_test_split
+
+__all__ = [
+    "Bunch",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "StandardScaler",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "load_digits",
+    "load_dosage",
+    "load_iris",
+    "one_hot",
+    "random_split",
+    "train_test_split",
+]

@@ -1,0 +1,48 @@
+"""Shared test helpers: seeded inputs drawn from a domain, conversions to glassnet and
+PyTorch tensors, and the ``torch`` fixture (tests using it skip when PyTorch is absent)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+DOMAINS = {
+    # name -> how to draw float64 values of a shape from a NumPy generator
+    "real": lambda rng, shape: rng.standard_normal(shape),
+    "pos": lambda rng, shape: rng.uniform(0.5, 2.0, shape),
+    # kept away from 0, where abs/relu/clamp/where bend, so finite differences are smooth
+    "away0": lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 2.0, shape),
+}
+
+
+def make_arrays(shapes, domain: str = "real", seed: int = 0) -> list[np.ndarray]:
+    """One float64 array per shape, values from ``DOMAINS[domain]``."""
+    rng = np.random.default_rng(seed)
+    return [np.asarray(DOMAINS[domain](rng, s), dtype=np.float64) for s in shapes]
+
+
+def gn_leaves(arrays, dtype=np.float64) -> list[gn.Tensor]:
+    return [gn.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+
+
+def torch_leaves(torch, arrays) -> list:
+    return [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+
+
+def assert_close(actual, expected, what: str = "", rtol: float = 1e-7, atol: float = 1e-9):
+    """Compare glassnet/PyTorch/NumPy values as float64 arrays."""
+    if hasattr(actual, "detach"):
+        actual = actual.detach()
+    if hasattr(expected, "detach"):
+        expected = expected.detach()
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    assert a.shape == e.shape, f"{what}: shape {a.shape} != expected {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what)
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
