@@ -5,8 +5,10 @@
 >>> loader = gn.data.DataLoader(ds, batch_size=4, shuffle=True, generator=gn.Generator(0))
 """
 
+from . import transforms
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .datasets import Bunch, load_digits, load_dosage, load_iris
+from .idx import load_mnist, read_idx, write_idx
 from .loader import DataLoader, default_collate
 from .preprocessing import StandardScaler, one_hot, train_test_split
 
@@ -22,7 +24,11 @@ __all__ = [
     "load_digits",
     "load_dosage",
     "load_iris",
+    "load_mnist",
     "one_hot",
     "random_split",
+    "read_idx",
+    "transforms",
     "train_test_split",
+    "write_idx",
 ]

@@ -1,0 +1,692 @@
+"""Training loop: :func:`fit` / :class:`Trainer`, callbacks, history and checkpoints.
+
+>>> history = gn.fit(model, (X_train, y_train), loss_fn=F.cross_entropy,
+...                  optimizer=gn.optim.Adam(model.parameters(), lr=1e-2),
+...                  epochs=50, batch_size=32, val_data=(X_val, y_val),
+...                  early_stopping=dict(patience=5), checkpoint="run.ckpt")
+>>> history["val_accuracy"][-1]
+
+One epoch: for every batch ``zero_grad -> forward -> loss -> backward -> clip -> step``,
+then validation (``eval()`` mode, no graph), the learning-rate scheduler (a
+``ReduceLROnPlateau`` steps on the monitored value), the history, the callbacks'
+``on_epoch_end`` (early stopping) and, when due, a checkpoint. A NaN or infinite loss
+stops training with an error naming the epoch and batch, before that batch touches the
+weights (``on_nonfinite="skip"`` drops such batches, ``"continue"`` trains on them with a
+warning).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from . import metrics as _metrics
+from .autograd import no_grad
+from .data.dataset import Dataset, TensorDataset
+from .data.loader import DataLoader
+from .random import Generator
+from .tensor import Tensor
+
+__all__ = [
+    "fit", "evaluate", "Trainer", "History", "Callback", "EarlyStopping", "LambdaCallback",
+    "NonFiniteLossError",
+]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss (or the gradient norm) became NaN or infinite during training.
+
+    ``epoch`` and ``batch`` (both 1-based) say where; ``history`` holds the finished
+    epochs. The model keeps the weights from before the offending batch."""
+
+    def __init__(self, message: str, epoch: int, batch: int, history: History):
+        super().__init__(message)
+        self.epoch, self.batch, self.history = epoch, batch, history
+
+
+# --- history -----------------------------------------------------------------------------
+class History:
+    """Per-epoch values: ``history["loss"]``, ``["val_loss"]``, ``["accuracy"]``,
+    ``["val_accuracy"]``, ``["lr"]`` (the learning rate used during the epoch), one list
+    entry per epoch; ``epoch`` lists the epoch numbers (1-based). ``stop_reason`` says why
+    training ended early (None when it ran all epochs)."""
+
+    def __init__(self):
+        self.epoch: list[int] = []
+        self.history: dict[str, list[float]] = {}
+        self.stop_reason: str | None = None
+
+    def append(self, epoch: int, logs: dict) -> None:
+        n = len(self.epoch)
+        self.epoch.append(int(epoch))
+        for k, v in logs.items():
+            col = self.history.setdefault(k, [math.nan] * n)
+            col.append(float(v))
+        for col in self.history.values():
+            if len(col) < n + 1:
+                col.append(math.nan)
+
+    def __getitem__(self, key: str) -> list[float]:
+        try:
+            return self.history[key]
+        except KeyError:
+            raise KeyError(f"history has no {key!r}; it has {sorted(self.history)}") from None
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.history
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def to_dict(self) -> dict:
+        """``{"epoch": [...], "loss": [...], ...}`` (plain lists; JSON- and save-able)."""
+        out = {"epoch": list(self.epoch)}
+        out.update({k: list(v) for k, v in self.history.items()})
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        h = cls()
+        h.epoch = [int(e) for e in d.get("epoch", [])]
+        h.history = {k: [float(x) for x in v] for k, v in d.items() if k != "epoch"}
+        return h
+
+    def __repr__(self) -> str:
+        if not self.epoch:
+            return "History(empty)"
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items())
+        return f"History({len(self.epoch)} epochs; last: {last})"
+
+
+# --- callbacks ---------------------------------------------------------------------------
+class Callback:
+    """Base class for training callbacks: override the hooks you need.
+
+    Hooks, in the order the :class:`Trainer` calls them (``epoch`` and ``batch`` are
+    1-based; ``trainer`` gives access to ``trainer.model``, ``trainer.optimizer``,
+    ``trainer.history``, ``trainer.epoch``, ``trainer.last_batch`` = (inputs, target,
+    output) and ``trainer.stop_training``, which a callback sets to True to stop after
+    the current epoch):
+
+    - ``on_train_begin(trainer)``
+    - ``on_epoch_begin(trainer, epoch)``
+    - ``on_after_backward(trainer, batch)``: gradients are in ``p.grad``, before
+      clipping and the optimizer step (the place to inspect raw gradients)
+    - ``on_batch_end(trainer, batch, logs)``: after the optimizer step; ``logs`` has
+      ``"loss"`` (float) and ``"batch_size"`` (int)
+    - ``on_epoch_end(trainer, epoch, logs)``: after validation and the scheduler step;
+      ``logs`` holds the epoch's values (``"loss"``, ``"accuracy"``, ``"val_loss"``,
+      ``"val_accuracy"``, ``"lr"``, ...), already appended to ``trainer.history``
+    - ``on_train_end(trainer)``: also runs when training stops early or on an error
+
+    ``state_dict()`` / ``load_state_dict(state)`` let a callback's state travel in
+    checkpoints (return plain data: numbers, strings, arrays, lists, dicts).
+    """
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        pass
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        pass
+
+    def on_after_backward(self, trainer: Trainer, batch: int) -> None:
+        pass
+
+    def on_batch_end(self, trainer: Trainer, batch: int, logs: dict) -> None:
+        pass
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        pass
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda t, e, logs:
+    print(e, logs))``. Each keyword names a hook and takes that hook's arguments."""
+
+    _HOOKS = ("on_train_begin", "on_epoch_begin", "on_after_backward", "on_batch_end",
+              "on_epoch_end", "on_train_end")
+
+    def __init__(self, **hooks: Callable):
+        for name, fn in hooks.items():
+            if name not in self._HOOKS:
+                raise TypeError(f"LambdaCallback: unknown hook {name!r}; hooks: {self._HOOKS}")
+            setattr(self, name, fn)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs in a row.
+
+    ``mode`` is ``"min"`` (losses), ``"max"`` (accuracies) or ``"auto"`` (``"max"`` when
+    the name contains "acc", else ``"min"``). ``monitor=None`` watches ``"val_loss"`` when
+    there is validation data, else ``"loss"``. With ``restore_best`` the model gets the
+    weights of the best epoch back when training ends.
+    """
+
+    def __init__(self, patience: int = 5, monitor: str | None = None, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best: bool = True):
+        if int(patience) < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.patience, self.monitor, self.min_delta = int(patience), monitor, abs(min_delta)
+        self.mode, self.restore_best = mode, restore_best
+        self.best: float | None = None
+        self.best_epoch = 0
+        self.wait = 0
+        self.best_state: dict | None = None
+
+    def _sign(self) -> float:
+        mode = self.mode
+        if mode == "auto":
+            mode = "max" if "acc" in (self.monitor or "") else "min"
+        return 1.0 if mode == "min" else -1.0
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        if self.monitor is None:
+            self.monitor = trainer.monitor
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        s = self._sign()
+        if math.isfinite(value) and (self.best is None
+                                     or s * value < s * self.best - self.min_delta):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_state = {k: v.data.copy() for k, v in trainer.model.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            trainer.stop_training = True
+            best = "none" if self.best is None else f"{self.best:.4g} at epoch {self.best_epoch}"
+            trainer.stop_reason = (
+                f"early stopping at epoch {epoch}: {self.monitor} did not improve for "
+                f"{self.wait} epoch(s) (best {best})"
+            )
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self.restore_best and self.best_state is not None:
+            trainer.model.load_state_dict(self.best_state)
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
+                "monitor": self.monitor, "best_state": self.best_state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best, self.best_epoch = state["best"], int(state["best_epoch"])
+        self.wait, self.monitor = int(state["wait"]), state["monitor"]
+        self.best_state = state.get("best_state")
+
+
+def _monitored(logs: dict, name: str, who: str) -> float:
+    if name not in logs:
+        raise KeyError(f"{who}: monitored value {name!r} is not logged; logged: {sorted(logs)}")
+    return float(logs[name])
+
+
+# --- data and helpers --------------------------------------------------------------------
+def as_loader(data, batch_size: int, shuffle: bool, generator=None, what: str = "data"):
+    """A DataLoader from a DataLoader (as is), a Dataset, or a tuple ``(X, y, ...)`` of
+    Tensors/arrays."""
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, Dataset):
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, generator=generator)
+    if isinstance(data, (tuple, list)) and len(data) >= 2:
+        return DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=shuffle,
+                          generator=generator)
+    raise TypeError(
+        f"{what}: expected a DataLoader, a Dataset or a tuple (X, y), got {type(data).__name__}"
+    )
+
+
+def _resolve_loss(loss_fn):
+    if isinstance(loss_fn, str):
+        from .nn import functional as F
+
+        fn = getattr(F, loss_fn, None) or getattr(F, loss_fn + "_loss", None)
+        if fn is None:
+            raise ValueError(f"unknown loss {loss_fn!r} (give a function or a gn.nn loss module)")
+        return fn
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    return loss_fn
+
+
+def _resolve_metrics(metrics) -> dict[str, Callable]:
+    if metrics is None:
+        return {}
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = (metrics,)
+    items = metrics.items() if isinstance(metrics, dict) else (
+        (m if isinstance(m, str) else getattr(m, "__name__", type(m).__name__), m)
+        for m in metrics)
+    out = {}
+    for name, m in items:
+        if isinstance(m, str):
+            fn = getattr(_metrics, m, None)
+            if fn is None or m not in ("accuracy",):
+                raise ValueError(
+                    f"unknown metric {m!r}: give 'accuracy' or a function "
+                    f"metric(output, target) -> float"
+                )
+            m = fn
+        out[name] = m
+    return out
+
+
+def _split_batch(batch):
+    if isinstance(batch, (tuple, list)) and len(batch) >= 2:
+        return tuple(batch[:-1]), batch[-1]
+    raise ValueError(
+        "training batches must be tuples (inputs..., target); got "
+        f"{type(batch).__name__}{'' if not hasattr(batch, '__len__') else f' of {len(batch)}'}"
+    )
+
+
+def _batch_len(t) -> int:
+    return int(t.shape[0]) if hasattr(t, "shape") and len(t.shape) else 1
+
+
+def _is_plateau(scheduler) -> bool:
+    try:
+        from .optim.lr_scheduler import ReduceLROnPlateau
+    except ImportError:  # pragma: no cover - optim not built
+        return type(scheduler).__name__ == "ReduceLROnPlateau"
+    return isinstance(scheduler, ReduceLROnPlateau)
+
+
+def _progress_enabled(progress: bool) -> bool:
+    if not progress:
+        return False
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _fmt(logs: dict) -> dict:
+    return {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}
+
+
+# --- the trainer -------------------------------------------------------------------------
+class Trainer:
+    """Trains ``model`` with ``loss_fn`` and ``optimizer``; :meth:`fit` runs the epochs.
+
+    ``loss_fn(output, target)`` returns a scalar Tensor (a function such as
+    ``F.cross_entropy``, a loss module, or its name: ``"cross_entropy"``). ``metrics``:
+    ``"accuracy"`` or functions ``metric(output, target) -> float``, averaged over the
+    batches weighted by batch size (exact for accuracy), logged for training and
+    validation (``"val_"`` prefix). See :func:`fit` for the other arguments.
+    """
+
+    def __init__(self, model, *, loss_fn, optimizer, scheduler=None, metrics=("accuracy",),
+                 clip_grad_norm: float | None = None, callbacks: Iterable[Callback] = (),
+                 early_stopping=None, checkpoint=None, progress: bool = True,
+                 on_nonfinite: str = "stop", monitor: str | None = None):
+        if on_nonfinite not in ("stop", "skip", "continue"):
+            raise ValueError(
+                f"on_nonfinite must be 'stop', 'skip' or 'continue', got {on_nonfinite!r}"
+            )
+        if clip_grad_norm is not None and not clip_grad_norm > 0:
+            raise ValueError(f"clip_grad_norm must be positive, got {clip_grad_norm}")
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.loss_fn = _resolve_loss(loss_fn)
+        self.metrics = _resolve_metrics(metrics)
+        self.clip_grad_norm = clip_grad_norm
+        self.callbacks = list(callbacks)
+        if early_stopping is not None and early_stopping is not False:
+            if isinstance(early_stopping, EarlyStopping):
+                es = early_stopping
+            elif isinstance(early_stopping, dict):
+                es = EarlyStopping(**early_stopping)
+            elif isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+                es = EarlyStopping(patience=early_stopping)
+            else:
+                raise TypeError("early_stopping: give a patience (int), a dict of EarlyStopping "
+                                f"arguments or an EarlyStopping, got {early_stopping!r}")
+            self.callbacks.append(es)
+        self.checkpoint_path, self.checkpoint_every = _parse_checkpoint(checkpoint)
+        self.progress = progress
+        self.on_nonfinite = on_nonfinite
+        self._monitor = monitor
+        self.monitor = monitor or "loss"
+        self.history = History()
+        self.epoch = 0
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.last_batch = None
+        self.nonfinite_batches: list[tuple[int, int]] = []
+        self._generators: dict = {}
+
+    # --- state ---------------------------------------------------------------------------
+    def _collect_generators(self, generator, loader) -> dict:
+        gens = {}
+        if generator is not None:
+            gens["fit"] = generator
+        if loader.generator is not None:
+            gens["train_loader"] = loader.generator
+        for name, m in self.model.named_modules():
+            g = getattr(m, "generator", None)
+            if isinstance(g, (Generator, np.random.Generator)):
+                gens[f"module:{name}"] = g
+        # augmentation transforms (and those inside a Compose) with their own generator
+        stack = [("transform", loader.transform), ("batch_transform", loader.batch_transform)]
+        while stack:
+            name, t = stack.pop()
+            g = getattr(t, "generator", None)
+            if isinstance(g, (Generator, np.random.Generator)):
+                gens[name] = g
+            for i, inner in enumerate(getattr(t, "transforms", None) or ()):
+                stack.append((f"{name}.{i}", inner))
+        return gens
+
+    def save_checkpoint(self, path) -> None:
+        """Everything to resume: model, optimizer, scheduler, finished epochs, random
+        state, history and callback state."""
+        from .io import save_checkpoint
+
+        extra = {
+            "history": self.history.to_dict(),
+            "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in self.callbacks],
+        }
+        save_checkpoint(path, model=self.model, optimizer=self.optimizer,
+                        scheduler=self.scheduler, epoch=self.epoch, extra=extra,
+                        generators=self._generators)
+
+    def load_checkpoint(self, path) -> int:
+        """Restore what :meth:`save_checkpoint` wrote; returns the finished epochs."""
+        from .io import load_checkpoint
+
+        ckpt = load_checkpoint(path, model=self.model, optimizer=self.optimizer,
+                               scheduler=self.scheduler, generators=self._generators)
+        extra = ckpt.get("extra") or {}
+        self.history = History.from_dict(extra.get("history", {}))
+        saved = extra.get("callbacks", [])
+        for i, cb in enumerate(self.callbacks):
+            if i < len(saved) and saved[i][0] == type(cb).__name__:
+                cb.load_state_dict(saved[i][1])
+        self.epoch = int(ckpt.get("epoch") or 0)
+        return self.epoch
+
+    # --- one pass ------------------------------------------------------------------------
+    def evaluate(self, loader) -> dict:
+        """Mean loss and metrics over ``loader`` in eval mode without building a graph."""
+        was_training = self.model.training
+        self.model.eval()
+        totals, n = {}, 0
+        try:
+            with no_grad():
+                for batch in loader:
+                    inputs, target = _split_batch(batch)
+                    output = self.model(*inputs)
+                    loss = float(self.loss_fn(output, target).data)
+                    b = _batch_len(target)
+                    _accumulate(totals, "loss", loss, b)
+                    for name, fn in self.metrics.items():
+                        _accumulate(totals, name, float(fn(output, target)), b)
+                    n += b
+        finally:
+            self.model.train(was_training)
+        return {k: v / n for k, v in totals.items()}
+
+    def _train_epoch(self, loader, epoch: int, epochs: int) -> dict:
+        from .nn.utils import clip_grad_norm_
+
+        model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
+        model.train()
+        totals, n, n_batches = {}, 0, len(loader)
+        bar = None
+        if _progress_enabled(self.progress):
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_batches, desc=f"epoch {epoch}/{epochs}", unit="batch",
+                       leave=True, dynamic_ncols=True, file=sys.stderr)
+        self._bar = bar
+        next_refresh = 0.0
+        skipped = []
+        for i, batch in enumerate(loader, 1):
+            inputs, target = _split_batch(batch)
+            opt.zero_grad()
+            output = model(*inputs)
+            loss = loss_fn(output, target)
+            if not isinstance(loss, Tensor) or loss.data.size != 1:
+                raise ValueError(
+                    "loss_fn must return a scalar Tensor (use reduction='mean' or 'sum'), "
+                    f"got {type(loss).__name__} of shape {getattr(loss, 'shape', None)}"
+                )
+            value = float(loss.data)
+            b = _batch_len(target)
+            if not math.isfinite(value) and self._nonfinite(value, "loss", epoch, i, n_batches):
+                skipped.append(i)
+                if bar is not None:
+                    bar.update(1)
+                continue
+            loss.backward()
+            for cb in self.callbacks:
+                cb.on_after_backward(self, i)
+            if self.clip_grad_norm is not None:
+                norm = float(clip_grad_norm_(model.parameters(), self.clip_grad_norm).data)
+                if not math.isfinite(norm) and self._nonfinite(norm, "gradient norm", epoch, i,
+                                                               n_batches):
+                    skipped.append(i)
+                    if bar is not None:
+                        bar.update(1)
+                    continue
+            opt.step()
+            self.last_batch = (inputs, target, output)
+            _accumulate(totals, "loss", value, b)
+            for name, fn in self.metrics.items():
+                _accumulate(totals, name, float(fn(output.detach(), target)), b)
+            n += b
+            if self.callbacks:
+                logs = {"loss": value, "batch_size": b}
+                for cb in self.callbacks:
+                    cb.on_batch_end(self, i, logs)
+            if bar is not None:
+                bar.update(1)
+                now = time.monotonic()
+                if now >= next_refresh:
+                    bar.set_postfix(_fmt({k: v / n for k, v in totals.items()}), refresh=False)
+                    next_refresh = now + 0.2
+        if skipped:
+            warnings.warn(
+                f"epoch {epoch}: skipped {len(skipped)} batch(es) with a non-finite loss or "
+                f"gradient: {skipped[:10]}{' ...' if len(skipped) > 10 else ''}",
+                RuntimeWarning, stacklevel=3,
+            )
+        if n == 0:
+            return {"loss": math.nan}
+        return {k: v / n for k, v in totals.items()}
+
+    def _nonfinite(self, value: float, what: str, epoch: int, batch: int, n_batches: int) -> bool:
+        """Handle a NaN/inf; True when the batch is to be skipped."""
+        self.nonfinite_batches.append((epoch, batch))
+        where = f"epoch {epoch}, batch {batch} of {n_batches}"
+        if self.on_nonfinite == "stop":
+            if self._bar is not None:
+                self._bar.close()
+            self.stop_reason = f"non-finite {what} ({value}) at {where}"
+            raise NonFiniteLossError(
+                f"non-finite {what} ({value}) at {where}: training stopped before this batch "
+                f"changed the weights. Try a lower learning rate, gradient clipping "
+                f"(clip_grad_norm=...), or check the data for NaN/inf; "
+                f"on_nonfinite='skip' drops such batches, 'continue' trains on them.",
+                epoch, batch, self.history,
+            )
+        if self.on_nonfinite == "skip":
+            return True
+        if self._warned_epoch != epoch:  # once per epoch, not once per batch
+            self._warned_epoch = epoch
+            warnings.warn(f"non-finite {what} ({value}) at {where}; training on "
+                          f"(on_nonfinite='continue')", RuntimeWarning, stacklevel=4)
+        return False
+
+    # --- the loop ------------------------------------------------------------------------
+    def fit(self, train_data, *, epochs: int, batch_size: int = 32, shuffle: bool = True,
+            val_data=None, val_batch_size: int | None = None, generator=None,
+            resume_from=None) -> History:
+        """Train for ``epochs`` epochs in total (counting those finished before a resume);
+        returns the :class:`History`. See :func:`fit`."""
+        if int(epochs) < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs}")
+        loader = as_loader(train_data, batch_size, shuffle, generator, "train_data")
+        val_loader = None if val_data is None else as_loader(
+            val_data, val_batch_size or batch_size, False, None, "val_data")
+        self.monitor = self._monitor or ("val_loss" if val_loader is not None else "loss")
+        self._generators = self._collect_generators(generator, loader)
+        self.stop_training, self.stop_reason, self._bar = False, None, None
+        self._warned_epoch = 0
+        self._check_regression_metrics(loader)
+        start = 0
+        if resume_from is not None:
+            start = self.load_checkpoint(resume_from)
+        else:
+            self.history = History()
+            self.epoch = 0
+        plateau = self.scheduler is not None and _is_plateau(self.scheduler)
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        try:
+            for epoch in range(start + 1, int(epochs) + 1):
+                self.epoch = epoch
+                for cb in self.callbacks:
+                    cb.on_epoch_begin(self, epoch)
+                logs = self._train_epoch(loader, epoch, int(epochs))
+                if val_loader is not None:
+                    logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
+                logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
+                if self.scheduler is not None:
+                    if plateau:
+                        self.scheduler.step(_monitored(logs, self.monitor, "ReduceLROnPlateau"))
+                    else:
+                        self.scheduler.step()
+                self.history.append(epoch, logs)
+                for cb in self.callbacks:
+                    cb.on_epoch_end(self, epoch, logs)
+                if self._bar is not None:
+                    self._bar.set_postfix(_fmt(logs))
+                    self._bar.close()
+                last = epoch == int(epochs) or self.stop_training
+                if self.checkpoint_path and (epoch % self.checkpoint_every == 0 or last):
+                    self.save_checkpoint(_format_path(self.checkpoint_path, epoch))
+                if self.stop_training:
+                    break
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+            self.history.stop_reason = self.stop_reason
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+        return self.history
+
+    def _check_regression_metrics(self, loader) -> None:
+        """Drop 'accuracy' (with a warning) when the targets are not class labels."""
+        if _metrics.accuracy not in self.metrics.values():
+            return
+        target = _tensor_view_target(loader)
+        if target is None or target.dtype.kind != "f":
+            return
+        sample = target[:256]
+        if not np.array_equal(sample, np.rint(sample)) and not (
+                target.ndim >= 2 and target.shape[-1] > 1):
+            self.metrics = {k: v for k, v in self.metrics.items() if v is not _metrics.accuracy}
+            warnings.warn("accuracy is not computed: the targets are not class labels "
+                          "(pass metrics=() for regression)", UserWarning, stacklevel=4)
+
+
+def _tensor_view_target(loader):
+    from .data.dataset import _tensor_view
+
+    view = _tensor_view(loader.dataset)
+    return None if view is None else view[0][-1]
+
+
+def _accumulate(totals: dict, name: str, value: float, weight: int) -> None:
+    totals[name] = totals.get(name, 0.0) + value * weight
+
+
+def _parse_checkpoint(checkpoint) -> tuple[str | None, int]:
+    if checkpoint is None or checkpoint is False:
+        return None, 1
+    if isinstance(checkpoint, (str, os.PathLike)):
+        return os.fspath(checkpoint), 1
+    if isinstance(checkpoint, dict):
+        every = int(checkpoint.get("every", 1))
+        if every <= 0:
+            raise ValueError(f"checkpoint every must be positive, got {every}")
+        return os.fspath(checkpoint["path"]), every
+    raise TypeError(f"checkpoint: give a path or dict(path=..., every=...), got {checkpoint!r}")
+
+
+def _format_path(path: str, epoch: int) -> str:
+    return path.format(epoch=epoch) if "{" in path else path
+
+
+def fit(model, train_data, *, loss_fn, optimizer, epochs: int, batch_size: int = 32,
+        shuffle: bool = True, val_data=None, val_batch_size: int | None = None,
+        metrics=("accuracy",), scheduler=None, clip_grad_norm: float | None = None,
+        callbacks: Iterable[Callback] = (), early_stopping=None, checkpoint=None,
+        progress: bool = True, on_nonfinite: str = "stop", monitor: str | None = None,
+        generator=None, resume_from=None) -> History:
+    """Train ``model`` and return its :class:`History`.
+
+    Args:
+        train_data: a DataLoader, a Dataset, or a tuple ``(X, y)`` (or ``(X1, X2, y)``:
+            every field but the last goes to the model) of Tensors/arrays.
+        loss_fn: ``loss_fn(output, target) -> scalar Tensor``, e.g. ``F.cross_entropy``.
+        optimizer: a ``gn.optim`` optimizer over ``model.parameters()``.
+        epochs: total number of epochs (a resumed run continues up to this number).
+        batch_size, shuffle: used when ``train_data`` is not already a DataLoader.
+        val_data: evaluated after every epoch (``val_loss``, ``val_accuracy``, ...).
+        metrics: ``"accuracy"`` and/or functions ``metric(output, target) -> float``, or
+            a dict name -> function. Dropped with a warning for non-class targets.
+        scheduler: a learning-rate scheduler stepped once per epoch;
+            ``ReduceLROnPlateau`` is stepped with the monitored value.
+        clip_grad_norm: clip the gradients' total 2-norm to this before each step.
+        callbacks: :class:`Callback` instances.
+        early_stopping: a patience (int), a dict of :class:`EarlyStopping` arguments
+            (``patience``, ``monitor``, ``min_delta``, ``mode``, ``restore_best``) or an
+            :class:`EarlyStopping`.
+        checkpoint: a path, or ``dict(path=..., every=k)``: save a full checkpoint every
+            ``k`` epochs and at the end (``"{epoch}"`` in the path is replaced).
+        progress: show a tqdm bar per epoch (only on a terminal or in a notebook).
+        on_nonfinite: ``"stop"`` (raise :class:`NonFiniteLossError` naming the epoch and
+            batch), ``"skip"`` (drop the batch, warn) or ``"continue"`` (warn, train on).
+        monitor: the value early stopping and ReduceLROnPlateau watch (default
+            ``"val_loss"`` with validation data, else ``"loss"``).
+        generator: a ``gn.Generator`` for shuffling (default: the global generator).
+        resume_from: a checkpoint path: restore model, optimizer, scheduler, random
+            state, history and callbacks, then continue after its last epoch. Same seeds
+            give bit-identical weights to an uninterrupted run.
+    """
+    trainer = Trainer(model, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,
+                      metrics=metrics, clip_grad_norm=clip_grad_norm, callbacks=callbacks,
+                      early_stopping=early_stopping, checkpoint=checkpoint, progress=progress,
+                      on_nonfinite=on_nonfinite, monitor=monitor)
+    return trainer.fit(train_data, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
+                       val_data=val_data, val_batch_size=val_batch_size, generator=generator,
+                       resume_from=resume_from)
+
+
+def evaluate(model, data, *, loss_fn, metrics=("accuracy",), batch_size: int = 256) -> dict:
+    """Mean loss and metrics of ``model`` on ``data`` (DataLoader, Dataset or (X, y))."""
+    trainer = Trainer(model, loss_fn=loss_fn, optimizer=None, metrics=metrics, progress=False)
+    return trainer.evaluate(as_loader(data, batch_size, False, None, "data"))
