@@ -1,4 +1,4 @@
-"""The ``glassnet`` command: ``demo``, ``word2vec`` and ``explain``."""
+"""The ``glassnet`` command: ``demo`` and ``word2vec``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import sys
 _COMMANDS = {
     "demo": ("glassnet.demo", "run the curriculum chapters end to end"),
     "word2vec": ("glassnet.word2vec.cli", "train word vectors (the original tool's flags)"),
-    "explain": ("glassnet.explain.cli", "explain a saved model's gradient for one parameter"),
 }
 
 
