@@ -233,22 +233,28 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True):
-        """Copy values (Tensors or NumPy arrays) into this module's parameters and buffers.
+        """Copy values (Tensors, NumPy arrays, or anything ``numpy.asarray`` accepts, such as
+        CPU tensors of other libraries) into this module's parameters and buffers.
 
         With ``strict`` (the default), missing keys, unexpected keys and shape mismatches
-        are all reported in one :class:`StateDictError`. Returns (missing, unexpected).
+        are all reported in one :class:`StateDictError`; without it only shape mismatches
+        are errors. Returns (missing, unexpected).
         """
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
+        mismatched, arrays = [], {}
         for k, target in own.items():
             if k not in state_dict:
                 continue
-            v = state_dict[k]
-            arr = np.asarray(v.data if isinstance(v, Tensor) else v)
+            try:
+                arr = _to_numpy(state_dict[k])
+            except (TypeError, ValueError) as e:
+                mismatched.append(f"{k}: cannot convert {type(state_dict[k]).__name__} ({e})")
+                continue
             if arr.shape != target.data.shape:
                 mismatched.append(f"{k}: expected {tuple(target.shape)}, got {tuple(arr.shape)}")
+            arrays[k] = arr
         if mismatched or (strict and (missing or unexpected)):
             lines = [f"Error(s) in loading state_dict for {type(self).__name__}:"]
             if missing:
@@ -259,24 +265,40 @@ class Module:
                 lines.append("  shape mismatches: " + "; ".join(mismatched))
             raise StateDictError("\n".join(lines))
         with no_grad():
-            for k, target in own.items():
-                if k in state_dict:
-                    v = state_dict[k]
-                    arr = np.asarray(v.data if isinstance(v, Tensor) else v)
-                    if target.data.dtype.kind == "f":
-                        target.data[...] = arr.astype(target.data.dtype, copy=False)
-                    else:
-                        target.data[...] = arr
+            for k, arr in arrays.items():
+                target = own[k]
+                if target.data.dtype.kind == "f":
+                    target.data[...] = arr.astype(target.data.dtype, copy=False)
+                else:
+                    target.data[...] = arr
         return missing, unexpected
 
-    def to(self, dtype) -> Module:
-        """Convert floating parameters and buffers to ``dtype`` (in place; returns self)."""
+    def to(self, dtype=None, *args, **kwargs) -> Module:
+        """Convert floating parameters and buffers to ``dtype`` (in place; returns self).
+
+        The device ``"cpu"`` is accepted (``model.to(device)`` code runs); glassnet
+        computes with NumPy on the CPU, so any other device is an error.
+        """
+        dtype = kwargs.pop("dtype", dtype)
+        device = kwargs.pop("device", None)
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
+            device, dtype = dtype, (args[0] if args else None)
+        if device is not None and str(device) != "cpu":
+            raise ValueError(f"Module.to: glassnet runs on the CPU (NumPy); device "
+                             f"{device!r} is not available")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are supported, got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):
             if t.data.dtype.kind == "f" and t.data.dtype != dtype:
                 t.data = t.data.astype(dtype)
                 if t.grad is not None:
                     t.grad.data = t.grad.data.astype(dtype)
+        return self
+
+    def cpu(self) -> Module:
         return self
 
     def double(self) -> Module:
@@ -289,21 +311,58 @@ class Module:
     def extra_repr(self) -> str:
         return ""
 
-    def num_parameters(self) -> int:
-        return int(sum(p.data.size for p in self.parameters()))
+    def num_parameters(self, only_trainable: bool = False) -> int:
+        """The number of parameter elements (a tied parameter counted once)."""
+        return int(sum(p.data.size for p in self.parameters()
+                       if p.requires_grad or not only_trainable))
 
     def __repr__(self) -> str:
+        # PyTorch's layout, with each leaf layer's parameter count as a comment and the
+        # total on the closing line: "  (0): Linear(in_features=4, ...)  # 80 params".
         lines = []
         for name, m in self._modules.items():
-            child = repr(m).replace("\n", "\n  ")
-            lines.append(f"({name}): {child}")
+            child = repr(m)
+            if m is not None and "\n" not in child:
+                n = m.num_parameters()
+                if n:
+                    child += f"  # {n:,} params"
+            lines.append(f"({name}): " + child.replace("\n", "\n  "))
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not lines:
             return head + ")"
         body = "\n  ".join(lines)
         n = self.num_parameters()
-        return f"{head}\n  {body}\n)  # {n:,} parameters"
+        tail = f"{n:,} parameters"
+        frozen = n - self.num_parameters(only_trainable=True)
+        if frozen:
+            tail += f" ({frozen:,} frozen)"
+        return f"{head}\n  {body}\n)  # {tail}"
+
+    def get_submodule(self, target: str) -> Module:
+        """The sub-module at dotted path ``target`` (``"features.0"``); "" is self."""
+        m = self
+        for part in target.split(".") if target else []:
+            sub = m._modules.get(part)
+            if sub is None:
+                raise AttributeError(f"{type(m).__name__} has no sub-module {part!r} "
+                                     f"(looking up {target!r})")
+            m = sub
+        return m
 
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
                       | set(self._buffers))
+
+
+def _to_numpy(v) -> np.ndarray:
+    if isinstance(v, Tensor):
+        return v.data
+    if hasattr(v, "detach") and hasattr(v, "numpy"):  # a tensor of another library
+        v = v.detach()
+        if hasattr(v, "cpu"):
+            v = v.cpu()
+        return np.asarray(v.numpy())
+    arr = np.asarray(v)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"expected numeric data, got dtype {arr.dtype}")
+    return arr

@@ -1,0 +1,14 @@
+"""Optimizers and learning-rate schedulers with PyTorch's names and update rules.
+
+>>> opt = gn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+>>> opt.zero_grad(); loss.backward(); opt.step()
+"""
+
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

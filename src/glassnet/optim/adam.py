@@ -1,0 +1,95 @@
+"""Adam and AdamW (Kingma and Ba, 2015; Loshchilov and Hutter, 2019)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer, _check_hyper
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adaptive moments, PyTorch's rule. Per parameter, with step count t:
+
+    g = ∇θ (negated with ``maximize``), plus weight_decay · θ (Adam) — or θ shrunk by
+    (1 - lr · weight_decay) first (AdamW, decoupled);
+    m ← β1 m + (1 - β1) g;  v ← β2 v + (1 - β2) g²  (v_max ← max(v_max, v) with amsgrad);
+    θ ← θ - lr / (1 - β1^t) · m / (√v / √(1 - β2^t) + eps).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach=None, capturable: bool = False,
+                 differentiable: bool = False, fused=None) -> None:
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        super()._validate(group)
+        _check_hyper("epsilon value", group["eps"])
+        b1, b2 = group["betas"]
+        if not 0.0 <= b1 < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {b1} (must be in [0, 1))")
+        if not 0.0 <= b2 < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {b2} (must be in [0, 1))")
+        _check_hyper("weight_decay value", group["weight_decay"])
+
+    def step(self, closure=None):
+        loss = self._closure(closure)
+        state = self.state
+        decoupled = self._decoupled
+        for group in self.param_groups:
+            lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+            b1, b2 = group["betas"]
+            amsgrad, maximize = group["amsgrad"], group["maximize"]
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                g = g.data
+                if maximize:
+                    g = -g
+                st = state.get(p)
+                if st is None:
+                    st = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
+                                     "exp_avg_sq": np.zeros_like(p.data)}
+                    if amsgrad:
+                        st["max_exp_avg_sq"] = np.zeros_like(p.data)
+                t = st["step"] = st["step"] + 1
+                if wd:
+                    if decoupled:
+                        p.data *= 1 - lr * wd
+                    else:
+                        g = g + wd * p.data
+                m, v = st["exp_avg"], st["exp_avg_sq"]
+                m += (1 - b1) * (g - m)
+                v *= b2
+                v += (1 - b2) * (g * g)
+                if amsgrad:
+                    vmax = st["max_exp_avg_sq"]
+                    np.maximum(vmax, v, out=vmax)
+                    v = vmax
+                denom = np.sqrt(v)
+                denom /= math.sqrt(1 - b2**t)
+                denom += eps
+                p.data -= (lr / (1 - b1**t)) * m / denom
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (θ shrunk by lr · weight_decay each step);
+    weight_decay defaults to 0.01 as in PyTorch."""
+
+    _decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach=None, capturable: bool = False,
+                 differentiable: bool = False, fused=None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -1,0 +1,183 @@
+"""The Optimizer base: parameter groups, per-parameter state, zero_grad, state_dict.
+
+Optimizers update ``param.data`` (in place) from ``param.grad.data``. Gradient arrays
+are never changed in place: the autograd engine may hand one array to several tensors.
+State is plain NumPy arrays and Python numbers, so ``state_dict()`` can be saved as
+safetensors plus JSON with no pickle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import enable_grad
+from ..tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+"""Marks a hyper-parameter with no default (every group must give it)."""
+
+
+def _check_hyper(name: str, value, low: float = 0.0) -> None:
+    if not isinstance(value, (int, float, np.floating, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not value >= low:
+        what = "learning rate" if name == "lr" else name
+        raise ValueError(f"Invalid {what}: {value} (must be >= {low})")
+
+
+class Optimizer:
+    """Base class. ``params`` is an iterable of Parameters or of dicts (parameter groups,
+    each ``{"params": [...], **hyper-parameters}``); ``defaults`` fills what a group
+    leaves out. Subclasses implement ``step``."""
+
+    def __init__(self, params, defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict = {}
+        self.param_groups: list[dict] = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params must be an iterable of Tensors or dicts, got a single Tensor; "
+                "pass [tensor] or model.parameters()"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own hyper-parameters (e.g. a new layer)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param group must be a dict, got {type(param_group).__name__}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("optimizer can't optimize a non-leaf Tensor")
+        group = dict(param_group)
+        group["params"] = params
+        for k, v in self.defaults.items():
+            if v is required and k not in group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {k}")
+            group.setdefault(k, v)
+        self._validate(group)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("a parameter group contains the same parameter twice")
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def _validate(self, group: dict) -> None:
+        """Check a group's hyper-parameters (subclasses extend)."""
+        _check_hyper("lr", group["lr"])
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop (or zero) every parameter's gradient before the next backward."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad.data = np.zeros_like(p.grad.data)
+
+    def step(self, closure=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _closure(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # --- state -------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """``{"state": {index: {name: array or number}}, "param_groups": [...]}``.
+
+        Parameters are numbered in group order; each group lists its indices under
+        ``"params"``. Arrays are copies.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for p, s in self.state.items():
+            if id(p) in index:
+                state[index[id(p)]] = {
+                    k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()
+                }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyper-parameters and state saved by :meth:`state_dict` (arrays copied
+        and cast to each parameter's dtype; JSON's string keys are accepted)."""
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups, the optimizer "
+                f"has {len(self.param_groups)}"
+            )
+        mapping = {}
+        for i, (g, sg) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(g["params"]) != len(sg["params"]):
+                raise ValueError(
+                    f"loaded state dict's parameter group {i} has {len(sg['params'])} "
+                    f"parameters, the optimizer's has {len(g['params'])}"
+                )
+            for idx, p in zip(sg["params"], g["params"]):
+                mapping[int(idx)] = p
+        new_state = {}
+        for idx, s in state_dict["state"].items():
+            p = mapping.get(int(idx))
+            if p is None:
+                continue
+            entry = {}
+            for k, v in s.items():
+                if isinstance(v, Tensor):
+                    v = v.data
+                if isinstance(v, np.ndarray) and v.ndim:
+                    if v.shape != p.data.shape:
+                        raise ValueError(
+                            f"optimizer state {k!r} of parameter {idx} has shape {v.shape}, "
+                            f"the parameter {p.data.shape}"
+                        )
+                    v = v.astype(p.data.dtype) if v.dtype.kind == "f" else v.copy()
+                elif isinstance(v, (np.ndarray, np.generic)):
+                    v = v.item()
+                entry[k] = v
+            new_state[p] = entry
+        for g, sg in zip(self.param_groups, saved_groups):
+            for k, v in sg.items():
+                if k != "params":
+                    g[k] = tuple(v) if isinstance(v, list) else v
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        lines.append(")")
+        return "\n".join(lines)
