@@ -1,0 +1,116 @@
+"""Convolution layers: ``Conv1d`` and ``Conv2d`` with PyTorch's arguments, weight shapes
+and default initialisation (weight and bias uniform in ``±1/sqrt(fan_in)``, which is
+``kaiming_uniform_(a=sqrt(5))`` for the weight)."""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import DEFAULT_FLOAT, xp
+from ..ops.conv import conv1d, conv2d, pad_pairs, pair
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Conv1d", "Conv2d"]
+
+
+class _ConvNd(Module):
+    _nd = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None, generator=None):
+        super().__init__()
+        nd, name = self._nd, type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, "
+                             f"got {padding_mode!r}")
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels={in_channels} and out_channels="
+                             f"{out_channels} must both be divisible by groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = pair(kernel_size, nd, "kernel_size", name)
+        self.stride = pair(stride, nd, "stride", name)
+        self.dilation = pair(dilation, nd, "dilation", name)
+        if any(k < 1 for k in self.kernel_size):
+            raise ValueError(f"{name}: kernel_size must be positive, got {kernel_size}")
+        if any(s < 1 for s in self.stride):
+            raise ValueError(f"{name}: stride must be positive, got {stride}")
+        if any(d < 1 for d in self.dilation):
+            raise ValueError(f"{name}: dilation must be positive, got {dilation}")
+        pad_pairs(padding, self.kernel_size, self.stride, self.dilation, name)  # validates
+        self.padding = padding if isinstance(padding, str) else pair(padding, nd, "padding", name)
+        self.padding_mode = padding_mode
+        shape = (out_channels, in_channels // groups) + self.kernel_size
+        dt = DEFAULT_FLOAT if dtype is None else dtype
+        self.weight = Parameter(xp.empty(shape, dtype=dt))
+        self.bias = Parameter(xp.empty(out_channels, dtype=dt)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None) -> None:
+        """PyTorch's default: ``kaiming_uniform_(a=sqrt(5))`` for the weight, which is
+        U(±1/sqrt(fan_in)), and the same bound for the bias (fan_in = C_in/groups * k)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
+        if self.bias is not None:
+            fan_in = self.weight.data[0].size
+            bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+            init.uniform_(self.bias, -bound, bound, generator)
+
+    def _check(self, x) -> None:
+        nd = self._nd
+        if x.ndim not in (nd + 1, nd + 2):
+            dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+            raise ValueError(f"{self._describe()}: expected a {nd + 2}-D input {dims} or a "
+                             f"{nd + 1}-D unbatched one, got shape {tuple(x.shape)}")
+        c = x.shape[-nd - 1]
+        if c != self.in_channels:
+            raise ValueError(f"{self._describe()}: expected input with {self.in_channels} "
+                             f"channels, got {c} channels (input shape {tuple(x.shape)})")
+
+    def _describe(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding not in ("valid", (0,) * self._nd):
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) \
+                else f", padding={self.padding}"
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution: ``(N, C_in, H, W) -> (N, C_out, H', W')``.
+
+    ``weight``: ``(out_channels, in_channels/groups, KH, KW)``; ``bias``: ``(out_channels,)``.
+    A 3-D input ``(C_in, H, W)`` is one unbatched image (PyTorch's behaviour) and gives
+    ``(C_out, H', W')``.
+    """
+
+    _nd = 2
+
+    def forward(self, input):  # noqa: A002
+        self._check(input)
+        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution: ``(N, C_in, L) -> (N, C_out, L')``; weight ``(C_out, C_in/groups, K)``.
+    A 2-D input ``(C_in, L)`` is one unbatched sequence."""
+
+    _nd = 1
+
+    def forward(self, input):  # noqa: A002
+        self._check(input)
+        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
