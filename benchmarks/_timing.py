@@ -25,14 +25,14 @@ from collections.abc import Callable
 __all__ = ["compare", "print_table", "import_times", "format_seconds"]
 
 
-def _calibrate(fn: Callable[[], object], min_time: float) -> int:
+def _calibrate(fn: Callable[[], object], min_time: float, timer) -> int:
     """How many calls make one sample of at least ``min_time`` seconds."""
     number = 1
     while True:
-        t0 = time.perf_counter()
+        t0 = timer()
         for _ in range(number):
             fn()
-        dt = time.perf_counter() - t0
+        dt = timer() - t0
         if dt >= min_time or number >= 1 << 20:
             return number
         number = max(number * 2, int(number * min_time / max(dt, 1e-9) * 1.2))
@@ -43,27 +43,30 @@ def compare(
     repeats: int = 30,
     warmup: int = 5,
     min_time: float = 0.01,
+    timer: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
     """Median seconds per call of each case, timed interleaved.
 
     ``cases`` maps a label to a callable taking no arguments. ``warmup`` calls of each are
     made (and discarded) first; then ``repeats`` rounds each time every case once.
+    ``timer`` is wall-clock by default; ``time.process_time`` (CPU time of this process)
+    is steadier on a busy machine but counts every thread a case uses.
     Returns ``{label: median seconds per call}`` in the order of ``cases``.
     """
     names = list(cases)
     for name in names:
         for _ in range(warmup):
             cases[name]()
-    numbers = {name: _calibrate(cases[name], min_time) for name in names}
+    numbers = {name: _calibrate(cases[name], min_time, timer) for name in names}
     samples: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeats):
         k = r % len(names)
         for name in names[k:] + names[:k]:
             fn, n = cases[name], numbers[name]
-            t0 = time.perf_counter()
+            t0 = timer()
             for _ in range(n):
                 fn()
-            samples[name].append((time.perf_counter() - t0) / n)
+            samples[name].append((timer() - t0) / n)
     return {name: statistics.median(samples[name]) for name in names}
 
 
@@ -97,7 +100,10 @@ def import_times(modules: list[str], repeats: int = 5) -> dict[str, float]:
     times: dict[str, list[float]] = {m: [] for m in modules}
     for _ in range(repeats):
         for m in modules:
-            code = f"import time; t0 = time.perf_counter(); import {m}; print(time.perf_counter() - t0)"
+            code = (
+                "import time; t0 = time.perf_counter(); "
+                f"import {m}; print(time.perf_counter() - t0)"
+            )
             out = subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, check=True
             )

@@ -12,7 +12,7 @@ Each section builds its cases (label -> zero-argument step function) and hands t
 NumPy step is included as the floor. Add a section by writing one more ``section_*``
 function and listing it in ``SECTIONS``.
 
-Run:  python benchmarks/bench_tiny.py [--repeats 30]
+Run:  python benchmarks/bench_tiny.py [--repeats 30] [--torch-threads 1] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -111,9 +112,7 @@ def _torch_sgd(torch, params):
 def torch_dosage_step(torch):
     x, t, p = _dosage_data()
     x, t = torch.from_numpy(x), torch.from_numpy(t)
-    W1, b1, W2, b2 = (
-        torch.tensor(p[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")
-    )
+    W1, b1, W2, b2 = (torch.tensor(p[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2"))
     params = [W1, b1, W2, b2]
     softplus = torch.nn.functional.softplus
 
@@ -130,9 +129,7 @@ def torch_mlp_step(torch):
     x, y, p = _iris_like_data()
     x = torch.from_numpy(x)
     rows, y = torch.arange(len(y)), torch.from_numpy(y)
-    W1, b1, W2, b2 = (
-        torch.tensor(p[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")
-    )
+    W1, b1, W2, b2 = (torch.tensor(p[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2"))
     params = [W1, b1, W2, b2]
 
     def step():
@@ -195,10 +192,18 @@ def section_raw_tensors(torch):
     """Both networks written with raw tensors and ops (no nn module)."""
     out = {}
     for title, gn_step, torch_step, np_step in [
-        ("(a) dosage 1-2-1 softplus, 3 points, squared error",
-         gn_dosage_step, torch_dosage_step, numpy_dosage_step),
-        ("(b) 4-16-3 ReLU, 150x4, softmax cross-entropy",
-         gn_mlp_step, torch_mlp_step, numpy_mlp_step),
+        (
+            "(a) dosage 1-2-1 softplus, 3 points, squared error",
+            gn_dosage_step,
+            torch_dosage_step,
+            numpy_dosage_step,
+        ),
+        (
+            "(b) 4-16-3 ReLU, 150x4, softmax cross-entropy",
+            gn_mlp_step,
+            torch_mlp_step,
+            numpy_mlp_step,
+        ),
     ]:
         cases = {"glassnet": gn_step()}
         if torch is not None:
@@ -215,19 +220,37 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--import-repeats", type=int, default=7)
+    ap.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="torch.set_num_threads(N) first (default: leave PyTorch's own choice)",
+    )
+    ap.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time CPU seconds of this process instead of wall-clock (steadier on a "
+        "busy machine; fair to PyTorch only with --torch-threads 1)",
+    )
     args = ap.parse_args(argv)
+    timer = time.process_time if args.cpu_time else time.perf_counter
     try:
         import torch
     except ImportError:
         torch = None
         print("torch is not installed: timing glassnet and NumPy only")
-    print(f"glassnet {gn.__version__}, numpy {np.__version__}"
-          + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ""))
-    print("times are medians of interleaved repeats, per training step\n")
+    if torch is not None and args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    print(
+        f"glassnet {gn.__version__}, numpy {np.__version__}"
+        + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "")
+    )
+    clock = "CPU time" if args.cpu_time else "wall-clock"
+    print(f"{clock} per training step, medians of {args.repeats} interleaved repeats\n")
     for section, build in SECTIONS:
         print(f"== {section} ==")
         for title, cases in build(torch).items():
-            medians = compare(cases, repeats=args.repeats, warmup=20)
+            medians = compare(cases, repeats=args.repeats, warmup=20, timer=timer)
             print_table(title, medians, reference="torch" if torch else None)
         print()
     mods = ["glassnet"] + (["torch"] if torch else [])

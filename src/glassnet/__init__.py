@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 import numpy as _np
 
-from . import autograd
+from . import autograd, data, explain, metrics, nn, optim
 from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -33,6 +33,8 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .explain import detect_anomaly
+from .io import load, load_checkpoint, save, save_checkpoint
 from .ops.activation import log_softmax, softmax
 from .ops.arithmetic import add, div, matmul, mul, neg, pow, sub
 from .ops.compare import allclose, eq, ge, gt, isfinite, isnan, le, lt, ne
@@ -70,6 +72,7 @@ from .ops.shape import (
 )
 from .random import Generator, get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor
+from .train import Trainer, fit
 
 clip = clamp
 

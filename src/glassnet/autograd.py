@@ -12,10 +12,12 @@ retain the graph.
 from __future__ import annotations
 
 import contextlib
+import itertools
+from heapq import heappop, heappush
 
 import numpy as np
 
-from .backend import xp
+from .backend import ndarray, sum_first, xp
 
 __all__ = [
     "Function",
@@ -42,14 +44,16 @@ class Function:
     Subclasses implement ``forward(*arrays, **kwargs) -> array`` and
     ``backward(gy) -> gx or tuple of gx`` (one entry per positional input, ``None`` for
     inputs that get no gradient). State needed by backward is kept as attributes.
-    ``parents`` holds the inputs as given (Tensors or plain values).
+    ``parents`` holds the inputs as given (Tensors or plain values). Backward must not
+    change ``gy`` or saved arrays in place: gradient arrays may be shared.
     """
 
-    __slots__ = ("parents", "_retained", "__dict__")
+    __slots__ = ("parents", "_retained", "_key", "__dict__")
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        fn = cls.__new__(cls)
+        """Run ``forward`` on the inputs' arrays; record the node when a gradient is wanted."""
+        fn = _new(cls)
         datas = []
         need = False
         for a in args:
@@ -60,12 +64,21 @@ class Function:
             else:
                 datas.append(a)
         out = fn.forward(*datas, **kwargs)
+        if type(out) is not ndarray:  # NumPy returns scalars from 0-d arithmetic
+            out = xp.asarray(out)
+        t = _new(Tensor)
+        t.data = out
+        t.grad = None
+        t.name = None
         if need and _grad_enabled:
             fn.parents = args
             fn._retained = None
-            t = Tensor._from_op(out, fn)
+            fn._key = next(_keys)
+            t.requires_grad = True
+            t._ctx = fn
         else:
-            t = Tensor._wrap(out)
+            t.requires_grad = False
+            t._ctx = None
         if _op_hooks:
             for hook in _op_hooks:
                 hook(fn, t, args)
@@ -73,6 +86,7 @@ class Function:
 
     @property
     def needs_input_grad(self) -> tuple:
+        """For each positional input: is it a Tensor that requires grad?"""
         return tuple(isinstance(p, Tensor) and p.requires_grad for p in self.parents)
 
     @property
@@ -86,6 +100,11 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
 
+_new = object.__new__
+_keys = itertools.count(0, -1)
+"""Node keys: each new node gets a smaller one, so a min-heap pops the newest first."""
+
+
 def unbroadcast(g, shape: tuple):
     """Sum ``g`` down to ``shape``: the reverse of NumPy broadcasting.
 
@@ -96,6 +115,8 @@ def unbroadcast(g, shape: tuple):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if lead == 1 and gshape[1:] == shape:  # the common case: a bias over a batch
+        return sum_first(g)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1
     )
@@ -113,7 +134,13 @@ _FREED = (
 
 
 def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf requiring grad."""
+    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf requiring grad.
+
+    Nodes are visited newest first (a heap keyed by creation order). A node is made
+    after all of its inputs, so when it is popped every consumer of its output has
+    already handed over its gradient: the order is topological, found without recursion
+    and without a separate pass over the graph.
+    """
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward() on a tensor that does not require grad: it has no graph. It is an "
@@ -121,90 +148,79 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
             "comparison), made under no_grad(), or computed from leaves that do not "
             "require grad."
         )
+    data = tensor.data
     if gradient is None:
-        if tensor.data.size != 1:
+        if data.size != 1:
             raise RuntimeError(
                 f"backward() without a gradient argument needs a scalar (one-element) "
-                f"tensor, got shape {tuple(tensor.shape)}; pass gradient= of that shape"
+                f"tensor, got shape {tuple(data.shape)}; pass gradient= of that shape"
             )
-        g = xp.ones_like(tensor.data)
+        g = xp.array(1, dtype=data.dtype)
+        if data.ndim:
+            g = g.reshape(data.shape)
     else:
         g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
-        if g.shape != tensor.data.shape:
+        if g.shape != data.shape:
             raise ValueError(
                 f"backward(): gradient shape {tuple(g.shape)} does not match the tensor's "
-                f"shape {tuple(tensor.shape)}"
+                f"shape {tuple(data.shape)}"
             )
-        g = g.astype(tensor.data.dtype, copy=False)
+        g = xp.array(g, dtype=data.dtype)  # a private copy: leaves may keep it as .grad
     root = tensor._ctx
     if root is None:
-        _accumulate_leaf(tensor, g)
+        _accumulate_leaf(tensor, g, set())
         return
     if root.parents is None:
         raise RuntimeError(_FREED)
 
-    # Count, for every node reachable from the root, how many consumers it has.
-    deps: dict = {}
-    stack = [root]
-    while stack:
-        fn = stack.pop()
+    grads = {root: g}
+    heap = [(root._key, root)]
+    given: set = set()  # ids of arrays already handed to a leaf as its .grad
+    pop, push, tensor_type = heappop, heappush, Tensor  # locals: this loop is the hot path
+    while heap:
+        fn = pop(heap)[1]
         parents = fn.parents
         if parents is None:
             raise RuntimeError(_FREED)
-        for p in parents:
-            if isinstance(p, Tensor):
-                c = p._ctx
-                if c is not None:
-                    n = deps.get(c)
-                    if n is None:
-                        deps[c] = 1
-                        stack.append(c)
-                    else:
-                        deps[c] = n + 1
-
-    grads = {root: g}
-    ready = [root]
-    while ready:
-        fn = ready.pop()
-        gy = grads.pop(fn, None)
-        parents = fn.parents
-        if gy is not None:
-            if fn._retained is not None:
-                fn._retained.grad = Tensor._wrap(gy)
-            gxs = fn.backward(gy)
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
-        else:
-            gxs = (None,) * len(parents)
+        gy = grads.pop(fn)
+        if fn._retained is not None:
+            fn._retained.grad = Tensor._wrap(xp.array(gy))
+        gxs = fn.backward(gy)
+        if type(gxs) is not tuple:
+            gxs = (gxs,)
         for p, gx in zip(parents, gxs):
-            if not isinstance(p, Tensor):
+            if gx is None or not isinstance(p, tensor_type) or not p.requires_grad:
                 continue
+            pd = p.data
+            if gx.shape != pd.shape:
+                gx = unbroadcast(gx, pd.shape)
+            if gx.dtype != pd.dtype:
+                gx = gx.astype(pd.dtype)
             c = p._ctx
-            if gx is not None and p.requires_grad:
-                pd = p.data
-                if gx.shape != pd.shape:
-                    gx = unbroadcast(gx, pd.shape)
-                if gx.dtype != pd.dtype:
-                    gx = gx.astype(pd.dtype)
-                if c is None:
-                    _accumulate_leaf(p, gx)
-                else:
-                    prev = grads.get(c)
-                    grads[c] = gx if prev is None else prev + gx
-            if c is not None:
-                n = deps[c] - 1
-                deps[c] = n
-                if n == 0:
-                    ready.append(c)
+            if c is None:
+                _accumulate_leaf(p, gx, given)
+            elif c in grads:
+                grads[c] = grads[c] + gx
+            else:
+                grads[c] = gx
+                push(heap, (c._key, c))
         if not retain_graph:
             fn.parents = None
             fn.__dict__.clear()
 
 
-def _accumulate_leaf(t: Tensor, g) -> None:
-    # Gradient arrays may be shared between tensors (Add hands ``gy`` to both inputs),
-    # so accumulation makes a new array instead of adding in place.
+def _accumulate_leaf(t: Tensor, g, given: set) -> None:
+    """Add ``g`` into ``t.grad``, never changing an existing array in place.
+
+    The first gradient a leaf gets becomes its ``.grad`` directly when the engine owns
+    it outright; a view, a NumPy scalar, or an array already given to another leaf
+    (``a + b`` hands the same ``gy`` to both) is copied first, so ``a.grad.zero_()``
+    can never touch ``b.grad``.
+    """
     if t.grad is None:
+        if type(g) is not ndarray or g.base is not None or id(g) in given:
+            g = xp.array(g)
+        given.add(id(g))
         t.grad = Tensor._wrap(g)
     else:
         t.grad.data = t.grad.data + g
@@ -235,6 +251,13 @@ class set_grad_enabled(contextlib.ContextDecorator):
         global _grad_enabled
         _grad_enabled = self.prev
         return False
+
+    def __call__(self, func):
+        # Used as a decorator: making this object set the mode at once; undo that, so the
+        # mode changes only while the decorated function runs.
+        global _grad_enabled
+        _grad_enabled = self.prev
+        return super().__call__(func)
 
 
 class no_grad(contextlib.ContextDecorator):

@@ -28,3 +28,52 @@ def is_float_dtype(dtype) -> bool:
 
 def asarray(data, dtype=None):
     return xp.asarray(data, dtype=dtype)
+
+
+# --- reductions NumPy does slowly on small matrices ----------------------------------------
+#
+# NumPy reduces along a short axis one tiny inner loop at a time: on a (150, 3) float32
+# array ``x.sum(0)`` or ``x.max(1)`` costs several microseconds, the price of a much larger
+# array. The training hot path does exactly these reductions (bias gradients, softmax over
+# a few classes), so they are routed through faster equivalents here: a product with a
+# ones vector (BLAS) for sums, and a contiguous transposed copy for the max.
+
+_ones_cache: dict = {}
+
+
+def _ones(n: int, dtype) -> np.ndarray:
+    key = (n, dtype)
+    ones = _ones_cache.get(key)
+    if ones is None:
+        if len(_ones_cache) > 64:
+            _ones_cache.clear()
+        ones = _ones_cache[key] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
+
+
+def sum_first(x):
+    """``x.sum(axis=0)``: (N, ...) -> (...)."""
+    if x.ndim < 2 or x.size == 0 or x.dtype.char not in "fd":
+        return x.sum(axis=0)
+    n = x.shape[0]
+    if x.ndim == 2:
+        return _ones(n, x.dtype).dot(x)
+    return _ones(n, x.dtype).dot(x.reshape(n, -1)).reshape(x.shape[1:])
+
+
+def sum_last(x):
+    """``x.sum(axis=-1, keepdims=True)``: (..., C) -> (..., 1)."""
+    if x.ndim < 2 or x.size == 0 or x.dtype.char not in "fd":
+        return x.sum(axis=-1, keepdims=True)
+    c = x.shape[-1]
+    return x.reshape(-1, c).dot(_ones(c, x.dtype)).reshape(x.shape[:-1] + (1,))
+
+
+def max_last(x):
+    """``x.max(axis=-1, keepdims=True)``: (..., C) -> (..., 1)."""
+    c = x.shape[-1] if x.ndim else 0
+    if x.ndim < 2 or not 0 < c <= 32:
+        return x.max(axis=-1, keepdims=True)
+    rows = np.ascontiguousarray(x.reshape(-1, c).T)  # (C, M): the max runs along long rows
+    return rows.max(axis=0).reshape(x.shape[:-1] + (1,))

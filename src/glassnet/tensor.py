@@ -23,7 +23,10 @@ def _to_array(data, dtype=None):
         arr = xp.asarray(data, dtype=dtype)
     else:
         if isinstance(data, (str, bytes)) or data is None:
-            raise TypeError(f"tensor(): expected numbers or a nested list of numbers, got {data!r}")
+            raise TypeError(
+                f"tensor(): expected numbers or a nested list of numbers, got "
+                f"{type(data).__name__}: {data!r}"
+            )
         try:
             arr = xp.asarray(data)
         except ValueError as e:
@@ -84,16 +87,6 @@ class Tensor:
         t.grad = None
         t.requires_grad = False
         t._ctx = None
-        t.name = None
-        return t
-
-    @classmethod
-    def _from_op(cls, data, fn) -> Tensor:
-        t = object.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.requires_grad = True
-        t._ctx = fn
         t.name = None
         return t
 
@@ -259,6 +252,27 @@ class Tensor:
         self.data[...] = src
         return self
 
+    # ``p -= lr * p.grad`` under no_grad() updates p's array in place, as in PyTorch.
+    def _inplace(self, other, op, what: str) -> Tensor:
+        self._check_inplace(what)
+        if self._ctx is not None and _autograd._grad_enabled:
+            raise RuntimeError(f"{what}: in-place change of a tensor that is part of a graph")
+        op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
+           casting="same_kind")
+        return self
+
+    def __iadd__(self, other) -> Tensor:
+        return self._inplace(other, xp.add, "+=")
+
+    def __isub__(self, other) -> Tensor:
+        return self._inplace(other, xp.subtract, "-=")
+
+    def __imul__(self, other) -> Tensor:
+        return self._inplace(other, xp.multiply, "*=")
+
+    def __itruediv__(self, other) -> Tensor:
+        return self._inplace(other, xp.true_divide, "/=")
+
     def __setitem__(self, key, value) -> None:
         self._check_inplace("__setitem__")
         if isinstance(key, Tensor):
@@ -266,8 +280,14 @@ class Tensor:
         self.data[key] = value.data if isinstance(value, Tensor) else value
 
     # --- dtype -------------------------------------------------------------------------
-    def to(self, dtype) -> Tensor:
-        return _elementwise.cast(self, np.dtype(dtype))
+    def to(self, dtype=None, *, device=None) -> Tensor:
+        """A copy in ``dtype`` (the same tensor when it already has it). ``"cpu"``, the only
+        device, is accepted as a no-op so PyTorch code that moves tensors runs unchanged."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            dtype = None
+        if device not in (None, "cpu"):
+            raise ValueError(f"to(): glassnet runs on the CPU only, got device {device!r}")
+        return self if dtype is None else _elementwise.cast(self, np.dtype(dtype))
 
     def float(self) -> Tensor:
         return _elementwise.cast(self, np.dtype(np.float32))

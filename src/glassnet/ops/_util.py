@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import xp
+from ..backend import DEFAULT_FLOAT, xp
 from ..tensor import Tensor
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
@@ -16,6 +16,9 @@ def operand(x, like: Tensor | None = None):
     A floating array paired with a floating tensor takes the tensor's dtype, so a
     float64 NumPy array does not silently promote a float32 model.
     """
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        # A NumPy scalar acts like a Python number (it must not promote float32 to float64).
+        return x.item()
     if isinstance(x, Tensor) or isinstance(x, _SCALARS):
         return x
     if isinstance(x, (str, bytes)) or x is None:
@@ -31,6 +34,37 @@ def operand(x, like: Tensor | None = None):
     elif arr.dtype == np.float64 and not isinstance(x, np.ndarray):
         arr = arr.astype(np.float32)
     return arr
+
+
+def is_intlike(x) -> bool:
+    """An integer or bool Tensor or array (Python ints are left alone: they adapt)."""
+    if isinstance(x, Tensor):
+        return not x.requires_grad and x.data.dtype.kind in "biu"
+    return isinstance(x, np.ndarray) and x.dtype.kind in "biu"
+
+
+def _float_dtype(x):
+    d = x.data.dtype if isinstance(x, Tensor) else getattr(x, "dtype", None)
+    return d if d is not None and d.kind == "f" else None
+
+
+def promote_ints(a, b, true_div: bool = False):
+    """PyTorch's rule for integer operands where NumPy would give float64.
+
+    An integer operand meeting a floating one takes that operand's float dtype (float32
+    for a Python float); under true division two integer operands become float32.
+    """
+    out = []
+    for x, other in ((a, b), (b, a)):
+        if is_intlike(x):
+            dt = _float_dtype(other)
+            if dt is None and (type(other) is float or true_div):
+                dt = DEFAULT_FLOAT
+            if dt is not None:
+                arr = x.data if isinstance(x, Tensor) else x
+                x = Tensor._wrap(arr.astype(dt)) if isinstance(x, Tensor) else arr.astype(dt)
+        out.append(x)
+    return out[0], out[1]
 
 
 def shape_of(x) -> tuple:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from ..autograd import Function
-from ..backend import xp
+from ..backend import max_last, sum_last, xp
 from ..tensor import Tensor
 from ._util import norm_axis
+
+
+def _max(x, axis):
+    return max_last(x) if axis == x.ndim - 1 else x.max(axis=axis, keepdims=True)
+
+
+def _sum(x, axis):
+    return sum_last(x) if axis == x.ndim - 1 else x.sum(axis=axis, keepdims=True)
 
 
 class Softmax(Function):
@@ -13,29 +21,28 @@ class Softmax(Function):
 
     def forward(self, x, axis, temperature):
         z = x / temperature if temperature != 1.0 else x
-        z = z - z.max(axis=axis, keepdims=True)
-        e = xp.exp(z)
-        e /= e.sum(axis=axis, keepdims=True)
+        e = xp.exp(z - _max(z, axis))
+        e /= _sum(e, axis)
         self.p, self.axis, self.t = e, axis, temperature
         return e
 
     def backward(self, gy):
         p = self.p
-        gx = p * (gy - (gy * p).sum(axis=self.axis, keepdims=True))
+        gx = p * (gy - _sum(gy * p, self.axis))
         return gx / self.t if self.t != 1.0 else gx
 
 
 class LogSoftmax(Function):
-    """y = x - logsumexp(x); gx = gy - softmax(x) Σ gy."""
+    """y = x - logsumexp(x) along ``axis``; gx = gy - softmax(x) Σ gy."""
 
     def forward(self, x, axis):
-        z = x - x.max(axis=axis, keepdims=True)
-        y = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        z = x - _max(x, axis)
+        y = z - xp.log(_sum(xp.exp(z), axis))
         self.y, self.axis = y, axis
         return y
 
     def backward(self, gy):
-        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+        return gy - xp.exp(self.y) * _sum(gy, self.axis)
 
 
 def softmax(x, dim: int, temperature: float = 1.0) -> Tensor:

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
-from ._util import operand, shape_of
+from ._util import operand, promote_ints, shape_of
 
 
 class Exp(Function):
@@ -97,12 +97,12 @@ class ReLU(Function):
     """max(x, 0); derivative 1 where x > 0 and 0 elsewhere (0 at the bend itself)."""
 
     def forward(self, x):
-        y = xp.maximum(x, 0)
-        self.y = y
-        return y
+        self.y = xp.maximum(x, 0.0)
+        return self.y
 
     def backward(self, gy):
-        return gy * (self.y > 0)
+        # y >= 0, so sign(y) is 1 where x > 0 and 0 elsewhere, the bend included.
+        return gy * xp.sign(self.y)
 
 
 class LeakyReLU(Function):
@@ -115,20 +115,33 @@ class LeakyReLU(Function):
         return xp.where(self.mask, gy, gy * self.slope)
 
 
+_SOFTPLUS_EXACT = 20.0
+"""Above this threshold ``log1p(e^z)`` and ``z`` differ by less than e^-20 ≈ 2e-9, so the
+linear branch only needs to be applied when a smaller threshold asks for it."""
+
+
 class Softplus(Function):
-    """log(1 + e^(βx)) / β, linear above ``threshold`` as in PyTorch; derivative σ(βx)."""
+    """y = log(1 + e^(βx)) / β, and x itself where βx > ``threshold`` (PyTorch's rule).
+
+    The derivative σ(βx) is taken from the output: 1 + e^(βx) = e^(βy), so
+    σ(βx) = e^(βx - βy). This is accurate at both ends and exactly 1 on the linear branch.
+    """
 
     def forward(self, x, beta, threshold):
         bx = x * beta if beta != 1 else x
-        self.bx, self.threshold = bx, threshold
-        y = xp.logaddexp(0, bx)
+        y = xp.logaddexp(0.0, bx)
         if beta != 1:
-            y = y / beta
-        return xp.where(bx > threshold, x, y)
+            y /= beta
+        if threshold < _SOFTPLUS_EXACT:
+            over = bx > threshold
+            if over.any():
+                y = xp.where(over, x, y)
+        self.bx, self.y, self.beta = bx, y, beta
+        return y
 
     def backward(self, gy):
-        s = xp.tanh(self.bx * 0.5) * 0.5 + 0.5
-        return gy * xp.where(self.bx > self.threshold, 1, s)
+        by = self.y * self.beta if self.beta != 1 else self.y
+        return gy * xp.exp(self.bx - by)
 
 
 class Clamp(Function):
@@ -268,6 +281,7 @@ def _pair(cls, op, a, b):
         b = operand(b, a)
     else:
         a = operand(a, b)
+    a, b = promote_ints(a, b)
     try:
         return cls.apply(a, b)
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -16,25 +17,25 @@ MinMax = namedtuple("MinMax", ["values", "indices"])
 
 
 def _expand_back(gy, in_shape, axes, keepdim):
-    """Broadcast a reduced gradient back over the reduced axes."""
+    """Spread a reduced gradient back over the reduced axes, as a new (writable) array."""
     if axes is not None and not keepdim:
-        gy = xp.expand_dims(gy, axes)
-    return xp.broadcast_to(gy, in_shape)
+        gy = gy.reshape(tuple(1 if i in axes else n for i, n in enumerate(in_shape)))
+    gx = xp.empty(in_shape, gy.dtype)
+    gx[...] = gy
+    return gx
 
 
 def _count(shape, axes) -> int:
-    if axes is None:
-        return int(np.prod(shape, dtype=np.int64))
     n = 1
-    for a in axes:
-        n *= shape[a]
+    for i in range(len(shape)) if axes is None else axes:
+        n *= shape[i]
     return n
 
 
 class Sum(Function):
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return xp.asarray(x.sum(axis=axes, keepdims=keepdim))
+        return x.sum(axis=axes, keepdims=keepdim)
 
     def backward(self, gy):
         return _expand_back(gy, self.shape, self.axes, self.keepdim)
@@ -43,11 +44,12 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
-        return xp.asarray(x.mean(axis=axes, keepdims=keepdim))
+        self.n = _count(x.shape, axes)
+        # sum / n: NumPy's mean() does the same through a slower Python wrapper
+        return x.sum(axis=axes, keepdims=keepdim) / self.n
 
     def backward(self, gy):
-        n = _count(self.shape, self.axes)
-        return _expand_back(gy / n, self.shape, self.axes, self.keepdim)
+        return _expand_back(gy / self.n, self.shape, self.axes, self.keepdim)
 
 
 class _Extreme(Function):
@@ -99,7 +101,7 @@ class Var(Function):
 
     def forward(self, x, axes, keepdim, correction):
         n = _count(x.shape, axes)
-        self.dof = max(n - correction, 0)
+        self.dof = builtins.max(n - correction, 0)  # max/min/sum are ops in this module
         mu = x.mean(axis=axes, keepdims=True)
         self.d = x - mu
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
