@@ -151,7 +151,7 @@ def test_failed_save_leaves_old_file_intact(tmp_path, monkeypatch, fail_at):
                 self.f.write(data[: len(data) // 2])  # half written, then the "crash"
                 raise OSError("simulated failure in write")
 
-        monkeypatch.setattr(gio.os, "fdopen", lambda fd, mode: BadFile(real(fd, mode)))
+        monkeypatch.setattr(gio.os, "fdopen", lambda fd, mode, **kw: BadFile(real(fd, mode, **kw)))
     else:
         monkeypatch.setattr(os, fail_at, boom)
     with pytest.raises(OSError, match="simulated"):

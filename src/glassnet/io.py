@@ -22,6 +22,7 @@ it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -64,9 +65,13 @@ def _umask() -> int:
     return _UMASK
 
 
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, flush, fsync,
-    ``os.replace``. On any failure the temp file is removed and ``path`` is untouched."""
+@contextlib.contextmanager
+def atomic_open(path, mode: str = "wb", encoding: str | None = None):
+    """Open a temporary file beside ``path`` for writing; on a clean exit it is flushed,
+    fsynced and renamed onto ``path`` (``os.replace``). On any failure the temporary file
+    is removed and ``path`` is untouched, so a crash never leaves a half-written file."""
+    if "w" not in mode:
+        raise ValueError(f"atomic_open: a write mode is needed, got {mode!r}")
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -76,8 +81,8 @@ def atomic_write_bytes(path, data: bytes) -> None:
     try:
         if hasattr(os, "fchmod"):  # mkstemp makes 0600; give the usual 0666 & ~umask
             os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, mode, encoding=encoding) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -98,6 +103,12 @@ def atomic_write_bytes(path, data: bytes) -> None:
         pass
     finally:
         os.close(dfd)
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
+    with atomic_open(path, "wb") as f:
+        f.write(data)
 
 
 # --- flattening --------------------------------------------------------------------------

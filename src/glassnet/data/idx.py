@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +174,8 @@ def download_mnist(name: str = "mnist", cache_dir=None) -> Path:
         path = folder / fname
         if path.is_file() and hashlib.md5(path.read_bytes()).hexdigest() == md5:
             continue
+        import urllib.request
+
         with urllib.request.urlopen(base + fname, timeout=60) as r:  # noqa: S310
             data = r.read()
         digest = hashlib.md5(data).hexdigest()

@@ -17,11 +17,11 @@ atomically). matplotlib is imported only when one of these is called.
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
 from ..autograd import no_grad
+from ..io import atomic_open
 from ..tensor import Tensor
 
 __all__ = ["squiggle", "decision_regions", "history_curves", "confusion_matrix",
@@ -47,20 +47,8 @@ def save_figure(fig, path, dpi: int = 100) -> str:
     path = os.fspath(path)
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, suffix=".png.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=dpi)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a picture is for everyone
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=dpi)
     return path
 
 
