@@ -1,0 +1,101 @@
+"""Embedding: a learnable lookup table from integer ids to vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import DEFAULT_FLOAT, xp
+from ..ops.embedding import embedding
+from ..random import resolve
+from ..tensor import Tensor
+from .module import Module
+from .parameter import Parameter
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Module):
+    """A table of ``num_embeddings`` vectors of size ``embedding_dim``.
+
+    ``(*)`` integer ids -> ``(*, embedding_dim)``. The weight starts standard normal
+    (the ``padding_idx`` row at zero, and it never gets a gradient). ``max_norm``
+    renormalises, in place, each looked-up row whose ``norm_type``-norm exceeds it.
+    Looking a row up is the same as multiplying a one-hot vector by the weight, so the
+    gradient of a row is the sum of the gradients of every position that used it.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
+                 _freeze: bool = False, dtype=None, generator=None) -> None:
+        super().__init__()
+        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"Embedding: {name} must be a positive integer, got {v!r}")
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        if padding_idx is not None:
+            V = self.num_embeddings
+            if not -V <= padding_idx < V:
+                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
+                                 f"[-{V}, {V - 1}] for num_embeddings={V}")
+            padding_idx = int(padding_idx) % V
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = float(norm_type)
+        self.scale_grad_by_freq = bool(scale_grad_by_freq)
+        if sparse:
+            raise NotImplementedError("Embedding: sparse=True is not supported (gradients "
+                                      "are dense (V, D) arrays)")
+        self.sparse = False
+        dt = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        if _weight is None:
+            self.weight = Parameter(xp.empty((self.num_embeddings, self.embedding_dim), dt),
+                                    requires_grad=not _freeze)
+            self.reset_parameters(generator)
+        else:
+            w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+            expected = (self.num_embeddings, self.embedding_dim)
+            if tuple(w.shape) != expected:
+                raise ValueError(f"Embedding: _weight has shape {tuple(w.shape)}, "
+                                 f"expected {expected}")
+            self.weight = Parameter(xp.array(w, dtype=w.dtype if dtype is None else dt),
+                                    requires_grad=not _freeze)
+
+    def reset_parameters(self, generator=None) -> None:
+        """Redraw the weight from N(0, 1) and zero the padding row."""
+        w = self.weight.data
+        w[...] = resolve(generator).standard_normal(w.shape)
+        if self.padding_idx is not None:
+            w[self.padding_idx] = 0
+
+    def forward(self, input) -> Tensor:  # noqa: A002 - PyTorch's name
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2.0:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        return s
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, sparse: bool = False) -> Embedding:
+        """An Embedding holding a copy of ``embeddings`` ``(V, D)``; ``freeze`` (the
+        default) makes the weight non-trainable. The padding row keeps its given values."""
+        w = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        if w.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D (V, D), got "
+                             f"shape {tuple(w.shape)}")
+        if w.dtype.kind != "f":
+            w = w.astype(DEFAULT_FLOAT)
+        return cls(w.shape[0], w.shape[1], padding_idx, max_norm, norm_type,
+                   scale_grad_by_freq, sparse, _weight=w, _freeze=freeze)
