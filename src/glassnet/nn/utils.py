@@ -88,3 +88,7 @@ def vector_to_parameters(vec, parameters) -> None:
         n = p.data.size
         p.data = v[i:i + n].reshape(p.shape).astype(p.data.dtype, copy=True)
         i += n
+
+
+# PyTorch users write torch.nn.utils.rnn.pack_padded_sequence: the same path works here.
+from . import utils_rnn as rnn  # noqa: E402, F401
