@@ -3,10 +3,20 @@ PyTorch tensors, and the ``torch`` fixture (tests using it skip when PyTorch is 
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+import os
+import sys
 
-import glassnet as gn
+# Tests run two at a time on a 2-core machine (pytest -n 2): one BLAS thread per worker
+# avoids oversubscription, which slows small matrix products many times over. Set before
+# NumPy loads; a value the user chose is kept.
+if "numpy" not in sys.modules:
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import glassnet as gn  # noqa: E402
 
 DOMAINS = {
     # name -> how to draw float64 values of a shape from a NumPy generator
