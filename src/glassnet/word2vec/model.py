@@ -1,0 +1,470 @@
+"""Word2Vec: CBOW and skip-gram with negative sampling, trained by several threads.
+
+The algorithm is the original one (Mikolov et al., 2013): a vocabulary of the words seen
+at least ``min_count`` times, most frequent first; frequent words randomly dropped
+(subsampling) with keep-probability ``(sqrt(c/t) + 1) t/c``, ``t = sample * total``; for
+every remaining word a window shrunk by a random ``b`` in ``[0, window)``; skip-gram
+predicts the word from each context word, CBOW from the mean (or sum) of the context
+vectors; each prediction is one positive and ``negative`` noise words drawn from the
+unigram distribution raised to ``ns_exponent``; the learning rate falls linearly from
+``alpha`` to ``min_alpha`` over all epochs.
+
+Threads: one producer reads the corpus (from disk, line by line) and turns sentences
+into jobs of about ``batch_words`` vocabulary indices, held in a queue of at most
+``2 * workers`` jobs; ``workers`` threads each run the training kernel on one job at a
+time. With numba installed the kernel is compiled and releases the GIL, so the threads
+run in parallel and update the shared weight matrices without locks (Hogwild, like the
+original tool). Without numba a vectorised NumPy kernel runs instead (slower; see
+``_numpy_kernel``). ``model.kernel`` says which one ran.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import tempfile
+import threading
+import time
+from itertools import repeat
+
+import numpy as np
+
+from .corpus import (
+    MAX_WORDS_IN_BATCH,
+    CorpusError,
+    LineSentence,
+    Sentences,
+    Vocabulary,
+    alias_table,
+    cum_table,
+)
+from .formats import load_arrays, save_arrays
+from .keyedvectors import KeyedVectors
+
+__all__ = ["Word2Vec", "available_kernel"]
+
+_PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed",
+           "workers", "min_alpha", "sg", "negative", "ns_exponent", "cbow_mean", "epochs",
+           "sorted_vocab", "batch_words", "shrink_windows")
+
+
+def _load_kernel(name: str = "auto"):
+    """``(name, module)`` of the training kernel: ``"numba"`` when numba imports (or
+    when asked for), else ``"numpy"``. ``GLASSNET_WORD2VEC_KERNEL`` overrides ``auto``."""
+    if name == "auto":
+        name = os.environ.get("GLASSNET_WORD2VEC_KERNEL", "auto")
+    if name not in ("auto", "numba", "numpy"):
+        raise ValueError(f"kernel must be 'auto', 'numba' or 'numpy', got {name!r}")
+    if name in ("auto", "numba"):
+        try:
+            from . import _numba_kernel
+
+            return "numba", _numba_kernel
+        except ImportError as e:
+            if name == "numba":
+                raise ImportError(
+                    f"the numba kernel needs numba: pip install 'glassnet[fast]' ({e})"
+                ) from None
+    from . import _numpy_kernel
+
+    return "numpy", _numpy_kernel
+
+
+def available_kernel() -> str:
+    """The kernel training would use now: ``"numba"`` or ``"numpy"``."""
+    return _load_kernel()[0]
+
+
+class Word2Vec:
+    """Word embeddings learned by CBOW (``sg=0``) or skip-gram (``sg=1``).
+
+    Parameters use gensim's names and defaults. Passing ``sentences`` (a re-iterable of
+    token lists) or ``corpus_file`` (a path: one sentence per line, whitespace-separated)
+    builds the vocabulary and trains at once; otherwise call :meth:`build_vocab` and
+    :meth:`train`. The result is ``model.wv``, a :class:`KeyedVectors` of shape
+    (vocabulary, vector_size). ``kernel`` picks the training kernel (``"auto"``:
+    numba when installed, else NumPy).
+
+    >>> model = Word2Vec([["a", "b"]] * 50, vector_size=8, min_count=1, epochs=1,
+    ...                  workers=1)
+    >>> model.wv["a"].shape
+    (8,)
+    """
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size: int = 100,
+                 alpha: float = 0.025, window: int = 5, min_count: int = 5,
+                 max_vocab_size: int | None = None, sample: float = 1e-3, seed: int = 1,
+                 workers: int = 3, min_alpha: float = 0.0001, sg: int = 0, hs: int = 0,
+                 negative: int = 5, ns_exponent: float = 0.75, cbow_mean: int = 1,
+                 epochs: int = 5, sorted_vocab: int = 1,
+                 batch_words: int = MAX_WORDS_IN_BATCH, shrink_windows: bool = True,
+                 callbacks=(), kernel: str = "auto", cache_encoded: bool = True):
+        _check(vector_size >= 1, f"vector_size must be >= 1, got {vector_size}")
+        _check(window >= 1, f"window must be >= 1, got {window}")
+        _check(min_count >= 0, f"min_count must be >= 0, got {min_count}")
+        _check(sample >= 0, f"sample must be >= 0, got {sample}")
+        _check(workers >= 1, f"workers must be >= 1, got {workers}")
+        _check(alpha > 0 and min_alpha >= 0, f"alpha must be > 0 and min_alpha >= 0, got "
+                                             f"{alpha} and {min_alpha}")
+        _check(sg in (0, 1), f"sg must be 0 (CBOW) or 1 (skip-gram), got {sg}")
+        _check(cbow_mean in (0, 1), f"cbow_mean must be 0 or 1, got {cbow_mean}")
+        _check(epochs >= 1, f"epochs must be >= 1, got {epochs}")
+        _check(batch_words >= 1, f"batch_words must be >= 1, got {batch_words}")
+        _check(max_vocab_size is None or max_vocab_size >= 1,
+               f"max_vocab_size must be None or >= 1, got {max_vocab_size}")
+        if hs:
+            raise NotImplementedError("hierarchical softmax (hs=1) is not implemented; "
+                                      "use negative sampling (hs=0, negative > 0)")
+        _check(negative >= 1, f"negative must be >= 1 (negative sampling is the only "
+                              f"output layer), got {negative}")
+        self.vector_size = int(vector_size)
+        self.alpha = float(alpha)
+        self.min_alpha = float(min_alpha)
+        self.window = int(window)
+        self.min_count = int(min_count)
+        self.max_vocab_size = max_vocab_size
+        self.sample = float(sample)
+        self.seed = int(seed)
+        self.workers = int(workers)
+        self.sg = int(sg)
+        self.hs = 0
+        self.negative = int(negative)
+        self.ns_exponent = float(ns_exponent)
+        self.cbow_mean = int(cbow_mean)
+        self.epochs = int(epochs)
+        self.sorted_vocab = int(sorted_vocab)
+        self.batch_words = int(batch_words)
+        self.shrink_windows = bool(shrink_windows)
+        self.callbacks = tuple(callbacks)
+        self.kernel_request = kernel
+        self.cache_encoded = bool(cache_encoded)
+        self.kernel: str | None = None
+        self.wv = KeyedVectors(self.vector_size)
+        self.syn1neg = np.zeros((0, self.vector_size), dtype=np.float32)
+        self.cum_table = np.zeros(0, dtype=np.int64)
+        self.corpus_count = 0
+        self.corpus_total_words = 0
+        self.train_count = 0
+        self.total_train_time = 0.0
+        self.min_alpha_yet_reached = self.alpha
+        self.train_stats: dict = {}
+        self._rng_states: list = []
+        if sentences is not None or corpus_file is not None:
+            self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file)
+            self.train(corpus_iterable=sentences, corpus_file=corpus_file,
+                       total_examples=self.corpus_count, total_words=self.corpus_total_words,
+                       epochs=self.epochs, start_alpha=self.alpha, end_alpha=self.min_alpha)
+
+    # --- vocabulary ----------------------------------------------------------------------
+    def _source(self, corpus_iterable, corpus_file, training: bool = False):
+        if (corpus_iterable is None) == (corpus_file is None):
+            raise TypeError("pass exactly one of corpus_iterable (sentences) or corpus_file")
+        if corpus_file is not None:
+            # the vocabulary scan decoded the file strictly; training reads it again and
+            # must not stop half-way, so it replaces what it cannot decode
+            return LineSentence(corpus_file, errors="replace" if training else "strict")
+        return Sentences(corpus_iterable)
+
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update: bool = False,
+                    progress_per: int = 10000, keep_raw_vocab: bool = False, **kwargs):
+        """Count the corpus' words, keep those seen at least ``min_count`` times (most
+        frequent first), and initialise the weights: input vectors uniform in
+        ``[-0.5, 0.5) / vector_size``, output vectors zero."""
+        if update:
+            raise NotImplementedError("build_vocab(update=True) (growing a trained "
+                                      "vocabulary) is not supported; build a new model")
+        if kwargs:
+            raise TypeError(f"build_vocab: unexpected arguments {sorted(kwargs)}")
+        vocab = Vocabulary()
+        vocab.scan(self._source(corpus_iterable, corpus_file), self.max_vocab_size)
+        if vocab.corpus_total_words == 0:
+            what = corpus_file if corpus_file is not None else "the sentences"
+            raise CorpusError(f"the corpus is empty: {what} holds no words")
+        keys, counts, sample_int = vocab.finalize(self.min_count, self.sample)
+        self.corpus_count = vocab.corpus_count
+        self.corpus_total_words = vocab.corpus_total_words
+        self.raw_vocab = vocab.raw_counts if keep_raw_vocab else None
+        rng = np.random.default_rng(self.seed)
+        vectors = ((rng.random((len(keys), self.vector_size), dtype=np.float32) * 2 - 1)
+                   / self.vector_size)
+        self.wv = KeyedVectors(self.vector_size)
+        self.wv._set_vocab(keys, vectors, counts)
+        self.wv.expandos["sample_int"] = sample_int
+        self.syn1neg = np.zeros((len(keys), self.vector_size), dtype=np.float32)
+        self.cum_table = cum_table(counts, self.ns_exponent)
+
+    # --- training ------------------------------------------------------------------------
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples: int | None = None,
+              total_words: int | None = None, epochs: int | None = None,
+              start_alpha: float | None = None, end_alpha: float | None = None,
+              word_count: int = 0, queue_factor: int = 2, report_delay: float = 1.0,
+              callbacks=(), progress=None, **kwargs) -> tuple[int, int]:
+        """Train for ``epochs`` passes; returns ``(effective_words, raw_words)``: words
+        trained on (after subsampling and dropping unknown words) and words read.
+
+        ``total_words`` (or ``total_examples``) is the size of one pass, used to decay
+        the learning rate linearly; it defaults to what :meth:`build_vocab` counted.
+        ``progress``, if given, is called after each job as
+        ``progress(raw_words_done, effective_words_done, alpha, raw_words_total)``.
+        """
+        if kwargs:
+            raise TypeError(f"train: unexpected arguments {sorted(kwargs)}")
+        if not len(self.wv) or len(self.syn1neg) != len(self.wv):
+            raise RuntimeError("train: no vocabulary; call build_vocab() first (a model "
+                               "read by load_word2vec_format cannot be trained further)")
+        if epochs is None:
+            raise ValueError("train: pass epochs explicitly (e.g. epochs=model.epochs)")
+        _check(epochs >= 1, f"epochs must be >= 1, got {epochs}")
+        source = self._source(corpus_iterable, corpus_file, training=True)
+        if total_words is None:
+            if total_examples is None or total_examples == self.corpus_count:
+                total_words = self.corpus_total_words
+            else:
+                total_words = int(total_examples * self.corpus_total_words
+                                  / max(self.corpus_count, 1))
+        total_words = max(int(total_words), 1)
+        a0 = self.alpha if start_alpha is None else float(start_alpha)
+        a1 = self.min_alpha if end_alpha is None else float(end_alpha)
+        name, kernel = _load_kernel(self.kernel_request)
+        self.kernel = name
+        callbacks = self.callbacks + tuple(callbacks)
+        if len(self._rng_states) != self.workers:
+            self._rng_states = [self._new_rng(name, t) for t in range(self.workers)]
+        sample_int = self.wv.expandos["sample_int"]
+        exp_table = None
+        if name == "numba":  # O(1) alias draws; the NumPy kernel searches cum_table
+            exp_table = kernel.make_exp_table()
+            noise = alias_table(self.wv.expandos["count"], self.ns_exponent)
+        else:
+            noise = (self.cum_table,)
+        shared = (self.wv.vectors, self.syn1neg, sample_int, self.sample > 0, *noise,
+                  self.sg, self.cbow_mean, self.negative, self.window, self.shrink_windows)
+        totals = [0, 0]
+        start = time.perf_counter()
+        for cb in callbacks:
+            getattr(cb, "on_train_begin", lambda m: None)(self)
+        cache = _JobCache() if self.cache_encoded and epochs > 1 else None
+        try:
+            for epoch in range(epochs):
+                for cb in callbacks:
+                    getattr(cb, "on_epoch_begin", lambda m: None)(self)
+                if cache is None:
+                    jobs = self._jobs(source)
+                elif epoch == 0:
+                    jobs = cache.write(self._jobs(source))
+                else:
+                    jobs = cache.read()
+                self._epoch(epoch, epochs, total_words, a0, a1, jobs, name, kernel, shared,
+                            exp_table, totals, queue_factor, report_delay, progress)
+                for cb in callbacks:
+                    getattr(cb, "on_epoch_end", lambda m: None)(self)
+        finally:
+            if cache is not None:
+                cache.close()
+        elapsed = time.perf_counter() - start
+        self.wv.fill_norms(force=True)
+        self.train_count += 1
+        self.total_train_time += elapsed
+        self.min_alpha_yet_reached = a1
+        self.train_stats = {
+            "kernel": name, "workers": self.workers, "epochs": epochs,
+            "raw_words": totals[0], "effective_words": totals[1], "seconds": elapsed,
+            "raw_words_per_sec": totals[0] / elapsed if elapsed > 0 else float("inf"),
+            "effective_words_per_sec": totals[1] / elapsed if elapsed > 0 else float("inf"),
+        }
+        for cb in callbacks:
+            getattr(cb, "on_train_end", lambda m: None)(self)
+        return totals[1], totals[0]
+
+    def _epoch(self, epoch, epochs, total_words, a0, a1, jobs, name, kernel, shared, exp_table,
+               totals, queue_factor, report_delay, progress):
+        def schedule(pos):
+            p = min(1.0, (epoch + min(pos, total_words) / total_words) / epochs)
+            return a0 - (a0 - a1) * p
+
+        def run_job(tid, words, bounds, alpha0, alpha1):
+            st = self._rng_states[tid]
+            if name == "numba":
+                return kernel.train_job(*shared[:2], words, bounds, *shared[2:], alpha0,
+                                        alpha1, exp_table, st[0], st[1], st[2])
+            return kernel.train_job(*shared[:2], words, bounds, *shared[2:], alpha0, alpha1,
+                                    st)
+
+        self._run_epoch(jobs, schedule, run_job, totals, queue_factor, report_delay, progress,
+                        epochs * total_words)
+
+    def _new_rng(self, name: str, tid: int):
+        if name == "numba":
+            state = np.array([self.seed * 1000003 + 7919 * tid + 1], dtype=np.uint64)
+            return (state, np.zeros(self.vector_size, np.float32),
+                    np.zeros(self.vector_size, np.float32))
+        return np.random.default_rng([self.seed, tid])
+
+    def _jobs(self, sentences):
+        """Jobs of about batch_words tokens: (indices int32 with -1 for unknown words,
+        sentence bounds int64, raw token count)."""
+        get = self.wv.key_to_index.get
+        limit = self.batch_words
+        ids: list[int] = []
+        bounds = [0]
+        raw = 0
+        for sent in sentences:
+            n = len(sent)
+            if raw and raw + n > limit:
+                yield np.array(ids, np.int32), np.array(bounds, np.int64), raw
+                ids, bounds, raw = [], [0], 0
+            ids.extend(map(get, sent, repeat(-1)))
+            raw += n
+            bounds.append(raw)
+        if raw:
+            yield np.array(ids, np.int32), np.array(bounds, np.int64), raw
+
+    def _run_epoch(self, job_iter, schedule, run_job, totals, queue_factor, report_delay,
+                   progress, grand_total):
+        jobs: queue.Queue = queue.Queue(maxsize=max(1, queue_factor * self.workers))
+        done: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        failures: list[BaseException] = []
+
+        def produce():
+            try:
+                pos = 0
+                for words, bounds, raw in job_iter:
+                    if stop.is_set():
+                        break
+                    jobs.put((words, bounds, schedule(pos), schedule(pos + raw), raw))
+                    pos += raw
+            except BaseException as e:
+                failures.append(e)
+                stop.set()
+            finally:
+                for _ in range(self.workers):
+                    jobs.put(None)
+
+        def work(tid):
+            while True:
+                job = jobs.get()
+                if job is None:
+                    break
+                if stop.is_set():
+                    continue
+                words, bounds, alpha0, alpha1, raw = job
+                try:
+                    eff = run_job(tid, words, bounds, alpha0, alpha1)
+                except BaseException as e:
+                    failures.append(e)
+                    stop.set()
+                    continue
+                done.put((raw, int(eff), alpha1))
+            done.put(None)
+
+        threads = [threading.Thread(target=produce, name="w2v-producer", daemon=True)]
+        threads += [threading.Thread(target=work, args=(t,), name=f"w2v-worker-{t}",
+                                     daemon=True) for t in range(self.workers)]
+        for t in threads:
+            t.start()
+        running = self.workers
+        try:
+            while running:
+                try:
+                    item = done.get(timeout=report_delay)
+                except queue.Empty:
+                    continue
+                if item is None:
+                    running -= 1
+                    continue
+                totals[0] += item[0]
+                totals[1] += item[1]
+                if progress is not None:
+                    progress(totals[0], totals[1], item[2], grand_total)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            for t in threads:
+                t.join()
+        if failures:
+            raise failures[0]
+
+    # --- files ---------------------------------------------------------------------------
+    def save(self, fname) -> None:
+        """Save the whole model (both weight matrices, vocabulary with counts, parameters)
+        to one safetensors file; written atomically, no pickle."""
+        arrays, wv_meta = self.wv._arrays()
+        arrays["syn1neg"] = self.syn1neg
+        meta = {
+            "kind": "Word2Vec", "version": 1, "wv": wv_meta,
+            "params": {k: getattr(self, k) for k in _PARAMS},
+            "corpus_count": self.corpus_count, "corpus_total_words": self.corpus_total_words,
+            "train_count": self.train_count, "total_train_time": self.total_train_time,
+        }
+        save_arrays(fname, arrays, meta)
+
+    @classmethod
+    def load(cls, fname, kernel: str = "auto") -> Word2Vec:
+        """Load a model written by :meth:`save`; it can be trained further."""
+        from .formats import FormatError
+
+        arrays, meta = load_arrays(fname, "Word2Vec")
+        try:
+            model = cls(**meta["params"], kernel=kernel)
+        except (TypeError, KeyError, ValueError) as e:
+            raise FormatError(f"{fname}: bad model parameters ({e})") from None
+        model.wv = KeyedVectors._from_arrays(arrays, meta["wv"], fname)
+        syn1neg = arrays.get("syn1neg")
+        if syn1neg is None or syn1neg.shape != model.wv.vectors.shape:
+            raise FormatError(f"{fname}: output weights missing or of the wrong shape")
+        if "count" not in model.wv.expandos or "sample_int" not in model.wv.expandos:
+            raise FormatError(f"{fname}: word counts missing")
+        model.syn1neg = syn1neg
+        model.cum_table = cum_table(model.wv.expandos["count"], model.ns_exponent)
+        model.corpus_count = int(meta.get("corpus_count", 0))
+        model.corpus_total_words = int(meta.get("corpus_total_words", 0))
+        model.train_count = int(meta.get("train_count", 0))
+        model.total_train_time = float(meta.get("total_train_time", 0.0))
+        return model
+
+    def __repr__(self) -> str:
+        return (f"Word2Vec<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+                f"alpha={self.alpha}, {'skip-gram' if self.sg else 'CBOW'}>")
+
+
+class _JobCache:
+    """The first epoch's jobs (word ids and sentence bounds) kept in a temporary file, so
+    later epochs read them back instead of tokenizing the corpus again: 4 bytes per token
+    on disk, one job at a time in memory. Deleted when training ends."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile(prefix="glassnet-w2v-")
+        self.complete = False
+
+    def write(self, jobs):
+        for words, bounds, raw in jobs:
+            self.file.write(np.array([len(words), len(bounds), raw], np.int64).tobytes())
+            self.file.write(words.tobytes())
+            self.file.write(bounds.tobytes())
+            yield words, bounds, raw
+        self.complete = True
+
+    def read(self):
+        if not self.complete:
+            raise RuntimeError("word2vec job cache read before the first epoch finished")
+        f = self.file
+        f.flush()
+        f.seek(0)
+        while True:
+            head = np.fromfile(f, np.int64, 3)
+            if len(head) < 3:
+                return
+            n_words, n_bounds, raw = (int(x) for x in head)
+            words = np.fromfile(f, np.int32, n_words)
+            bounds = np.fromfile(f, np.int64, n_bounds)
+            yield words, bounds, raw
+
+    def close(self):
+        self.file.close()
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(f"Word2Vec: {message}")
