@@ -9,7 +9,9 @@ One training step is forward, backward and a plain SGD update:
 
 Each section builds its cases (label -> zero-argument step function) and hands them to
 ``_timing.compare``, which times them interleaved and takes medians. A hand-written
-NumPy step is included as the floor. Add a section by writing one more ``section_*``
+NumPy step is included as the floor. The second section builds the same networks from
+``gn.nn`` layers, a loss module and ``gn.optim.SGD`` (momentum 0.9 for (b)), against
+``torch.nn`` + ``torch.optim``. Add a section by writing one more ``section_*``
 function and listing it in ``SECTIONS``.
 
 Run:  python benchmarks/bench_tiny.py [--repeats 30] [--torch-threads 1] [--cpu-time]
@@ -213,7 +215,93 @@ def section_raw_tensors(torch):
     return out
 
 
-SECTIONS = [("raw tensors", section_raw_tensors)]
+# --- the same networks with gn.nn + gn.optim (torch.nn + torch.optim) ---------------
+
+
+def _load(lib, model, params, torch=None):
+    """Copy ``bench_tiny``'s (in, out) weights into the Linear layers' (out, in) ones."""
+    linears = [m for m in model if isinstance(m, lib.Linear)]
+    values = [(params["W1"], params["b1"]), (params["W2"], params["b2"])]
+    for layer, (W, b) in zip(linears, values):
+        if torch is None:
+            layer.weight.data[...] = W.T
+            layer.bias.data[...] = b
+        else:
+            with torch.no_grad():
+                layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
+                layer.bias.copy_(torch.from_numpy(b))
+
+
+def _dosage_model(lib):
+    return lib.Sequential(lib.Linear(1, 2), lib.Softplus(), lib.Linear(2, 1))
+
+
+def _mlp_model(lib):
+    return lib.Sequential(lib.Linear(4, 16), lib.ReLU(), lib.Linear(16, 3))
+
+
+def _stepper(model, opt, loss_fn, x, t):
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), t)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def gn_nn_dosage_step():
+    x, t, p = _dosage_data()
+    model = _dosage_model(gn.nn)
+    _load(gn.nn, model, p)
+    opt = gn.optim.SGD(model.parameters(), lr=LR)
+    return _stepper(model, opt, gn.nn.MSELoss(reduction="sum"), gn.from_numpy(x),
+                    gn.from_numpy(t))
+
+
+def torch_nn_dosage_step(torch):
+    x, t, p = _dosage_data()
+    model = _dosage_model(torch.nn)
+    _load(torch.nn, model, p, torch)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    return _stepper(model, opt, torch.nn.MSELoss(reduction="sum"), torch.from_numpy(x),
+                    torch.from_numpy(t))
+
+
+def gn_nn_mlp_step():
+    x, y, p = _iris_like_data()
+    model = _mlp_model(gn.nn)
+    _load(gn.nn, model, p)
+    opt = gn.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
+    return _stepper(model, opt, gn.nn.CrossEntropyLoss(), gn.from_numpy(x), gn.from_numpy(y))
+
+
+def torch_nn_mlp_step(torch):
+    x, y, p = _iris_like_data()
+    model = _mlp_model(torch.nn)
+    _load(torch.nn, model, p, torch)
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
+    return _stepper(model, opt, torch.nn.CrossEntropyLoss(), torch.from_numpy(x),
+                    torch.from_numpy(y))
+
+
+def section_nn_optim(torch):
+    """Both networks built from layers, a loss module and an optimizer."""
+    out = {}
+    for title, gn_step, torch_step in [
+        ("(a) dosage 1-2-1 softplus, 3 points, SSR, SGD", gn_nn_dosage_step, torch_nn_dosage_step),
+        ("(b) 4-16-3 ReLU, 150x4, CrossEntropyLoss, SGD momentum",
+         gn_nn_mlp_step, torch_nn_mlp_step),
+    ]:
+        cases = {"glassnet": gn_step()}
+        if torch is not None:
+            cases["torch"] = torch_step(torch)
+        out[title] = cases
+    return out
+
+
+
+SECTIONS = [("raw tensors", section_raw_tensors), ("nn + optim", section_nn_optim)]
 
 
 def main(argv=None) -> None:

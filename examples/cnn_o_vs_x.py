@@ -1,15 +1,13 @@
 """The curriculum's O-versus-X convolutional network.
 
-    python examples/cnn_o_vs_x.py [--fast] [--plots DIR]
+    python examples/cnn_o_vs_x.py [--fast] [--plots DIR | --no-plots]
 
-The chapter lives in ``glassnet.examples.cnn_o_vs_x``; ``glassnet demo --chapter`` runs it too.
+Runs ``glassnet.examples.cnn_o_vs_x.run`` through ``glassnet demo --chapter cnn-o-vs-x``.
 """
 
 import sys
 
-from glassnet.examples import cnn_o_vs_x
+from glassnet.demo import main
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    plots = args[args.index("--plots") + 1] if "--plots" in args[:-1] else None
-    cnn_o_vs_x.run(fast="--fast" in args, plot_dir=plots)
+    sys.exit(main(["--chapter", "cnn-o-vs-x", *sys.argv[1:]]))

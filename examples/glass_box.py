@@ -1,16 +1,13 @@
 """The glass box: a chain-rule derivation, the squiggle, a planted NaN found.
 
-    python examples/glass_box.py [--fast] [--plots DIR]
+    python examples/glass_box.py [--fast] [--plots DIR | --no-plots]
 
-The chapter lives in ``glassnet.examples.glass_box``; ``glassnet demo --chapter glass-box``
-runs it too.
+Runs ``glassnet.examples.glass_box.run`` through ``glassnet demo --chapter glass-box``.
 """
 
 import sys
 
-from glassnet.examples import glass_box
+from glassnet.demo import main
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    plots = args[args.index("--plots") + 1] if "--plots" in args[:-1] else None
-    glass_box.run(fast="--fast" in args, plot_dir=plots)
+    sys.exit(main(["--chapter", "glass-box", *sys.argv[1:]]))

@@ -1,18 +1,13 @@
 """Long Short-Term Memory on the stock example: read four days, predict the fifth.
 
-    python examples/lstm_stock.py [--fast] [--plots DIR]
+    python examples/lstm_stock.py [--fast] [--plots DIR | --no-plots]
 
-Runs ``glassnet.examples.lstm_stock.run``.
+Runs ``glassnet.examples.lstm_stock.run`` through ``glassnet demo --chapter lstm-stock``.
 """
 
-import argparse
+import sys
 
-from glassnet.examples import lstm_stock
+from glassnet.demo import main
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--fast", action="store_true", help="a shorter run (what the tests use)")
-    p.add_argument("--plots", metavar="DIR", help="save the figures in DIR")
-    args = p.parse_args()
-    out = lstm_stock.run(fast=args.fast, plot_dir=args.plots)
-    print(out["result"])
+    sys.exit(main(["--chapter", "lstm-stock", *sys.argv[1:]]))

@@ -1,18 +1,13 @@
 """Why a plain RNN struggles where an LSTM does not: gradients over time steps.
 
-    python examples/rnn_vs_lstm.py [--fast] [--plots DIR]
+    python examples/rnn_vs_lstm.py [--fast] [--plots DIR | --no-plots]
 
-Runs ``glassnet.examples.rnn_vs_lstm.run``.
+Runs ``glassnet.examples.rnn_vs_lstm.run`` through ``glassnet demo --chapter rnn-vs-lstm``.
 """
 
-import argparse
+import sys
 
-from glassnet.examples import rnn_vs_lstm
+from glassnet.demo import main
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--fast", action="store_true", help="a shorter run (what the tests use)")
-    p.add_argument("--plots", metavar="DIR", help="save the figures in DIR")
-    args = p.parse_args()
-    out = rnn_vs_lstm.run(fast=args.fast, plot_dir=args.plots)
-    print(out["result"])
+    sys.exit(main(["--chapter", "rnn-vs-lstm", *sys.argv[1:]]))

@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 import numpy as _np
 
-from . import autograd, data, explain, metrics, nn, optim
+from . import autograd, data, explain, metrics, nn, optim, word2vec
 from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,

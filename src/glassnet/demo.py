@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _summary(rows) -> None:
     w1 = max(len("chapter"), *(len(r[0]) for r in rows))
-    w2 = min(70, max(len("result"), *(len(r[1]) for r in rows)))
+    w2 = min(96, max(len("result"), *(len(r[1]) for r in rows)))
     print("\n" + "chapter".ljust(w1) + "  " + "result".ljust(w2) + "  time")
     print("-" * (w1 + w2 + 10))
     for title, result, secs in rows:
