@@ -35,11 +35,12 @@ def _make(arr, requires_grad: bool) -> Tensor:
     return t
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data``; Python floats become float32."""
+def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """A new tensor holding a copy of ``data``; Python floats become float32. ``name``
+    labels it in explanations and graph views."""
     if isinstance(data, Tensor):
         data = data.data
-    t = Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    t = Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
     if isinstance(data, np.ndarray) and t.data is data:
         t.data = data.copy()
     return t
