@@ -263,3 +263,16 @@ def test_chapter_without_matplotlib_saves_nothing(name, tmp_path, monkeypatch, c
         monkeypatch.setitem(sys.modules, name, None)  # makes `import matplotlib...` fail
     out = module.run(fast=True, plot_dir=str(tmp_path))
     assert out["plot"] is None and list(tmp_path.iterdir()) == []
+
+
+def test_cnn_filter_figure_is_written_atomically(tmp_path):
+    pytest.importorskip("matplotlib")
+    from glassnet.examples.cnn_plots import plot_filters_and_maps
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "figures" / "filters.png"
+    out = plot_filters_and_maps(rng.normal(size=(3, 1, 3, 3)), rng.random((8, 8)),
+                                rng.random((3, 6, 6)), str(path), title="filters")
+    assert out == str(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in path.parent.iterdir()] == ["filters.png"]  # no temporary file

@@ -111,28 +111,30 @@ def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros(a.shape, dtype=np.float64), where=b > 0)
 
 
+def _per_class(preds, target, num_classes):
+    """``(TP, predicted, actual, micro)``: per class ``(C,)`` true positives, predicted
+    and actual counts, and the pooled score (the accuracy)."""
+    cm = confusion_matrix(preds, target, num_classes)
+    tp = np.diag(cm).astype(np.float64)
+    return tp, cm.sum(axis=0), cm.sum(axis=1), float(tp.sum() / max(cm.sum(), 1))
+
+
 def precision(preds, target, num_classes: int | None = None, average: str | None = None):
     """Per class ``TP / (TP + FP)`` (an ``(C,)`` array), or averaged: ``"macro"`` (plain
     mean), ``"weighted"`` (by class support) or ``"micro"`` (pooled; equals accuracy)."""
-    cm = confusion_matrix(preds, target, num_classes)
-    tp = np.diag(cm).astype(np.float64)
-    micro = float(tp.sum() / max(cm.sum(), 1))
-    return _average(_safe_div(tp, cm.sum(axis=0)), cm.sum(axis=1), average, micro)
+    tp, predicted, actual, micro = _per_class(preds, target, num_classes)
+    return _average(_safe_div(tp, predicted), actual, average, micro)
 
 
 def recall(preds, target, num_classes: int | None = None, average: str | None = None):
     """Per class ``TP / (TP + FN)``, or averaged as in :func:`precision`."""
-    cm = confusion_matrix(preds, target, num_classes)
-    tp = np.diag(cm).astype(np.float64)
-    micro = float(tp.sum() / max(cm.sum(), 1))
-    return _average(_safe_div(tp, cm.sum(axis=1)), cm.sum(axis=1), average, micro)
+    tp, _, actual, micro = _per_class(preds, target, num_classes)
+    return _average(_safe_div(tp, actual), actual, average, micro)
 
 
 def f1_score(preds, target, num_classes: int | None = None, average: str | None = None):
     """Per class harmonic mean of precision and recall, or averaged as in
     :func:`precision`."""
-    cm = confusion_matrix(preds, target, num_classes)
-    tp = np.diag(cm).astype(np.float64)
-    p, r = _safe_div(tp, cm.sum(axis=0)), _safe_div(tp, cm.sum(axis=1))
-    micro = float(tp.sum() / max(cm.sum(), 1))
-    return _average(_safe_div(2 * p * r, p + r), cm.sum(axis=1), average, micro)
+    tp, predicted, actual, micro = _per_class(preds, target, num_classes)
+    p, r = _safe_div(tp, predicted), _safe_div(tp, actual)
+    return _average(_safe_div(2 * p * r, p + r), actual, average, micro)

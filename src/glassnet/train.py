@@ -375,6 +375,8 @@ class Trainer:
         self.last_batch = None
         self.nonfinite_batches: list[tuple[int, int]] = []
         self._generators: dict = {}
+        self._bar = None  # the current epoch's progress bar
+        self._warned_epoch = 0  # the last epoch warned about a non-finite value
 
     # --- state ---------------------------------------------------------------------------
     def _collect_generators(self, generator, loader) -> dict:
@@ -438,14 +440,19 @@ class Trainer:
                     inputs, target = _split_batch(batch)
                     output = self.model(*inputs)
                     loss = float(self.loss_fn(output, target).data)
-                    b = _batch_len(target)
-                    _accumulate(totals, "loss", loss, b)
-                    for name, fn in self.metrics.items():
-                        _accumulate(totals, name, float(fn(output, target)), b)
-                    n += b
+                    n += self._accumulate(totals, loss, output, target)
         finally:
             self.model.train(was_training)
         return {k: v / n for k, v in totals.items()}
+
+    def _accumulate(self, totals: dict, loss: float, output, target) -> int:
+        """Add one batch's loss and metrics, weighted by its size, to ``totals``; returns
+        the batch size."""
+        b = _batch_len(target)
+        totals["loss"] = totals.get("loss", 0.0) + loss * b
+        for name, fn in self.metrics.items():
+            totals[name] = totals.get(name, 0.0) + float(fn(output, target)) * b
+        return b
 
     def _train_epoch(self, loader, epoch: int, epochs: int) -> dict:
         from .nn.utils import clip_grad_norm_
@@ -473,7 +480,6 @@ class Trainer:
                     f"got {type(loss).__name__} of shape {getattr(loss, 'shape', None)}"
                 )
             value = float(loss.data)
-            b = _batch_len(target)
             if not math.isfinite(value) and self._nonfinite(value, "loss", epoch, i, n_batches):
                 skipped.append(i)
                 if bar is not None:
@@ -492,9 +498,7 @@ class Trainer:
                     continue
             opt.step()
             self.last_batch = (inputs, target, output)
-            _accumulate(totals, "loss", value, b)
-            for name, fn in self.metrics.items():
-                _accumulate(totals, name, float(fn(output.detach(), target)), b)
+            b = self._accumulate(totals, value, output.detach(), target)
             n += b
             if self.callbacks:
                 logs = {"loss": value, "batch_size": b}
@@ -617,10 +621,6 @@ def _tensor_view_target(loader):
 
     view = _tensor_view(loader.dataset)
     return None if view is None else view[0][-1]
-
-
-def _accumulate(totals: dict, name: str, value: float, weight: int) -> None:
-    totals[name] = totals.get(name, 0.0) + value * weight
 
 
 def _parse_checkpoint(checkpoint) -> tuple[str | None, int]:

@@ -137,11 +137,13 @@ class DataLoader:
         bs = self.batch_size
         stop = n - n % bs if self.drop_last else n
         view = _tensor_view(self.dataset) if self.collate_fn is None else None
+        arrays, base = view if view is not None else (None, None)
+        # only plain slices share memory with the dataset; fancy indexing already copies
+        sliced = view is not None and order is None and base is None
         for start in range(0, stop, bs):
             end = min(start + bs, n)
             if view is not None:
-                arrays, base = view
-                if order is None and base is None:
+                if sliced:
                     batch = tuple(Tensor._wrap(a[start:end]) for a in arrays)
                 else:
                     idx = np.arange(start, end) if order is None else order[start:end]
@@ -152,7 +154,7 @@ class DataLoader:
                 idx = range(start, end) if order is None else order[start:end].tolist()
                 samples = [self.dataset[i] for i in idx]
                 batch = (self.collate_fn or default_collate)(samples)
-            yield self._apply_transforms(batch, copy=view is not None and order is None)
+            yield self._apply_transforms(batch, copy=sliced)
 
     def _apply_transforms(self, batch, copy: bool):
         if self.transform is not None:

@@ -3,8 +3,6 @@ maps (used by the CNN chapters; needs matplotlib)."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 
@@ -17,16 +15,16 @@ def plot_filters_and_maps(weight, image, maps, path: str, title: str = "",
     Returns the file's path, or None without matplotlib.
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         return None
+    from glassnet.explain.plot import save_figure
+
     w = np.asarray(getattr(weight, "data", weight))[:, 0]
     m = np.asarray(getattr(maps, "data", maps))
     k = min(max_maps, max(len(w), len(m)))
-    fig, axes = plt.subplots(2, k + 1, figsize=(1.3 * (k + 1), 3.0), squeeze=False)
+    fig = Figure(figsize=(1.3 * (k + 1), 3.0), layout="tight")  # no pyplot state
+    axes = fig.subplots(2, k + 1, squeeze=False)
     axes[0, 0].imshow(np.asarray(image), cmap="gray_r")
     axes[0, 0].set_title("input", fontsize=8)
     axes[1, 0].axis("off")
@@ -48,8 +46,4 @@ def plot_filters_and_maps(weight, image, maps, path: str, title: str = "",
         ax.set_yticks([])
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)  # atomically

@@ -114,23 +114,52 @@ def _record_hook(fn, out, args) -> None:
         fn.__dict__[MODULE_KEY] = (m, module_path())
 
 
-@contextlib.contextmanager
-def tracing(hook=None):
-    """Module tracing on (nesting is fine) with ``hook`` added to the op hooks."""
+def start_tracing(hook=None) -> None:
+    """Turn module tracing on (nesting is fine) and add ``hook`` to the op hooks; undo
+    with :func:`stop_tracing` and the same ``hook``."""
     global _record_depth
     if _record_depth == 0:
         _module.set_module_tracing(True)
     _record_depth += 1
     if hook is not None:
         _autograd._op_hooks.append(hook)
+
+
+def stop_tracing(hook=None) -> None:
+    """Undo one :func:`start_tracing` with the same ``hook``."""
+    global _record_depth
+    if hook is not None:
+        _autograd._op_hooks.remove(hook)
+    _record_depth -= 1
+    if _record_depth == 0:
+        _module.set_module_tracing(False)
+
+
+@contextlib.contextmanager
+def tracing(hook=None):
+    """Module tracing on (nesting is fine) with ``hook`` added to the op hooks."""
+    start_tracing(hook)
     try:
         yield
     finally:
-        if hook is not None:
-            _autograd._op_hooks.remove(hook)
-        _record_depth -= 1
-        if _record_depth == 0:
-            _module.set_module_tracing(False)
+        stop_tracing(hook)
+
+
+class Tracer:
+    """Base of the context managers that watch every op while active (anomaly mode,
+    diagnostics): a subclass defines ``_hook(fn, out, args)``, called after each op."""
+
+    _tracing = False
+
+    def _start(self) -> None:
+        start_tracing(self._hook)
+        self._tracing = True
+
+    def _stop(self) -> None:
+        """Stop watching; does nothing when not watching."""
+        if self._tracing:
+            self._tracing = False
+            stop_tracing(self._hook)
 
 
 @contextlib.contextmanager

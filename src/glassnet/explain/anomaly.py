@@ -15,7 +15,7 @@ import numpy as np
 
 from ..nn import module as _module
 from ..tensor import Tensor
-from ._graph import module_label, module_path, tracing
+from ._graph import Tracer, module_label, module_path
 
 __all__ = ["detect_anomaly", "AnomalyError"]
 
@@ -51,7 +51,7 @@ def _where() -> str | None:
     return None if m is None else module_label(m, module_path())
 
 
-class detect_anomaly(contextlib.ContextDecorator):
+class detect_anomaly(Tracer, contextlib.ContextDecorator):
     """Within this block every op's output is checked; the first NaN or Inf raises
     :class:`AnomalyError` naming the op and the innermost module being called (e.g.
     ``Log in layer2 (Linear) produced NaN``). With ``check_backward`` (the default) the
@@ -63,7 +63,6 @@ class detect_anomaly(contextlib.ContextDecorator):
 
     def __init__(self, check_backward: bool = True):
         self.check_backward = check_backward
-        self._cm = None
 
     def _hook(self, fn, out, args) -> None:
         where = _where()
@@ -105,13 +104,11 @@ class detect_anomaly(contextlib.ContextDecorator):
         # NumPy's own "invalid value" warnings would only repeat what the error says
         self._err = np.errstate(divide="ignore", invalid="ignore", over="ignore")
         self._err.__enter__()
-        self._cm = tracing(self._hook)
-        self._cm.__enter__()
+        self._start()
         return self
 
     def __exit__(self, *exc):
-        cm, self._cm = self._cm, None
-        cm.__exit__(*exc)
+        self._stop()
         self._err.__exit__(*exc)
         return False
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..nn import module as _module
 from ..tensor import Tensor
-from ._graph import module_path, tracing
+from ._graph import Tracer, module_path
 
 __all__ = ["Diagnostics", "DiagnosticsCallback", "GradientWarning", "LayerStats",
            "time_gradients"]
@@ -80,7 +80,7 @@ class LayerStats:
         return None if self.fired is None else float(1.0 - self.fired.mean())
 
 
-class Diagnostics:
+class Diagnostics(Tracer):
     """Records per-layer statistics while active; a context manager.
 
     ``model``: the Module whose layers are watched (parameter gradients are read from
@@ -96,7 +96,6 @@ class Diagnostics:
         self.activations: dict[tuple, LayerStats] = {}
         self.grad_norms: dict[str, float] = {}
         self.warnings: list[str] = []
-        self._cm = None
         self._types = {}
 
     # --- recording ------------------------------------------------------------------------
@@ -116,13 +115,11 @@ class Diagnostics:
         st.add(a, fn.name in _RELUS)
 
     def __enter__(self):
-        self._cm = tracing(self._hook)
-        self._cm.__enter__()
+        self._start()
         return self
 
     def __exit__(self, *exc):
-        cm, self._cm = self._cm, None
-        cm.__exit__(*exc)
+        self._stop()
         if exc[0] is None:
             self.collect_gradients()
         return False
@@ -252,9 +249,8 @@ class DiagnosticsCallback(_Callback):
             print(f"epoch {epoch} diagnostics:\n{self.diag.report()}")
 
     def on_train_end(self, trainer) -> None:
-        if self.diag is not None and self.diag._cm is not None:
-            self.diag._cm.__exit__(None, None, None)
-            self.diag._cm = None
+        if self.diag is not None:
+            self.diag._stop()
 
 
 def time_gradients(loss: Tensor, inputs: Tensor, time_dim: int = 0, warn: bool = True,

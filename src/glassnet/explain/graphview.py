@@ -4,7 +4,8 @@
 ...     loss = loss_fn(model(x), y)
 >>> g = gn.explain.graph(loss, model=model)
 >>> print(g)                           # text tree: op, shape, values or statistics
->>> open("graph.dot", "w").write(g.to_dot())   # render with `dot -Tpng graph.dot`
+>>> with gn.io.atomic_open("graph.dot", "w") as f:   # render with `dot -Tpng graph.dot`
+...     f.write(g.to_dot())
 """
 
 from __future__ import annotations
