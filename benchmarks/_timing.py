@@ -1,12 +1,14 @@
 """A small timing helper shared by the benchmark scripts.
 
-The API is three functions::
+The API is a few functions::
 
-    from _timing import compare, print_table, import_times
+    from _timing import compare, print_table, import_times, train_step, matmul_peak
 
+    step_gn = train_step(model, opt, loss_fn, x, y)   # works for glassnet and PyTorch
     medians = compare({"glassnet": step_gn, "torch": step_torch}, repeats=30, warmup=5)
     print_table("one training step", medians, reference="torch")
     import_times(["glassnet", "torch"])   # median seconds of each import, fresh processes
+    matmul_peak(1024)                     # NumPy float32 GEMM GFLOP/s, for scale
 
 ``compare`` runs the cases *interleaved*: every repeat times each case once, in an order
 rotated from repeat to repeat, so a burst of load on a shared machine hits all cases alike.
@@ -22,7 +24,8 @@ import sys
 import time
 from collections.abc import Callable
 
-__all__ = ["compare", "print_table", "import_times", "format_seconds"]
+__all__ = ["compare", "print_table", "import_times", "format_seconds", "train_step",
+           "matmul_peak"]
 
 
 def _calibrate(fn: Callable[[], object], min_time: float, timer) -> int:
@@ -109,3 +112,33 @@ def import_times(modules: list[str], repeats: int = 5) -> dict[str, float]:
             )
             times[m].append(float(out.stdout.strip().splitlines()[-1]))
     return {m: statistics.median(ts) for m, ts in times.items()}
+
+
+def train_step(model, opt, loss_fn, x, y) -> Callable[[], object]:
+    """The step a benchmark times: zero_grad, ``loss_fn(model(x), y)``, backward and the
+    optimizer's update; returns the loss. The same for glassnet and PyTorch objects."""
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def matmul_peak(n: int = 1024, repeats: int = 7) -> float:
+    """GFLOP/s of a float32 n x n NumPy matmul, the best of ``repeats`` (for scale)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    b = rng.standard_normal((n, n)).astype(np.float32)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2.0 * n**3 / best / 1e9

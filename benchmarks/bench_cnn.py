@@ -25,13 +25,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import tracemalloc
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import compare, format_seconds, print_table  # noqa: E402
+from _timing import compare, format_seconds, matmul_peak, print_table, train_step  # noqa: E402
 
 import glassnet as gn  # noqa: E402
 import glassnet.nn as nn  # noqa: E402
@@ -58,19 +57,6 @@ def step_flops() -> float:
     return 2.0 * (fwd + bwd)
 
 
-def matmul_peak(n: int = 1024, repeats: int = 7) -> float:
-    """NumPy float32 GEMM GFLOP/s on an n x n problem (the best of a few runs)."""
-    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
-    b = a.T.copy()
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * n**3 / best / 1e9
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=20)
@@ -85,13 +71,7 @@ def main() -> None:
     opt = gn.optim.SGD(model.parameters(), lr=LR)
     xg, yg = gn.tensor(x), gn.tensor(y)
 
-    def step_gn():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(xg), yg)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step_gn = train_step(model, opt, F.cross_entropy, xg, yg)
     cases = {"glassnet": step_gn}
     torch = None
     if not args.no_torch:
@@ -115,15 +95,7 @@ def main() -> None:
             a = float(F.cross_entropy(model(xg), yg).item())
             b = float(lossf(tmodel(xt), yt))
         assert abs(a - b) < 1e-4 * max(1.0, abs(b)), (a, b)
-
-        def step_torch():
-            topt.zero_grad()
-            loss = lossf(tmodel(xt), yt)
-            loss.backward()
-            topt.step()
-            return loss
-
-        cases["torch"] = step_torch
+        cases["torch"] = train_step(tmodel, topt, lossf, xt, yt)
         print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
 
     blas = os.environ.get("OPENBLAS_NUM_THREADS", f"default, {os.cpu_count()} CPUs visible")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 if "--threads" in sys.argv:  # must be set before NumPy loads its BLAS
     _n = sys.argv[sys.argv.index("--threads") + 1]
@@ -31,7 +30,7 @@ if "--threads" in sys.argv:  # must be set before NumPy loads its BLAS
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import compare, format_seconds  # noqa: E402
+from _timing import compare, format_seconds, matmul_peak, train_step  # noqa: E402
 
 import glassnet as gn  # noqa: E402
 
@@ -73,16 +72,7 @@ def gn_step(sizes, batch):
     x, y = _data(sizes, batch)
     x, y = gn.from_numpy(x), gn.from_numpy(y)
     opt = gn.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = gn.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return train_step(model, opt, gn.nn.CrossEntropyLoss(), x, y)
 
 
 def torch_step(torch, sizes, batch):
@@ -95,16 +85,7 @@ def torch_step(torch, sizes, batch):
     x, y = _data(sizes, batch)
     x, y = torch.from_numpy(x), torch.from_numpy(y)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return train_step(model, opt, torch.nn.CrossEntropyLoss(), x, y)
 
 
 def step_flops(sizes, batch) -> float:
@@ -112,22 +93,6 @@ def step_flops(sizes, batch) -> float:
     input gradient of the first layer (the data needs none)."""
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return 2.0 * batch * (3 * macs - sizes[0] * sizes[1])
-
-
-def numpy_matmul_peak(n: int = 2048, repeats: int = 10) -> float:
-    """GFLOP/s of a float32 n x n NumPy matmul (best of ``repeats``)."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n)).astype(np.float32)
-    b = rng.standard_normal((n, n)).astype(np.float32)
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2.0 * n**3 / best / 1e9
-
-
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def _check_same_start(torch, sizes, batch) -> float:
@@ -148,7 +113,7 @@ def main(argv=None) -> None:
         print("torch is not installed: timing glassnet only")
     if torch is not None and args.threads:
         torch.set_num_threads(args.threads)
-    peak = numpy_matmul_peak()
+    peak = matmul_peak(2048, repeats=10)
     print(f"glassnet {gn.__version__}, numpy {np.__version__}"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "")
           + f", {os.cpu_count()} CPUs")

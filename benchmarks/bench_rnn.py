@@ -35,46 +35,31 @@ LAYERS = {
 }
 
 
-def _sgd(params):
-    opt_cls = getattr(getattr(gn, "optim", None), "SGD", None)
-    if opt_cls is not None:
-        return opt_cls(params, lr=LR)
+def _step(rnn, head, opt, cross_entropy, cat, x, y, bi: bool):
+    """One training step for either library: the last hidden state (both directions'
+    when ``bi``), (N, H·D), through ``head`` into cross-entropy; backward; update."""
 
-    class _Plain:  # until gn.optim exists in this checkout
-        def __init__(self, ps):
-            self.ps = list(ps)
+    def step():
+        opt.zero_grad()
+        _, h = rnn(x)
+        if isinstance(h, tuple):  # LSTM: (h, c)
+            h = h[0]
+        last = cat([h[-2], h[-1]], 1) if bi else h[-1]
+        loss = cross_entropy(head(last), y)
+        loss.backward()
+        opt.step()
+        return loss
 
-        def zero_grad(self):
-            for p in self.ps:
-                p.grad = None
-
-        def step(self):
-            for p in self.ps:
-                if p.grad is not None:
-                    p.data -= LR * p.grad.data
-
-    return _Plain(params)
+    return step
 
 
 def glassnet_step(kind: str, bi: bool, x: np.ndarray, y: np.ndarray, dtype):
     rnn = getattr(gn.nn, kind)(I, H, bidirectional=bi, dtype=dtype)
     head = gn.nn.Linear(H * (2 if bi else 1), C)
     head.to(dtype)
-    opt = _sgd(list(rnn.parameters()) + list(head.parameters()))
+    opt = gn.optim.SGD(list(rnn.parameters()) + list(head.parameters()), lr=LR)
     xt, yt = gn.tensor(x.astype(dtype)), gn.tensor(y)
-
-    def step():
-        opt.zero_grad()
-        _, h = rnn(xt)
-        if isinstance(h, tuple):
-            h = h[0]
-        last = gn.cat([h[-2], h[-1]], 1) if bi else h[-1]
-        loss = F.cross_entropy(head(last), yt)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return rnn, head, step
+    return rnn, head, _step(rnn, head, opt, F.cross_entropy, gn.cat, xt, yt, bi)
 
 
 def torch_step(torch, kind: str, bi: bool, x: np.ndarray, y: np.ndarray, rnn_gn, head_gn, dtype):
@@ -88,19 +73,7 @@ def torch_step(torch, kind: str, bi: bool, x: np.ndarray, y: np.ndarray, rnn_gn,
             p.copy_(torch.from_numpy(np.array(q.data)))
     opt = torch.optim.SGD(list(rnn.parameters()) + list(head.parameters()), lr=LR)
     xt, yt = torch.from_numpy(x.astype(dtype)), torch.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        _, h = rnn(xt)
-        if isinstance(h, tuple):
-            h = h[0]
-        last = torch.cat([h[-2], h[-1]], 1) if bi else h[-1]
-        loss = torch.nn.functional.cross_entropy(head(last), yt)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _step(rnn, head, opt, torch.nn.functional.cross_entropy, torch.cat, xt, yt, bi)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import compare, format_seconds, import_times, print_table  # noqa: E402
+from _timing import compare, format_seconds, import_times, print_table, train_step  # noqa: E402
 
 import glassnet as gn  # noqa: E402
 
@@ -240,22 +240,12 @@ def _mlp_model(lib):
     return lib.Sequential(lib.Linear(4, 16), lib.ReLU(), lib.Linear(16, 3))
 
 
-def _stepper(model, opt, loss_fn, x, t):
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), t)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
 def gn_nn_dosage_step():
     x, t, p = _dosage_data()
     model = _dosage_model(gn.nn)
     _load(gn.nn, model, p)
     opt = gn.optim.SGD(model.parameters(), lr=LR)
-    return _stepper(model, opt, gn.nn.MSELoss(reduction="sum"), gn.from_numpy(x),
+    return train_step(model, opt, gn.nn.MSELoss(reduction="sum"), gn.from_numpy(x),
                     gn.from_numpy(t))
 
 
@@ -264,7 +254,7 @@ def torch_nn_dosage_step(torch):
     model = _dosage_model(torch.nn)
     _load(torch.nn, model, p, torch)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
-    return _stepper(model, opt, torch.nn.MSELoss(reduction="sum"), torch.from_numpy(x),
+    return train_step(model, opt, torch.nn.MSELoss(reduction="sum"), torch.from_numpy(x),
                     torch.from_numpy(t))
 
 
@@ -273,7 +263,7 @@ def gn_nn_mlp_step():
     model = _mlp_model(gn.nn)
     _load(gn.nn, model, p)
     opt = gn.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
-    return _stepper(model, opt, gn.nn.CrossEntropyLoss(), gn.from_numpy(x), gn.from_numpy(y))
+    return train_step(model, opt, gn.nn.CrossEntropyLoss(), gn.from_numpy(x), gn.from_numpy(y))
 
 
 def torch_nn_mlp_step(torch):
@@ -281,7 +271,7 @@ def torch_nn_mlp_step(torch):
     model = _mlp_model(torch.nn)
     _load(torch.nn, model, p, torch)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
-    return _stepper(model, opt, torch.nn.CrossEntropyLoss(), torch.from_numpy(x),
+    return train_step(model, opt, torch.nn.CrossEntropyLoss(), torch.from_numpy(x),
                     torch.from_numpy(y))
 
 
@@ -298,7 +288,6 @@ def section_nn_optim(torch):
             cases["torch"] = torch_step(torch)
         out[title] = cases
     return out
-
 
 
 SECTIONS = [("raw tensors", section_raw_tensors), ("nn + optim", section_nn_optim)]

@@ -292,7 +292,21 @@ def test_word2vec_format_round_trip_is_exact(tmp_path, binary):
     assert np.array_equal(back.vectors, kv.vectors)
     lim = KeyedVectors.load_word2vec_format(path, binary=binary, limit=3)
     assert lim.index_to_key == kv.index_to_key[:3]
-    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(path)]  # no temporary file left
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_gz_names_are_written_compressed_and_read_back(tmp_path, binary):
+    import gzip
+
+    kv = small_kv()
+    path = str(tmp_path / "v.txt.gz")
+    kv.save_word2vec_format(path, binary=binary)
+    with gzip.open(path, "rb") as f:
+        assert f.readline() == b"30 6\n"
+    back = KeyedVectors.load_word2vec_format(path, binary=binary)
+    assert back.index_to_key == kv.index_to_key
+    assert np.array_equal(back.vectors, kv.vectors)
 
 
 def _text(n, d, rows):
@@ -372,3 +386,69 @@ def test_falls_back_to_numpy_without_numba(monkeypatch):
     assert model.kernel == "numpy" and model.train_stats["kernel"] == "numpy"
     with pytest.raises(ImportError, match="glassnet\\[fast\\]"):
         Word2Vec([["a", "b"]] * 5, min_count=1, kernel="numba")
+
+
+# --- the `glassnet word2vec` command ---------------------------------------------------------
+
+
+def _read_like_the_c_tool(path):
+    """Read a binary vectors file the way the original tool's readers do: the header with
+    scanf, then per word: skip a newline, bytes up to a space, D raw float32 values."""
+    data = open(path, "rb").read()
+    end = data.index(b"\n")
+    n, d = map(int, data[:end].split())
+    pos, words, vecs = end + 1, [], []
+    for _ in range(n):
+        while data[pos:pos + 1] == b"\n":
+            pos += 1
+        sp = data.index(b" ", pos)
+        words.append(data[pos:sp].decode())
+        vecs.append(np.frombuffer(data, "<f4", d, sp + 1))
+        pos = sp + 1 + 4 * d
+    assert data[pos:] == b"\n"
+    return words, np.array(vecs)
+
+
+def test_glassnet_command_runs_word2vec_with_the_original_defaults(tmp_path, capsys):
+    from glassnet.cli import main
+
+    sents = two_topic_corpus(300)
+    sents.append(["rare"] * 4)  # 4 < the default -min-count 5: left out
+    corpus = write_corpus(tmp_path / "corpus.txt", sents)
+    out = tmp_path / "vectors.txt"
+    assert main(["word2vec", "-train", corpus, "-output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "Vocab size: 13" in err and " kernel)" in err
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "13 100"  # the 13 words seen >= 5 times, -size 100
+    rows = [line.split() for line in lines[1:]]
+    assert rows[0][0] == "the" and "rare" not in [r[0] for r in rows]
+    assert all(len(r) == 101 for r in rows) and np.isfinite(np.array(
+        [r[1:] for r in rows], dtype=np.float64)).all()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(out).st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not 0600
+    kv = KeyedVectors.load_word2vec_format(str(out))
+    binary = tmp_path / "vectors.bin"
+    assert main(["word2vec", "-train", corpus, "-output", str(binary), "-binary", "1",
+                 "-size", "10", "-iter", "1", "-threads", "1"]) == 0
+    words, vectors = _read_like_the_c_tool(binary)
+    assert words == kv.index_to_key and vectors.shape == (13, 10)
+    assert sorted(os.listdir(tmp_path)) == ["corpus.txt", "vectors.bin", "vectors.txt"]
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "empty"),
+    (b"a b c\n" * 2, "min_count=5"),
+    (b"good words\nbad caf\xe9\n" * 5, "byte offset"),
+])
+def test_glassnet_command_reports_a_bad_corpus(tmp_path, capsys, content, message):
+    from glassnet.cli import main
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_bytes(content)
+    out = tmp_path / "out.txt"
+    assert main(["word2vec", "-train", str(corpus), "-output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "glassnet word2vec:" in err and message in err and "Traceback" not in err
+    assert not out.exists()

@@ -11,10 +11,11 @@ D little-endian float32 values (4 D bytes) and, as the original tool writes, a n
 (readers, glassnet's included, skip a newline before a word, so files without it load
 too). Words are UTF-8.
 
-Every writer goes through :func:`atomic_write`: a temporary file in the target's
-folder, fsync, then ``os.replace``, so a crash never leaves a half-written file under
-the real name. Every reader checks the whole file before returning anything and names
-the line (text) or byte offset (binary) of the first problem.
+Every writer goes through glassnet's one atomic writer, :func:`glassnet.io.atomic_open`
+(a temporary file in the target's folder, fsync, then ``os.replace``), so a crash never
+leaves a half-written file under the real name; a name ending in ``.gz`` is written
+gzip-compressed, as the readers accept it. Every reader checks the whole file before
+returning anything and names the line (text) or byte offset (binary) of the first problem.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ import contextlib
 import gzip
 import json
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
+from ..io import atomic_open, atomic_write_bytes
+
 __all__ = [
     "FormatError",
-    "atomic_write",
     "read_word2vec",
     "write_word2vec",
     "save_arrays",
@@ -43,26 +44,15 @@ class FormatError(ValueError):
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode: str = "wb"):
-    """Open a temporary file next to ``path`` for writing; on success fsync it and move
-    it over ``path`` in one step, on failure delete it."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, mode) as f:
-            if path.endswith(".gz") and "b" in mode:
-                with gzip.GzipFile(fileobj=f, mode="wb") as gz:
-                    yield gz
-            else:
-                yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def _write_file(path):
+    """A binary file to write ``path`` atomically (:func:`glassnet.io.atomic_open`),
+    gzip-compressed when the name ends in ``.gz``."""
+    with atomic_open(path, "wb") as f:
+        if os.fspath(path).endswith(".gz"):
+            with gzip.GzipFile(fileobj=f, mode="wb") as gz:
+                yield gz
+        else:
+            yield f
 
 
 def _read_bytes(path) -> bytes:
@@ -94,7 +84,7 @@ def write_word2vec(path, keys, vectors: np.ndarray, binary: bool = False,
             raise ValueError(f"write_word2vec: key {s!r} is empty or contains whitespace; "
                              f"the word2vec format cannot store it")
     v32 = np.ascontiguousarray(vectors, dtype="<f4")
-    with atomic_write(path) as f:
+    with _write_file(path) as f:
         if write_header:
             f.write(f"{n} {d}\n".encode())
         if binary:
@@ -112,7 +102,7 @@ def write_word2vec(path, keys, vectors: np.ndarray, binary: bool = False,
     if fvocab is not None:
         if counts is None:
             raise ValueError("write_word2vec: fvocab needs the word counts")
-        with atomic_write(fvocab) as f:
+        with _write_file(fvocab) as f:
             f.write("".join(f"{k} {int(c)}\n" for k, c in zip(keys, counts)).encode("utf-8"))
 
 
@@ -302,8 +292,7 @@ def save_arrays(path, arrays: dict, meta: dict) -> None:
 
     blob = save({k: np.ascontiguousarray(v) for k, v in arrays.items()},
                 metadata={"glassnet": json.dumps(meta, ensure_ascii=False)})
-    with atomic_write(path) as f:
-        f.write(blob)
+    atomic_write_bytes(path, blob)
 
 
 def load_arrays(path, kind: str) -> tuple[dict, dict]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import random
 
+from glassnet.io import atomic_write_bytes
+
 DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 MONTHS = ("january february march april may june july august september october november "
           "december").split()
@@ -73,11 +75,12 @@ def sentence(r: random.Random) -> str:
 
 
 def main(path: str | None = None, n_sentences: int = 6000, seed: int = 2024) -> str:
+    """Write ``n_sentences`` lines (atomically) to ``path`` (default: the bundled
+    ``village.txt``); returns the path."""
     path = path or os.path.join(os.path.dirname(os.path.abspath(__file__)), "village.txt")
     r = random.Random(seed)
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for _ in range(n_sentences):
-            f.write(sentence(r) + "\n")
+    text = "".join(sentence(r) + "\n" for _ in range(n_sentences))
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path
 
 
