@@ -179,6 +179,26 @@ def test_one_hot_matches_torch():
         F.one_hot(gn.tensor([0.0]))
 
 
+@pytest.mark.parametrize("labels, k, match", [
+    ([0, 3], 3, r"out of range.*\[0, 2\].*from 0 to 3"),
+    ([-1, 0], 3, "from -1"),
+    (np.zeros(0, np.int64), -1, "empty"),
+    ([1], 0, "positive"),
+])
+def test_one_hot_errors_name_the_problem(labels, k, match):
+    with pytest.raises(ValueError, match=match):
+        F.one_hot(np.asarray(labels), k)
+
+
+def test_one_hot_keeps_the_container_and_takes_a_dtype():
+    y = np.array([2, 0])
+    out = F.one_hot(y, 3, dtype=np.float32)
+    assert type(out) is np.ndarray and out.dtype == np.float32
+    assert np.array_equal(out, np.eye(3, dtype=np.float32)[y])
+    t = F.one_hot(gn.tensor(y))
+    assert isinstance(t, gn.Tensor) and t.dtype == np.int64 and t.shape == (2, 3)
+
+
 def test_softmax_implicit_dim_matches_torch():
     x = np.random.default_rng(2).standard_normal((2, 3, 4))
     with pytest.warns(UserWarning):

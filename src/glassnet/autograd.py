@@ -87,7 +87,7 @@ class Function:
     @property
     def needs_input_grad(self) -> tuple:
         """For each positional input: is it a Tensor that requires grad?"""
-        return tuple(isinstance(p, Tensor) and p.requires_grad for p in self.parents)
+        return tuple([isinstance(p, Tensor) and p.requires_grad for p in self.parents])
 
     @property
     def name(self) -> str:
@@ -194,7 +194,7 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
             pd = p.data
             if gx.shape != pd.shape:
                 gx = unbroadcast(gx, pd.shape)
-            if gx.dtype != pd.dtype:
+            if gx.dtype is not pd.dtype and gx.dtype != pd.dtype:  # dtypes are mostly shared
                 gx = gx.astype(pd.dtype)
             c = p._ctx
             if c is None:
@@ -233,7 +233,37 @@ def is_grad_enabled() -> bool:
     return _grad_enabled
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
+class _GradMode(contextlib.ContextDecorator):
+    """Set the mode to ``mode`` inside the block; put the previous one back after."""
+
+    mode = True
+
+    def __enter__(self):
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.prev
+        return False
+
+
+class no_grad(_GradMode):
+    """Within this block (or decorated function) ops record no graph."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Within this block (or decorated function) ops record the graph, even inside
+    ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
     """Turn graph recording on or off (a context manager, a decorator, or a plain call)."""
 
     def __init__(self, mode: bool):
@@ -242,15 +272,10 @@ class set_grad_enabled(contextlib.ContextDecorator):
         self.mode = bool(mode)
         _grad_enabled = self.mode
 
-    def __enter__(self):
+    def __enter__(self):  # the mode is already set: keep the one from before the call
         global _grad_enabled
         _grad_enabled = self.mode
         return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
-        return False
 
     def __call__(self, func):
         # Used as a decorator: making this object set the mode at once; undo that, so the
@@ -258,34 +283,6 @@ class set_grad_enabled(contextlib.ContextDecorator):
         global _grad_enabled
         _grad_enabled = self.prev
         return super().__call__(func)
-
-
-class no_grad(contextlib.ContextDecorator):
-    """Within this block (or decorated function) ops record no graph."""
-
-    def __enter__(self):
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
-        return False
-
-
-class enable_grad(contextlib.ContextDecorator):
-    def __enter__(self):
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = True
-        return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
-        return False
 
 
 # --- finite differences ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..nn.functional import one_hot  # one implementation, re-exported for gn.data
 from ..random import resolve
 from ..tensor import Tensor
 
@@ -101,32 +102,6 @@ class StandardScaler:
     def __repr__(self) -> str:
         fitted = "" if self.mean_ is None else f", fitted on {self.n_samples_seen_} samples"
         return f"StandardScaler(with_mean={self.with_mean}, with_std={self.with_std}{fitted})"
-
-
-def one_hot(tensor, num_classes: int = -1, dtype=None):
-    """Integer class labels of any shape ``S`` -> one-hot ``S + (num_classes,)``.
-
-    ``num_classes=-1`` uses ``max(label) + 1``. The result is an int64 Tensor (as in
-    PyTorch) unless ``dtype`` is given; a NumPy array in gives a NumPy array out.
-    """
-    a, is_t = _unwrap(tensor)
-    if a.dtype.kind not in "iub":
-        raise TypeError(f"one_hot: labels must be integers, got dtype {a.dtype}")
-    if num_classes == -1:
-        if a.size == 0:
-            raise ValueError("one_hot: cannot infer num_classes from empty labels")
-        num_classes = int(a.max()) + 1
-    if num_classes <= 0:
-        raise ValueError(f"one_hot: num_classes must be positive, got {num_classes}")
-    if a.size:
-        lo, hi = int(a.min()), int(a.max())
-        if lo < 0 or hi >= num_classes:
-            raise ValueError(
-                f"one_hot: labels must lie in [0, {num_classes - 1}], got values from {lo} to {hi}"
-            )
-    out = np.zeros(a.shape + (num_classes,), dtype=np.int64 if dtype is None else dtype)
-    np.put_along_axis(out, a.astype(np.int64)[..., None], 1, axis=-1)
-    return Tensor._wrap(out) if is_t else out
 
 
 def _count(size, n: int, what: str) -> int | None:

@@ -115,27 +115,34 @@ def dropout(input, p: float = 0.5, training: bool = True, generator=None, *,
     return Dropout.apply(input, mask)
 
 
-def one_hot(tensor, num_classes: int = -1) -> Tensor:
-    """Class indices of shape ``(*)`` -> ``(*, num_classes)`` int64 one-hot rows.
+def one_hot(tensor, num_classes: int = -1, dtype=None):
+    """Class indices of any shape ``(*)`` -> one-hot rows ``(*, num_classes)``.
 
-    ``num_classes = -1`` takes the largest index plus one.
+    ``num_classes = -1`` takes the largest index plus one. The rows are int64 (as in
+    PyTorch) unless ``dtype`` is given. A Tensor in gives a Tensor out; a NumPy array
+    (or a list) gives a NumPy array. ``gn.data.one_hot`` is this function.
     """
-    y = tensor.data if isinstance(tensor, Tensor) else xp.asarray(tensor)
-    if y.dtype.kind not in "iu":
+    is_tensor = isinstance(tensor, Tensor)
+    y = tensor.data if is_tensor else xp.asarray(tensor)
+    if y.dtype.kind not in "iub":
         raise TypeError(f"one_hot: class indices must be integers, got dtype {y.dtype}")
-    if y.size and y.min() < 0:
-        raise ValueError(f"one_hot: class indices must be non-negative, got {int(y.min())}")
-    top = int(y.max()) + 1 if y.size else 0
     if num_classes == -1:
-        num_classes = top
-    elif num_classes < top:
-        raise ValueError(
-            f"one_hot: class index {top - 1} is out of range for num_classes={num_classes}"
-        )
-    out = xp.zeros(y.shape + (num_classes,), dtype=np.int64)
+        if y.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from empty class indices")
+        num_classes = int(y.max()) + 1
+    elif num_classes <= 0:
+        raise ValueError(f"one_hot: num_classes must be positive (or -1), got {num_classes}")
+    if y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(
+                f"one_hot: class index out of range: indices must lie in "
+                f"[0, {num_classes - 1}], got values from {lo} to {hi}"
+            )
+    out = xp.zeros(y.shape + (num_classes,), dtype=np.int64 if dtype is None else dtype)
     if y.size:
         xp.put_along_axis(out, y[..., None].astype(np.int64), 1, axis=-1)
-    return Tensor._wrap(out)
+    return Tensor._wrap(out) if is_tensor else out
 
 
 # --- activations with PyTorch's signatures ----------------------------------------------

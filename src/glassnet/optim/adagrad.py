@@ -25,12 +25,13 @@ class Adagrad(Optimizer):
                         initial_accumulator_value=initial_accumulator_value,
                         maximize=maximize)
         super().__init__(params, defaults)
-        for group in self.param_groups:
+        for group in self.param_groups:  # PyTorch makes Adagrad's state up front
             for p in group["params"]:
-                self.state[p] = {
-                    "step": 0,
-                    "sum": np.full_like(p.data, group["initial_accumulator_value"]),
-                }
+                self.state[p] = self._new_state(p, group)
+
+    @staticmethod
+    def _new_state(p, group: dict) -> dict:
+        return {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"])}
 
     def _validate(self, group: dict) -> None:
         super()._validate(group)
@@ -42,23 +43,12 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, decay, eps, wd = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                g = g.data
-                if group["maximize"]:
-                    g = -g
+            lr, decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            for p, g in self._grads(group):
                 st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {
-                        "step": 0,
-                        "sum": np.full_like(p.data, group["initial_accumulator_value"]),
-                    }
+                if st is None:  # a parameter added later by add_param_group
+                    st = self.state[p] = self._new_state(p, group)
                 t = st["step"] = st["step"] + 1
-                if wd:
-                    g = g + wd * p.data
                 clr = lr / (1 + (t - 1) * decay)
                 S = st["sum"]
                 S += g * g

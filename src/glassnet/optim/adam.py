@@ -47,14 +47,9 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
             b1, b2 = group["betas"]
-            amsgrad, maximize = group["amsgrad"], group["maximize"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                g = g.data
-                if maximize:
-                    g = -g
+            amsgrad = group["amsgrad"]
+            # AdamW decays θ itself below, so its gradient gets no weight-decay term.
+            for p, g in self._grads(group, 0.0 if decoupled else wd):
                 st = state.get(p)
                 if st is None:
                     st = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data),
@@ -62,11 +57,8 @@ class Adam(Optimizer):
                     if amsgrad:
                         st["max_exp_avg_sq"] = np.zeros_like(p.data)
                 t = st["step"] = st["step"] + 1
-                if wd:
-                    if decoupled:
-                        p.data *= 1 - lr * wd
-                    else:
-                        g = g + wd * p.data
+                if wd and decoupled:
+                    p.data *= 1 - lr * wd
                 m, v = st["exp_avg"], st["exp_avg_sq"]
                 m += (1 - b1) * (g - m)
                 v *= b2

@@ -97,6 +97,25 @@ class Optimizer:
     def step(self, closure=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @staticmethod
+    def _grads(group: dict, weight_decay=None):
+        """``(p, g)`` for each parameter of ``group`` that has a gradient, where g is the
+        gradient array negated with ``maximize``, plus ``weight_decay · θ`` (the group's
+        unless given; 0 for decoupled decay). A changed g is a new array: ``p.grad`` is
+        never written."""
+        maximize = group["maximize"]
+        wd = group["weight_decay"] if weight_decay is None else weight_decay
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            g = g.data
+            if maximize:
+                g = -g
+            if wd:
+                g = g + wd * p.data
+            yield p, g
+
     def _closure(self, closure):
         if closure is None:
             return None

@@ -37,14 +37,8 @@ class RMSprop(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            wd, mu, centered = group["weight_decay"], group["momentum"], group["centered"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                g = g.data
-                if group["maximize"]:
-                    g = -g
+            mu, centered = group["momentum"], group["centered"]
+            for p, g in self._grads(group):
                 st = self.state.get(p)
                 if st is None:
                     st = self.state[p] = {"step": 0, "square_avg": np.zeros_like(p.data)}
@@ -53,8 +47,6 @@ class RMSprop(Optimizer):
                     if centered:
                         st["grad_avg"] = np.zeros_like(p.data)
                 st["step"] += 1
-                if wd:
-                    g = g + wd * p.data
                 s = st["square_avg"]
                 s *= alpha
                 s += (1 - alpha) * (g * g)

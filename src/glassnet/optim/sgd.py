@@ -36,19 +36,12 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
             damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
-            plain = not (mu or wd or maximize)
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                g = g.data
-                if plain:
-                    p.data -= lr * g
-                    continue
-                if maximize:
-                    g = -g
-                if wd:
-                    g = g + wd * p.data
+            if not (mu or wd or maximize):  # plain SGD: the common case, kept lean
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.data -= lr * p.grad.data
+                continue
+            for p, g in self._grads(group):
                 if mu:
                     st = state.get(p)
                     if st is None:
