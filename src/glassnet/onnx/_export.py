@@ -1,0 +1,547 @@
+"""The exporter: record the ops a model runs, turn each into ONNX nodes, check, write.
+
+Tracing uses the engine's op hooks (the same ones the explain tools use) with module
+tracing on, so every recorded op knows the module path that ran it. Layers listed in
+``_modules.MODULES`` (the recurrent ones) are recorded as one call each, with the ops
+inside them hidden, and exported as ONNX's own recurrent nodes.
+
+With ``dynamic_axes`` the model runs a second time on inputs one larger along each dynamic
+axis; comparing the two recordings tells which dims of every value follow the batch, so
+reshapes can be written with 0 (copy) and -1 (infer). Both runs also perturb the input
+values: a tensor the ops read that is neither an input, a parameter, a buffer nor an op's
+output is baked in as a constant, and if it differs between the runs it was computed from
+the input outside the recorded ops, which is an error rather than a silently wrong model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import autograd as _autograd
+from ..explain import _graph
+from ..nn import module as _module
+from ..tensor import Tensor
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 17
+
+
+class OnnxExporterError(RuntimeError):
+    """The model could not be exported (bad arguments, inconsistent traces, checker)."""
+
+
+class UnsupportedOperatorError(OnnxExporterError):
+    """An op (or a use of it) that has no ONNX form; names the op and the module path."""
+
+
+class Unsupported(Exception):
+    """Raised by a converter: the reason this particular use cannot be exported."""
+
+
+def op_key(name: str) -> str:
+    """The table key of an op name: lowercase without underscores (``MaxPool2d``,
+    ``max_pool2d`` -> ``maxpool2d``), so the table survives renames of that kind."""
+    return name.lower().replace("_", "")
+
+
+# --- recording ----------------------------------------------------------------------------
+
+
+@dataclass
+class OpRecord:
+    fn: object
+    out: Tensor
+    args: tuple
+    path: str
+    module: object
+    shape2: tuple | None = None  # the output's shape in the second run
+
+    @property
+    def name(self) -> str:
+        return self.fn.name
+
+
+@dataclass
+class ModuleRecord:
+    module: object
+    path: str
+    args: tuple
+    kwargs: dict
+    out: object
+    outs2: list = field(default_factory=list)  # output shapes in the second run
+
+    @property
+    def name(self) -> str:
+        return type(self.module).__name__
+
+
+class _Recorder:
+    def __init__(self, model, module_table: dict):
+        self.records: list = []
+        self.hidden = 0
+        self.model = model
+        self.wrapped: list = []
+        for path, m in model.named_modules():
+            if type(m).__name__ in module_table and "forward" not in m.__dict__:
+                self._wrap(m, path)
+
+    def _wrap(self, m, path: str) -> None:
+        orig = m.forward
+        rec = self
+
+        def forward(*args, **kwargs):
+            rec.hidden += 1
+            try:
+                out = orig(*args, **kwargs)
+            finally:
+                rec.hidden -= 1
+            if not rec.hidden:
+                rec.records.append(ModuleRecord(m, path, args, kwargs, out))
+            return out
+
+        m.__dict__["forward"] = forward
+        self.wrapped.append(m)
+
+    def unwrap(self) -> None:
+        for m in self.wrapped:
+            m.__dict__.pop("forward", None)
+        self.wrapped = []
+
+    def hook(self, fn, out, args) -> None:
+        if self.hidden:
+            return
+        m = _module.current_module()
+        self.records.append(OpRecord(fn, out, tuple(args), _graph.module_path(), m))
+
+
+def _run(model, args: tuple, module_table: dict):
+    rec = _Recorder(model, module_table)
+    try:
+        with _autograd.no_grad(), _graph.tracing(rec.hook):
+            out = model(*args)
+    finally:
+        rec.unwrap()
+    return rec.records, out
+
+
+# --- the graph being built ----------------------------------------------------------------
+
+
+class Builder:
+    """ONNX nodes, initializers and value names; what converters call."""
+
+    def __init__(self, onnx, opset: int, model):
+        self.onnx, self.helper, self.opset = onnx, onnx.helper, opset
+        self.nodes: list = []
+        self.initializers: list = []
+        self.names: dict = {}  # id(Tensor or array) -> value name
+        self.shape2: dict = {}  # id(Tensor or array) -> its shape in the second run
+        self._keep: list = []  # objects whose ids are in names: keep them alive
+        self._used: set = set()
+        self.params: dict = {}
+        for n, p in model.named_parameters():
+            self.params.setdefault(id(p), (n, p))
+            self.params.setdefault(id(p.data), (n, p))
+        for n, b in model.named_buffers():
+            if b is not None:
+                self.params.setdefault(id(b), (n, b))
+                self.params.setdefault(id(b.data), (n, b))
+        self.record = None  # the record being converted (for error messages)
+
+    # names
+    def fresh(self, base: str) -> str:
+        base = base or "v"
+        name, k = base, 0
+        while name in self._used:
+            k += 1
+            name = f"{base}_{k}"
+        self._used.add(name)
+        return name
+
+    def bind(self, obj, name: str, shape2=None) -> None:
+        self.names[id(obj)] = name
+        self._keep.append(obj)
+        if shape2 is not None:
+            self.shape2[id(obj)] = tuple(shape2)
+        if isinstance(obj, Tensor):
+            self.names[id(obj.data)] = name
+            self._keep.append(obj.data)
+            if shape2 is not None:
+                self.shape2[id(obj.data)] = tuple(shape2)
+
+    def known(self, obj) -> bool:
+        return id(obj) in self.names or id(obj) in self.params
+
+    def shape2_of(self, obj) -> tuple:
+        """``obj``'s shape in the second run (its shape here when there was none)."""
+        s = self.shape2.get(id(obj))
+        return s if s is not None else tuple(np.shape(obj.data if isinstance(obj, Tensor) else obj))
+
+    # values
+    def value(self, obj, dtype=None) -> str:
+        """The value name of a Tensor or array argument (an initializer for parameters,
+        buffers and constants); a Python number becomes a constant of ``dtype``."""
+        n = self.names.get(id(obj))
+        if n is not None:
+            return n
+        p = self.params.get(id(obj))
+        if p is not None:
+            name, t = p
+            if name not in self._used:
+                self._used.add(name)
+                self._initializer(name, np.asarray(t.data))
+            return name
+        if isinstance(obj, Tensor):
+            arr = obj.data
+        elif isinstance(obj, (np.ndarray, np.generic, int, float, bool)):
+            arr = np.asarray(obj, dtype=dtype) if not isinstance(obj, np.ndarray) else obj
+        else:
+            raise Unsupported(f"an argument of type {type(obj).__name__} ({obj!r})")
+        return self.const(arr)
+
+    def const(self, arr, base: str = "const") -> str:
+        name = self.fresh(base)
+        self._initializer(name, np.asarray(arr))
+        return name
+
+    def ints(self, values, base: str = "ints") -> str:
+        return self.const(np.asarray(values, dtype=np.int64).reshape(-1), base)
+
+    def scalar(self, v, dtype) -> str:
+        return self.const(np.asarray(v, dtype=dtype), "const")
+
+    def _initializer(self, name: str, arr) -> None:
+        if arr.dtype.kind not in "biuf":
+            raise Unsupported(f"a constant of dtype {arr.dtype}")
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(arr), name))
+
+    # nodes
+    def node(self, op_type: str, inputs, n_out: int = 1, **attrs):
+        """Add a node; returns its output name (a list when ``n_out`` > 1)."""
+        base = (self.record.path if self.record is not None and self.record.path else "") or ""
+        stem = f"{base}/{op_type}" if base else op_type
+        outs = [self.fresh(stem) for _ in range(n_out)]
+        attrs = {k: v for k, v in attrs.items() if v is not None}
+        self.nodes.append(self.helper.make_node(op_type, list(inputs), outs,
+                                                name=self.fresh("node:" + stem), **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def reduce(self, op_type: str, x: str, axes, keepdims: bool) -> str:
+        """A Reduce* node; ``axes`` None reduces every axis. Axes are an attribute before
+        opset 18 (ReduceSum: before 13) and an input after."""
+        as_input = self.opset >= (13 if op_type == "ReduceSum" else 18)
+        keep = int(bool(keepdims))
+        if axes is None:
+            return self.node(op_type, [x], keepdims=keep)
+        axes = [int(a) for a in axes]
+        if as_input:
+            return self.node(op_type, [x, self.ints(axes, "axes")], keepdims=keep)
+        return self.node(op_type, [x], axes=axes, keepdims=keep)
+
+
+# --- driver -------------------------------------------------------------------------------
+
+
+def _as_args(args) -> tuple:
+    if isinstance(args, (Tensor, np.ndarray)):
+        args = (args,)
+    elif isinstance(args, list):
+        args = tuple(args)
+    if not isinstance(args, tuple):
+        raise TypeError(f"export: args must be a Tensor or a tuple of Tensors, got "
+                        f"{type(args).__name__}")
+    if args and isinstance(args[-1], dict):
+        if args[-1]:
+            raise OnnxExporterError("export: keyword arguments to forward are not supported; "
+                                    "pass every input positionally")
+        args = args[:-1]
+    out = []
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray):
+            a = Tensor(a)
+        if not isinstance(a, Tensor):
+            raise TypeError(f"export: input {i} must be a Tensor, got {type(a).__name__}")
+        out.append(a)
+    return tuple(out)
+
+
+def _flatten_out(out, where: str = "output") -> list:
+    if isinstance(out, Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        flat = []
+        for i, o in enumerate(out):
+            if o is not None:
+                flat += _flatten_out(o, f"{where}[{i}]")
+        return flat
+    raise OnnxExporterError(f"export: the model returned {type(out).__name__} at {where}; "
+                            f"expected Tensors (or tuples of them)")
+
+
+def _names(given, n: int, default: str, what: str) -> list:
+    if given is None:
+        given = []
+    given = list(given)
+    if len(given) > n:
+        raise ValueError(f"export: {len(given)} {what} given for {n} {what.split('_')[0]}s")
+    if len(set(given)) != len(given):
+        raise ValueError(f"export: duplicate names in {what}: {given}")
+    defaults = [default] if n == 1 else [f"{default}_{i}" for i in range(n)]
+    return given + defaults[len(given):]
+
+
+def _dyn_spec(dynamic_axes, all_names: list) -> dict:
+    """{value name: {axis: dim name}} from PyTorch's forms (lists or dicts of axes)."""
+    spec: dict = {}
+    for name, axes in (dynamic_axes or {}).items():
+        if name not in all_names:
+            raise ValueError(f"export: dynamic_axes names {name!r}, which is not among the "
+                             f"input or output names {all_names}")
+        if isinstance(axes, dict):
+            spec[name] = {int(a): str(d) for a, d in axes.items()}
+        else:
+            spec[name] = {int(a): f"{name}_dynamic_axes_{k + 1}" for k, a in enumerate(axes)}
+    return spec
+
+
+def _grow(t: Tensor, axes, rng) -> Tensor:
+    """A second input: one larger along each dynamic axis, float values perturbed."""
+    a = np.asarray(t.data)
+    for ax in sorted(axes):
+        if not -a.ndim <= ax < a.ndim:
+            raise ValueError(f"export: dynamic axis {ax} is out of range for an input of "
+                             f"shape {tuple(a.shape)}")
+        first = np.take(a, [0], axis=ax) if a.shape[ax] else np.zeros_like(
+            np.take(np.ones((1,) * a.ndim), [0], axis=ax), dtype=a.dtype)
+        a = np.concatenate([a, first], axis=ax)
+    if a.dtype.kind == "f":
+        a = a + rng.standard_normal(a.shape).astype(a.dtype) * np.asarray(0.25, a.dtype)
+    elif a.dtype.kind in "iu" and a.ndim and a.shape[-1] > 1:
+        a = np.flip(a, axis=-1).copy()
+    return Tensor(a)
+
+
+def _values_differ(a, b) -> bool:
+    if isinstance(a, Tensor):
+        a = a.data
+    if isinstance(b, Tensor):
+        b = b.data
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return True
+    if a.dtype.kind == "f":
+        return not np.array_equal(a, b, equal_nan=True)
+    return not np.array_equal(a, b)
+
+
+def _produced(args: tuple, records: list) -> set:
+    """ids of the inputs and of every recorded output (Tensors and their arrays)."""
+    ids = set()
+    for t in list(args) + [o for r in records for o in
+                           (_flatten_out(r.out) if isinstance(r, ModuleRecord) else [r.out])]:
+        ids.add(id(t))
+        ids.add(id(t.data))
+    return ids
+
+
+def _align(recs1: list, recs2: list, b: Builder, known1: set, known2: set) -> None:
+    """Attach second-run shapes to the first run's records and refuse constants that
+    changed between the runs."""
+    if len(recs1) != len(recs2) or any(type(r.fn if isinstance(r, OpRecord) else r.module)
+                                       is not type(s.fn if isinstance(s, OpRecord) else s.module)
+                                       for r, s in zip(recs1, recs2)):
+        raise OnnxExporterError(
+            "export: the model ran different ops on inputs of another batch size (or other "
+            "values): data-dependent control flow cannot be exported as one ONNX graph")
+    for r, s in zip(recs1, recs2):
+        if isinstance(r, OpRecord):
+            r.shape2 = tuple(s.out.shape)
+            b.shape2[id(r.out)] = r.shape2
+            b.shape2[id(r.out.data)] = r.shape2
+            pairs = zip(r.args, s.args)
+        else:
+            outs1, outs2 = _flatten_out(r.out), _flatten_out(s.out)
+            for o1, o2 in zip(outs1, outs2):
+                b.shape2[id(o1)] = tuple(o2.shape)
+            pairs = zip(list(r.args) + list(r.kwargs.values()),
+                        list(s.args) + list(s.kwargs.values()))
+        for a1, a2 in pairs:
+            if not isinstance(a1, (Tensor, np.ndarray)) or b.known(a1) or id(a1) in known1:
+                continue
+            if id(a2) in known2:
+                raise OnnxExporterError(
+                    f"export: op {r.name} in {_where(r)} reads a tensor computed from the "
+                    f"input outside the recorded ops (through .data, .numpy(), .item() or "
+                    f"NumPy): it would be baked in as a constant")
+            if _values_differ(a1, a2):
+                raise OnnxExporterError(
+                    f"export: op {r.name} in {_where(r)} reads a tensor that is neither an "
+                    f"input, a parameter, a buffer nor the output of a recorded op, and it "
+                    f"changes with the input (computed through .data, .numpy() or NumPy?): "
+                    f"it cannot be exported as a constant")
+
+
+def _where(r) -> str:
+    m = r.module
+    if not r.path and m is None:
+        return "the model's forward"
+    t = type(m).__name__ if m is not None else "?"
+    return f"module {r.path!r} ({t})" if r.path else f"the top-level module ({t})"
+
+
+def _needed(records: list, outs: list) -> list:
+    """The records whose outputs the model's outputs depend on, in order."""
+    need = {id(o) for o in outs} | {id(o.data) for o in outs}
+    keep = []
+    for r in reversed(records):
+        produced = _flatten_out(r.out) if isinstance(r, ModuleRecord) else [r.out]
+        if not any(id(o) in need or id(o.data) in need for o in produced):
+            continue
+        keep.append(r)
+        ins = list(r.args) + (list(r.kwargs.values()) if isinstance(r, ModuleRecord) else [])
+        stack = ins
+        while stack:
+            a = stack.pop()
+            if isinstance(a, Tensor):
+                need.add(id(a))
+                need.add(id(a.data))
+            elif isinstance(a, np.ndarray):
+                need.add(id(a))
+            elif isinstance(a, (tuple, list)):
+                stack.extend(a)
+    keep.reverse()
+    return keep
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("gn.onnx.export needs the onnx package: pip install 'glassnet[onnx]' "
+                          "(or pip install onnx)") from None
+    return onnx
+
+
+def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=None,
+           opset_version: int | None = None) -> None:
+    """Write ``model`` as an ONNX file ``f`` (a path or a binary file object), traced on
+    ``args`` (a Tensor or a tuple of Tensors, the positional inputs of ``forward``).
+
+    The model is exported in eval mode (dropout off, batch norm on its running statistics)
+    and put back in its mode afterwards. ``input_names``/``output_names`` name the graph's
+    inputs and outputs (default ``input``, ``output``; ``input_0``, ``input_1``, ... when
+    several). ``dynamic_axes`` maps a name to the axes that may change size, as a list
+    (``{"x": [0]}``) or with dim names (``{"x": {0: "batch"}}``). ``opset_version``:
+    17 (the default) or newer. An op without an ONNX form raises
+    :class:`UnsupportedOperatorError` naming it and its module path; nothing is written
+    unless the whole model converts and passes ``onnx.checker``.
+    """
+    onnx = _import_onnx()
+    from . import _modules, _ops
+
+    opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
+    top = onnx.defs.onnx_opset_version()
+    if not MIN_OPSET <= opset <= top:
+        raise ValueError(f"export: opset_version must be between {MIN_OPSET} and {top} (the "
+                         f"installed onnx's newest), got {opset_version}")
+    if not callable(model) or not hasattr(model, "named_modules"):
+        raise TypeError(f"export: model must be a glassnet Module, got {type(model).__name__}")
+    args = _as_args(args)
+    modes = [(m, m.training) for _, m in model.named_modules()]
+    model.eval()
+    try:
+        records, out = _run(model, args, _modules.MODULES)
+        outs = _flatten_out(out)
+        in_names = _names(input_names, len(args), "input", "input_names")
+        out_names = _names(output_names, len(outs), "output", "output_names")
+        spec = _dyn_spec(dynamic_axes, in_names + out_names)
+        rng = np.random.default_rng(0)
+        args2 = tuple(_grow(a, spec.get(n, {}).keys(), rng) for a, n in zip(args, in_names))
+        records2, out2 = _run(model, args2, _modules.MODULES)
+        outs2 = _flatten_out(out2)
+    finally:
+        for m, mode in modes:
+            m.__dict__["training"] = mode
+
+    b = Builder(onnx, opset, model)
+    helper = onnx.helper
+    graph_inputs = []
+    for a, a2, n in zip(args, args2, in_names):
+        b._used.add(n)
+        b.bind(a, n, a2.shape)
+        dims = _dims(a.shape, a2.shape, spec.get(n, {}), n, "input")
+        graph_inputs.append(helper.make_tensor_value_info(n, _elem(onnx, a.data.dtype), dims))
+    for n in out_names:
+        b._used.add(n)
+    known1, known2 = _produced(args, records), _produced(args2, records2)
+    if len(records) != len(records2):
+        raise OnnxExporterError(
+            "export: the model ran a different number of ops on inputs of another batch size "
+            "(or other values): data-dependent control flow cannot be exported as one ONNX graph")
+    pos = {id(r): i for i, r in enumerate(records)}
+    records = _needed(records, outs)
+    _align(records, [records2[pos[id(r)]] for r in records], b, known1, known2)
+
+    for r in records:
+        b.record = r
+        try:
+            if isinstance(r, OpRecord):
+                conv = _ops.OPS.get(op_key(r.name))
+                if conv is None:
+                    raise Unsupported("no ONNX form")
+                name = conv(b, r)
+                b.bind(r.out, name, r.shape2)
+            else:
+                conv = _modules.MODULES[type(r.module).__name__]
+                conv(b, r)
+        except Unsupported as e:
+            raise UnsupportedOperatorError(
+                f"cannot export op {r.name!r} in {_where(r)} to ONNX: {e}") from None
+    b.record = None
+
+    graph_outputs = []
+    for o, o2, n in zip(outs, outs2, out_names):
+        src = b.value(o)
+        b.nodes.append(helper.make_node("Identity", [src], [n], name=b.fresh("node:" + n)))
+        dims = _dims(o.shape, o2.shape, spec.get(n, {}), n, "output")
+        graph_outputs.append(helper.make_tensor_value_info(n, _elem(onnx, o.data.dtype), dims))
+    graph = helper.make_graph(b.nodes, type(model).__name__, graph_inputs, graph_outputs,
+                              initializer=b.initializers)
+    proto = helper.make_model(graph, producer_name="glassnet",
+                              opset_imports=[helper.make_opsetid("", opset)])
+    proto.ir_version = min(proto.ir_version, 10)  # what ONNX Runtime releases accept
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except Exception as e:
+        raise OnnxExporterError(f"export: the ONNX graph failed onnx.checker: {e}") from None
+    data = proto.SerializeToString()
+    if hasattr(f, "write"):
+        f.write(data)
+        return
+    from ..io import atomic_open
+
+    with atomic_open(os.fspath(f), "wb") as fh:
+        fh.write(data)
+
+
+def _dims(s1, s2, named: dict, name: str, what: str) -> list:
+    nd = len(s1)
+    named = {a % nd if nd else a: d for a, d in named.items()}
+    dims = []
+    for i, (a, c) in enumerate(zip(s1, s2)):
+        if i in named:
+            dims.append(named[i])
+        elif a != c:
+            dims.append(f"{name}_dim_{i}")
+        else:
+            dims.append(int(a))
+    if len(s1) != len(s2):
+        raise OnnxExporterError(f"export: {what} {name!r} changed rank between runs")
+    return dims
+
+
+def _elem(onnx, dtype) -> int:
+    return onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
