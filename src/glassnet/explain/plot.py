@@ -11,7 +11,8 @@ atomically). matplotlib is imported only when one of these is called.
 - :func:`confusion_matrix`;
 - :func:`conv_filters`, :func:`feature_maps` — a conv layer's kernels and one image's maps;
 - :func:`lstm_activations` — an LSTM's gates, cell and hidden state over time;
-- :func:`embeddings` — vectors projected to 2-D with PCA, labelled.
+- :func:`embeddings` — vectors projected to 2-D with PCA, labelled;
+- :func:`attention` — attention weights as heatmaps, per head and averaged.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..tensor import Tensor
 
 __all__ = ["squiggle", "decision_regions", "history_curves", "confusion_matrix",
            "conv_filters", "feature_maps", "lstm_activations", "lstm_trace", "embeddings",
-           "save_figure", "squiggle_parts", "pca_2d", "gradient_over_time"]
+           "save_figure", "squiggle_parts", "pca_2d", "gradient_over_time", "attention"]
 
 
 def _figure(w: float = 6.4, h: float = 4.2, nrows: int = 1, ncols: int = 1):
@@ -484,4 +485,60 @@ def gradient_over_time(norms, *, title: str | None = None, save=None):
     ax.set_ylabel("‖∂loss/∂input at step‖")
     ax.set_title(title or "gradient reaching each time step")
     ax.grid(True, which="both", alpha=0.3)
+    return _done(fig, save)
+
+
+def attention(weights, tokens=None, query_tokens=None, *, batch_index: int = 0,
+              average: bool = True, title: str | None = None, save=None):
+    """Attention weights as heatmaps: one panel per head and, with several heads, their
+    average. ``weights`` is ``(L, S)``, ``(H, L, S)`` or ``(N, H, L, S)`` (sample
+    ``batch_index`` is drawn), e.g. ``MultiheadAttention(..., average_attn_weights=False)``'s
+    second output. ``tokens`` label the S keys (columns), ``query_tokens`` the L queries
+    (rows; the keys' labels when L == S). Each row sums to 1: where a query looks."""
+    w = _np(weights).astype(float)
+    if w.ndim == 4:
+        w = w[batch_index]
+    if w.ndim == 2:
+        w = w[None]
+    if w.ndim != 3 or w.shape[-1] == 0:
+        raise ValueError(f"attention: expected weights of shape (L, S), (H, L, S) or "
+                         f"(N, H, L, S), got {_np(weights).shape}")
+    H, L, S = w.shape
+    if tokens is not None and len(tokens) != S:
+        raise ValueError(f"attention: weights have {S} key tokens (columns), got "
+                         f"{len(tokens)} labels")
+    if query_tokens is None and tokens is not None and L == S:
+        query_tokens = tokens
+    if query_tokens is not None and len(query_tokens) != L:
+        raise ValueError(f"attention: weights have {L} query tokens (rows), got "
+                         f"{len(query_tokens)} labels")
+    panels = [(w[h], f"head {h}") for h in range(H)] if H > 1 else [(w[0], "weights")]
+    if H > 1 and average:
+        panels.append((w.mean(0), "average over heads"))
+    n = len(panels)
+    ncols = min(n, 4)
+    nrows = -(-n // ncols)
+    side = 0.35 * max(L, S) + 1.5
+    fig, axes = _figure(min(4.2 * ncols, side * ncols + 1), min(4.0 * nrows, side * nrows + 1),
+                        nrows, ncols)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.set_axis_off()
+            continue
+        a, name = panels[i]
+        im = ax.imshow(a, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks(range(S))
+        ax.set_yticks(range(L))
+        if tokens is not None:
+            ax.set_xticklabels([str(t) for t in tokens], rotation=90, fontsize=8)
+        if query_tokens is not None:
+            ax.set_yticklabels([str(t) for t in query_tokens], fontsize=8)
+        if L * S <= 100:
+            for (r, c), val in np.ndenumerate(a):
+                ax.text(c, r, f"{val:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if val < 0.6 else "black")
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="attention weight")
+    fig.suptitle(title or "attention: rows are queries, columns the keys they look at",
+                 fontsize=10)
     return _done(fig, save)
