@@ -347,12 +347,12 @@ def _produced(args: tuple, records: list) -> set:
     return ids
 
 
-def _align(recs1: list, recs2: list, b: Builder, known1: set, known2: set) -> None:
-    """Attach second-run shapes to the first run's records and refuse constants that
-    changed between the runs."""
-    if len(recs1) != len(recs2) or any(type(r.fn if isinstance(r, OpRecord) else r.module)
-                                       is not type(s.fn if isinstance(s, OpRecord) else s.module)
-                                       for r, s in zip(recs1, recs2)):
+def _align(recs1: list, recs2: list, b: Builder) -> None:
+    """Attach second-run shapes to the first run's records."""
+    def kind(r):
+        return type(r.fn if isinstance(r, OpRecord) else r.module)
+
+    if any(kind(r) is not kind(s) for r, s in zip(recs1, recs2)):
         raise OnnxExporterError(
             "export: the model ran different ops on inputs of another batch size (or other "
             "values): data-dependent control flow cannot be exported as one ONNX graph")
@@ -361,27 +361,27 @@ def _align(recs1: list, recs2: list, b: Builder, known1: set, known2: set) -> No
             r.shape2 = tuple(s.out.shape)
             b.shape2[id(r.out)] = r.shape2
             b.shape2[id(r.out.data)] = r.shape2
-            pairs = zip(r.args, s.args)
         else:
-            outs1, outs2 = _flatten_out(r.out), _flatten_out(s.out)
-            for o1, o2 in zip(outs1, outs2):
+            for o1, o2 in zip(_flatten_out(r.out), _flatten_out(s.out)):
                 b.shape2[id(o1)] = tuple(o2.shape)
-            pairs = zip(list(r.args) + list(r.kwargs.values()),
-                        list(s.args) + list(s.kwargs.values()))
-        for a1, a2 in pairs:
-            if not isinstance(a1, (Tensor, np.ndarray)) or b.known(a1) or id(a1) in known1:
-                continue
-            if id(a2) in known2:
-                raise OnnxExporterError(
-                    f"export: op {r.name} in {_where(r)} reads a tensor computed from the "
-                    f"input outside the recorded ops (through .data, .numpy(), .item() or "
-                    f"NumPy): it would be baked in as a constant")
-            if _values_differ(a1, a2):
-                raise OnnxExporterError(
-                    f"export: op {r.name} in {_where(r)} reads a tensor that is neither an "
-                    f"input, a parameter, a buffer nor the output of a recorded op, and it "
-                    f"changes with the input (computed through .data, .numpy() or NumPy?): "
-                    f"it cannot be exported as a constant")
+
+
+def _inputs(r) -> list:
+    return list(r.args) + (list(r.kwargs.values()) if isinstance(r, ModuleRecord) else [])
+
+
+def _check_constants(r, s, b: Builder, known1: set, known2: set) -> None:
+    """Refuse a constant (a tensor the op reads that no input, parameter, buffer or recorded
+    op made) that differs between the two runs: it was computed from the input."""
+    for a1, a2 in zip(_inputs(r), _inputs(s)):
+        if not isinstance(a1, (Tensor, np.ndarray)) or b.known(a1) or id(a1) in known1:
+            continue
+        if id(a2) in known2 or _values_differ(a1, a2):
+            raise OnnxExporterError(
+                f"export: op {r.name} in {_where(r)} reads a tensor that is neither an input, "
+                f"a parameter, a buffer nor the output of a recorded op, and it changes with "
+                f"the input (computed through .data, .numpy(), .item() or NumPy?): it cannot "
+                f"be exported as a constant")
 
 
 def _where(r) -> str:
@@ -483,9 +483,10 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
             "(or other values): data-dependent control flow cannot be exported as one ONNX graph")
     pos = {id(r): i for i, r in enumerate(records)}
     records = _needed(records, outs)
-    _align(records, [records2[pos[id(r)]] for r in records], b, known1, known2)
+    seconds = [records2[pos[id(r)]] for r in records]
+    _align(records, seconds, b)
 
-    for r in records:
+    for r, s in zip(records, seconds):
         b.record = r
         try:
             if isinstance(r, OpRecord):
@@ -497,6 +498,7 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
             else:
                 conv = _modules.MODULES[type(r.module).__name__]
                 conv(b, r)
+            _check_constants(r, s, b, known1, known2)
         except Unsupported as e:
             raise UnsupportedOperatorError(
                 f"cannot export op {r.name!r} in {_where(r)} to ONNX: {e}") from None

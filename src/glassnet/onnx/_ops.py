@@ -352,8 +352,8 @@ def _getitem(b, r):
     n_real = sum(1 for k in items if k is not None and k is not Ellipsis)
     if sum(1 for k in items if k is Ellipsis) > 1:
         raise Unsupported("more than one Ellipsis in an index")
-    if Ellipsis in items:
-        i = items.index(Ellipsis)
+    if any(k is Ellipsis for k in items):
+        i = next(j for j, k in enumerate(items) if k is Ellipsis)
         items[i:i + 1] = [slice(None)] * (nd - n_real)
     items += [slice(None)] * (nd - sum(1 for k in items if k is not None))
     starts, ends, axes, steps = [], [], [], []

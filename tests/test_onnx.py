@@ -1,0 +1,387 @@
+"""gn.onnx.export: every covered layer and op exported, passed by onnx.checker and run in ONNX
+Runtime, whose outputs must equal glassnet's (float32, 1e-5) at the traced batch size and at
+others (dynamic axes); bad uses fail with errors naming the op and module, writing nothing."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+import glassnet.nn.functional as F
+from glassnet import nn
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+ATOL = 1e-5
+
+
+def _flat(out) -> list:
+    if isinstance(out, gn.Tensor):
+        return [out]
+    return [t for o in out for t in _flat(o)]
+
+
+def _roundtrip(tmp_path, model, make_input, batches=(2, 5), batch_axis=0, opset=None, seed=0):
+    """Export on batch ``batches[0]``, then check ONNX Runtime against glassnet on each."""
+    rng = np.random.default_rng(seed)
+    x = make_input(rng, batches[0])
+    path = tmp_path / "model.onnx"
+    gn.onnx.export(model, gn.tensor(x), path, input_names=["x"],
+                   dynamic_axes={"x": {batch_axis: "batch"}}, opset_version=opset)
+    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    model.eval()
+    for n in batches:
+        x = make_input(rng, n)
+        got = sess.run(None, {"x": x})
+        with gn.no_grad():
+            want = _flat(model(gn.tensor(x)))
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.shape == tuple(w.shape), f"batch {n}: shape {g.shape} != {tuple(w.shape)}"
+            np.testing.assert_allclose(g, w.numpy(), rtol=0, atol=ATOL, err_msg=f"batch {n}")
+    return path
+
+
+def _normal(*shape):
+    def make(rng, n):
+        return rng.standard_normal((n,) + shape).astype(np.float32)
+    return make
+
+
+def _randomize_bn(bn, seed=1):
+    rng = np.random.default_rng(seed)
+    C = bn.num_features
+    bn.running_mean.data[...] = rng.standard_normal(C)
+    bn.running_var.data[...] = rng.uniform(0.5, 2.0, C)
+    bn.weight.data[...] = rng.uniform(0.5, 1.5, C)
+    bn.bias.data[...] = rng.standard_normal(C)
+    return bn
+
+
+def _activations():
+    acts = [nn.ReLU(), nn.LeakyReLU(0.1), nn.Sigmoid(), nn.Tanh(), nn.Softplus(),
+            nn.Softplus(beta=2.0, threshold=1.0)]
+    for name, kw in (("GELU", {}), ("GELU", {"approximate": "tanh"}), ("SiLU", {}),
+                     ("ELU", {"alpha": 0.7})):
+        if hasattr(nn, name):
+            acts.append(getattr(nn, name)(**kw))
+    return acts
+
+
+# (id, model factory, input factory, batch axis)
+CASES = [
+    ("linear", lambda: nn.Linear(4, 3), _normal(4), 0),
+    ("linear-nobias-3d", lambda: nn.Linear(4, 3, bias=False), _normal(5, 4), 0),
+    ("mlp-dropout", lambda: nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.ReLU(),
+                                          nn.Linear(8, 3)), _normal(4), 0),
+    ("softmax", lambda: nn.Sequential(nn.Linear(4, 6), nn.Softmax(dim=1)), _normal(4), 0),
+    ("log-softmax", lambda: nn.Sequential(nn.Linear(4, 6), nn.LogSoftmax(dim=-1)),
+     _normal(4), 0),
+    ("conv2d", lambda: nn.Conv2d(3, 4, 3), _normal(3, 7, 6), 0),
+    ("conv2d-stride-pad", lambda: nn.Conv2d(3, 4, (3, 2), stride=2, padding=(1, 2)),
+     _normal(3, 9, 8), 0),
+    ("conv2d-dilation-groups", lambda: nn.Conv2d(4, 6, 3, dilation=2, groups=2, bias=False),
+     _normal(4, 9, 9), 0),
+    ("conv2d-same", lambda: nn.Conv2d(2, 3, 4, padding="same"), _normal(2, 7, 7), 0),
+    ("conv1d", lambda: nn.Conv1d(3, 5, 3, stride=2, padding=1, dilation=1), _normal(3, 11), 0),
+    ("conv1d-groups-dilation", lambda: nn.Conv1d(4, 4, 2, dilation=3, groups=4),
+     _normal(4, 10), 0),
+    ("maxpool2d", lambda: nn.MaxPool2d(3, stride=2, padding=1), _normal(2, 9, 8), 0),
+    ("maxpool2d-dilation", lambda: nn.MaxPool2d(2, dilation=2), _normal(2, 9, 8), 0),
+    ("maxpool1d", lambda: nn.MaxPool1d(2), _normal(3, 9), 0),
+    ("avgpool2d", lambda: nn.AvgPool2d(2), _normal(2, 8, 6), 0),
+    ("avgpool2d-pad-exclude", lambda: nn.AvgPool2d(3, stride=2, padding=1,
+                                                   count_include_pad=False),
+     _normal(2, 7, 7), 0),
+    ("avgpool2d-pad-include", lambda: nn.AvgPool2d(3, stride=1, padding=1), _normal(2, 5, 5), 0),
+    ("avgpool1d", lambda: nn.AvgPool1d(3, stride=2), _normal(2, 9), 0),
+    ("adaptive-global", lambda: nn.AdaptiveAvgPool2d(1), _normal(3, 5, 7), 0),
+    ("adaptive-even", lambda: nn.AdaptiveAvgPool2d((2, 3)), _normal(3, 4, 9), 0),
+    ("adaptive-uneven", lambda: nn.AdaptiveAvgPool2d((3, 2)), _normal(2, 7, 5), 0),
+    ("adaptive1d", lambda: nn.AdaptiveAvgPool1d(3), _normal(2, 8), 0),
+    ("batchnorm1d-2d", lambda: _randomize_bn(nn.BatchNorm1d(4)), _normal(4), 0),
+    ("batchnorm1d-3d", lambda: _randomize_bn(nn.BatchNorm1d(4)), _normal(4, 6), 0),
+    ("batchnorm2d", lambda: _randomize_bn(nn.BatchNorm2d(3)), _normal(3, 4, 5), 0),
+    ("batchnorm-noaffine", lambda: nn.BatchNorm2d(3, affine=False), _normal(3, 4, 5), 0),
+    ("layernorm", lambda: nn.LayerNorm(6), _normal(3, 6), 0),
+    ("layernorm-2d-noaffine", lambda: nn.LayerNorm((3, 6), elementwise_affine=False),
+     _normal(3, 6), 0),
+    ("flatten-unflatten", lambda: nn.Sequential(nn.Flatten(), nn.Linear(12, 6),
+                                                nn.Unflatten(1, (2, 3))), _normal(3, 4), 0),
+    ("flatten-middle", lambda: nn.Flatten(1, 2), _normal(3, 4, 2), 0),
+    ("cnn", lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), _randomize_bn(nn.BatchNorm2d(4)),
+                                  nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 8, 3), nn.ReLU(),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3),
+                                  nn.Linear(8, 10), nn.LogSoftmax(dim=1)),
+     _normal(1, 12, 12), 0),
+    ("activations", lambda: nn.Sequential(*_activations()), _normal(7), 0),
+]
+if hasattr(nn, "GroupNorm"):
+    CASES.append(("groupnorm", lambda: nn.GroupNorm(2, 4), _normal(4, 3, 5), 0))
+    CASES.append(("groupnorm-1d", lambda: nn.GroupNorm(4, 4, affine=False), _normal(4, 6), 0))
+if hasattr(nn, "ConvTranspose2d"):
+    CASES.append(("convtranspose2d", lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1,
+                                                                output_padding=1),
+                  _normal(3, 5, 4), 0))
+if hasattr(nn, "ConvTranspose1d"):
+    CASES.append(("convtranspose1d", lambda: nn.ConvTranspose1d(2, 3, 4, stride=3),
+                  _normal(2, 6), 0))
+
+
+@pytest.mark.parametrize("name,make_model,make_input,axis", CASES, ids=[c[0] for c in CASES])
+def test_layer_matches_onnxruntime(tmp_path, name, make_model, make_input, axis):
+    gn.manual_seed(0)
+    _roundtrip(tmp_path, make_model(), make_input, batch_axis=axis)
+
+
+def test_activations_cover_every_activation_module():
+    """Every activation layer glassnet has is in the activation case above."""
+    covered = {type(m).__name__ for m in _activations()} | {"Softmax", "LogSoftmax"}
+    from glassnet.nn import activation
+
+    missing = [n for n in activation.__all__ if n not in covered]
+    assert not missing, f"activations without an ONNX test: {missing}"
+
+
+class Functional(nn.Module):
+    """A forward built from tensor ops rather than layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(6, 6)
+        self.register_buffer("offset", gn.tensor(np.linspace(-1, 1, 6).astype(np.float32)))
+
+    def forward(self, x):  # x (N, 2, 6)
+        y = self.lin(x) * 2.0 - 1.0 + self.offset
+        y = (y / 3.0) ** 2 + (-y).exp().clamp(max=4.0)
+        y = y.permute(0, 2, 1)  # (N, 6, 2)
+        z = gn.cat([y, y.sqrt().log(), y.abs().sin(), y.cos()], dim=2)  # (N, 6, 8)
+        z = z[:, 1:5, ::2] + z[:, :4, -1:]  # slices with steps, negative starts
+        z = gn.maximum(z, z.mean(dim=1, keepdim=True)) + gn.minimum(z, 0.5)
+        z = gn.pad(z, (1, 2), value=0.25)
+        w = z.sum(dim=(1, 2)) + z.amax(dim=2).sum(dim=1) - z.amin(dim=-1).mean(dim=1)
+        s = gn.softmax(z.reshape(z.shape[0], -1), dim=1, temperature=2.0)
+        t = z @ gn.tensor(np.ones((7, 3), np.float32))
+        u = gn.where(gn.tensor(np.arange(3) % 2 == 0), t, t * 0.5)
+        v = z[:, 0].unsqueeze(1).expand(z.shape[0], 3, 7)
+        return w.unsqueeze(1) * s[:, :1] + u.sum(dim=1).logsumexp(dim=1, keepdim=True), \
+            v[..., 2], z[:, None, 2, [0, 3, 3]]
+
+
+@pytest.mark.parametrize("opset", [17, 18])
+def test_tensor_ops_and_several_outputs(tmp_path, opset):
+    gn.manual_seed(0)
+    _roundtrip(tmp_path, Functional(), _normal(2, 6), batches=(3, 1, 4), opset=opset)
+
+
+class Tokens(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(20, 5, padding_idx=0)
+        self.fc = nn.Linear(5, 2)
+
+    def forward(self, ids):
+        return self.fc(self.emb(ids).mean(dim=1))
+
+
+def test_embedding_takes_integer_ids(tmp_path):
+    gn.manual_seed(0)
+    _roundtrip(tmp_path, Tokens(), lambda rng, n: rng.integers(0, 20, (n, 7)))
+
+
+RNNS = [(cls, layers, bi, bf) for cls in ("RNN", "LSTM", "GRU") for layers, bi, bf in
+        ((1, False, False), (2, True, False), (2, False, True), (1, True, True))]
+
+
+@pytest.mark.parametrize("cls,layers,bi,bf", RNNS,
+                         ids=[f"{c}-L{n}{'-bi' if b else ''}{'-bf' if f else ''}"
+                              for c, n, b, f in RNNS])
+def test_recurrent_layers(tmp_path, cls, layers, bi, bf):
+    gn.manual_seed(0)
+    kw = {"nonlinearity": "relu"} if cls == "RNN" and bi else {}
+    m = getattr(nn, cls)(3, 4, num_layers=layers, bidirectional=bi, batch_first=bf, **kw)
+    def make(rng, n):
+        return rng.standard_normal((n, 6, 3) if bf else (6, n, 3)).astype(np.float32)
+
+    _roundtrip(tmp_path, m, make, batch_axis=0 if bf else 1)
+
+
+class WithState(nn.Module):
+    def __init__(self, cls):
+        super().__init__()
+        self.cls = cls
+        self.rnn = getattr(nn, cls)(3, 4, num_layers=2, bidirectional=True)
+        self.h = nn.Linear(3, 4 * 4)
+
+    def forward(self, x):  # (T, N, 3); the initial state computed from the first step
+        N = x.shape[1]
+        h0 = self.h(x[0]).reshape(N, 4, 4).permute(1, 0, 2)
+        hx = (h0, h0.tanh()) if self.cls == "LSTM" else h0
+        out, state = self.rnn(x, hx)
+        return out, state
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+def test_recurrent_initial_state(tmp_path, cls):
+    gn.manual_seed(0)
+    _roundtrip(tmp_path, WithState(cls), lambda rng, n: rng.standard_normal((5, n, 3)).astype(
+        np.float32), batch_axis=1)
+
+
+class Cell(nn.Module):
+    def __init__(self, cls):
+        super().__init__()
+        self.cls = cls
+        self.cell = getattr(nn, cls)(3, 4)
+
+    def forward(self, x):  # (T, N, 3), stepped by hand
+        h = None
+        for t in range(x.shape[0]):
+            h = self.cell(x[t], h)
+        return h
+
+
+@pytest.mark.parametrize("cls", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_recurrent_cells(tmp_path, cls):
+    gn.manual_seed(0)
+    _roundtrip(tmp_path, Cell(cls), lambda rng, n: rng.standard_normal((3, n, 3)).astype(
+        np.float32), batch_axis=1)
+
+
+# --- the file, the names, the arguments ----------------------------------------------------
+
+
+def test_names_dims_and_file_object(tmp_path):
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3), nn.Softmax(dim=1))
+    buf = io.BytesIO()
+    gn.onnx.export(model, (gn.randn(2, 4),), buf, input_names=["features"],
+                   output_names=["probs"], dynamic_axes={"features": [0], "probs": {0: "n"}})
+    proto = onnx.load_from_string(buf.getvalue())
+    onnx.checker.check_model(proto)
+    assert [i.name for i in proto.graph.input] == ["features"]
+    assert [o.name for o in proto.graph.output] == ["probs"]
+    dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["features_dynamic_axes_1", 4]
+    dims = [d.dim_param or d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim]
+    assert dims == ["n", 3]
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in proto.graph.initializer}
+    np.testing.assert_array_equal(inits["0.weight"], model[0].weight.detach().numpy())
+    np.testing.assert_array_equal(inits["0.bias"], model[0].bias.detach().numpy())
+
+
+def test_without_dynamic_axes_the_batch_is_fixed(tmp_path):
+    gn.manual_seed(0)
+    path = tmp_path / "m.onnx"
+    gn.onnx.export(nn.Sequential(nn.Flatten(), nn.Linear(6, 2)), gn.randn(2, 2, 3), path)
+    proto = onnx.load(str(path))
+    dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == [2, 2, 3]
+    assert [i.name for i in proto.graph.input] == ["input"]
+
+
+def test_mode_is_restored_and_float64_models_export(tmp_path):
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5), _randomize_bn(nn.BatchNorm1d(3)))
+    model.double().train()
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    path = tmp_path / "m.onnx"
+    gn.onnx.export(model, gn.tensor(x), path)
+    assert model.training and model[1].training and model[2].training
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    model.eval()
+    with gn.no_grad():
+        want = model(gn.tensor(x)).numpy()
+    np.testing.assert_allclose(sess.run(None, {"input": x})[0], want, atol=ATOL)
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x).var(dim=1, keepdim=True)
+
+
+def test_unsupported_op_names_op_and_module_and_writes_nothing(tmp_path):
+    model = nn.Sequential(nn.Linear(4, 4), nn.Sequential(nn.ReLU(), Block()))
+    path = tmp_path / "m.onnx"
+    with pytest.raises(gn.onnx.UnsupportedOperatorError) as e:
+        gn.onnx.export(model, gn.randn(2, 4), path)
+    msg = str(e.value)
+    assert "Var" in msg and "'1.1'" in msg and "Block" in msg
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+class Leaky(nn.Module):
+    """Reads the input's values through NumPy: invisible to the recorded graph."""
+
+    def forward(self, x):
+        return x + gn.tensor(x.detach().numpy() * 2)
+
+
+def test_values_computed_outside_the_graph_are_refused(tmp_path):
+    with pytest.raises(gn.onnx.OnnxExporterError, match="cannot be exported as a constant"):
+        gn.onnx.export(Leaky(), gn.randn(2, 3), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+class TrainDropout(nn.Module):
+    def forward(self, x):
+        return F.dropout(x, 0.5, training=True)
+
+
+class BoolMask(nn.Module):
+    def forward(self, x):
+        return x[x > 0]
+
+
+class Branchy(nn.Module):
+    def forward(self, x):
+        return x.relu() if x.shape[0] < 3 else x.tanh()
+
+
+@pytest.mark.parametrize("model,match", [
+    (TrainDropout(), "training=True"),
+    (BoolMask(), "cannot export op"),
+])
+def test_unexportable_uses(tmp_path, model, match):
+    with pytest.raises(gn.onnx.OnnxExporterError, match=match):
+        gn.onnx.export(model, gn.randn(2, 3), tmp_path / "m.onnx", dynamic_axes={"input": [0]})
+
+
+def test_control_flow_on_batch_size_is_refused(tmp_path):
+    with pytest.raises(gn.onnx.OnnxExporterError, match="control flow"):
+        gn.onnx.export(Branchy(), gn.randn(2, 3), tmp_path / "m.onnx",
+                       dynamic_axes={"input": [0]})
+
+
+def test_recurrent_lengths_are_refused(tmp_path):
+    class Padded(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(3, 4)
+
+        def forward(self, x):
+            return self.rnn(x, lengths=[3, 2])[0]
+
+    with pytest.raises(gn.onnx.UnsupportedOperatorError, match="lengths"):
+        gn.onnx.export(Padded(), gn.randn(3, 2, 3), tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("kwargs,err", [
+    ({"opset_version": 9}, "opset_version"),
+    ({"dynamic_axes": {"nope": [0]}}, "nope"),
+    ({"input_names": ["a", "b"]}, "input_names"),
+    ({"dynamic_axes": {"input": [3]}}, "out of range"),
+])
+def test_bad_arguments(tmp_path, kwargs, err):
+    with pytest.raises(ValueError, match=err):
+        gn.onnx.export(nn.Linear(3, 2), gn.randn(2, 3), tmp_path / "m.onnx", **kwargs)
