@@ -16,7 +16,8 @@ from .optimizer import Optimizer
 
 __all__ = [
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-    "LambdaLR", "ReduceLROnPlateau",
+    "LambdaLR", "ReduceLROnPlateau", "ConstantLR", "LinearLR", "PolynomialLR",
+    "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR",
 ]
 
 
@@ -24,6 +25,7 @@ class LRScheduler:
     """Base class: sets each group's ``initial_lr`` and takes the first step (epoch 0)."""
 
     _unsaved = ("optimizer",)
+    _is_initial = False  # True during the step taken by the constructor
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -43,8 +45,15 @@ class LRScheduler:
                     )
         self.base_lrs = [g["initial_lr"] for g in groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
         self._step_count = 0
-        self.step()
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -55,6 +64,9 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -250,3 +262,297 @@ class ReduceLROnPlateau(LRScheduler):
     @property
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
+
+
+class ConstantLR(LRScheduler):
+    """Multiply the rate by ``factor`` for the first ``total_iters`` epochs, then restore it."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        if not 0 <= factor <= 1.0:
+            raise ValueError(f"ConstantLR: factor must be between 0 and 1, got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._lrs()
+        return [lr * (1.0 / self.factor) for lr in self._lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        f = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [b * f for b in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Scale the rate by a factor going linearly from ``start_factor`` to ``end_factor``
+    over ``total_iters`` epochs, then hold it."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        if not 0 < start_factor <= 1.0:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
+        if not 0 <= end_factor <= 1.0:
+            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        t, a, b, n = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
+        if t == 0:
+            return [lr * a for lr in self._lrs()]
+        if self._is_initial or t > n:
+            return self._lrs()
+        # the ratio of consecutive factors a + (b - a) t / n
+        ratio = 1.0 + (b - a) / (n * a + (t - 1) * (b - a))
+        return [lr * ratio for lr in self._lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        t, a, b, n = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
+        return [base * (a + (b - a) * min(n, t) / n) for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the rate as ``(1 - t / total_iters) ** power`` until ``total_iters``."""
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        t, n = self.last_epoch, self.total_iters
+        if self._is_initial or t > n:
+            return self._lrs()
+        ratio = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+        return [lr * ratio for lr in self._lrs()]
+
+    def _get_closed_form_lr(self) -> list:
+        t, n = self.last_epoch, self.total_iters
+        return [b * (1.0 - min(n, t) / n) ** self.power for b in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from the initial rate to ``eta_min`` over ``T_0`` epochs, then a
+    restart; each cycle is ``T_mult`` times longer than the one before (SGDR).
+    ``step(epoch)`` accepts fractional epochs (``epoch + i / iters_per_epoch``)."""
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive integer, "
+                             f"got {T_0!r}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an integer >= 1, "
+                             f"got {T_mult!r}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        c = (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+        return [self.eta_min + (b - self.eta_min) * c for b in self.base_lrs]
+
+    def step(self, epoch=None) -> None:
+        self._step_count += 1
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+        elif epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts: epoch must be non-negative, "
+                             f"got {epoch}")
+        elif epoch >= self.T_0:
+            if self.T_mult == 1:
+                self.T_cur = epoch % self.T_0
+            else:  # which cycle: T_0 (m^n - 1) / (m - 1) <= epoch
+                m = self.T_mult
+                n = int(math.log(epoch / self.T_0 * (m - 1) + 1, m))
+                self.T_cur = epoch - self.T_0 * (m**n - 1) / (m - 1)
+                self.T_i = self.T_0 * m**n
+        else:
+            self.T_i, self.T_cur = self.T_0, epoch
+        self.last_epoch = math.floor(epoch)
+        for g, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            g["lr"] = lr
+        self._last_lr = self._lrs()
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy, stepped once per batch: the rate rises from
+    ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of ``total_steps``,
+    then anneals to ``initial_lr / final_div_factor`` (``three_phase``: back to the
+    initial rate first). Momentum (or Adam's beta1) cycles the opposite way between
+    ``max_momentum`` and ``base_momentum`` when ``cycle_momentum``."""
+
+    def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 three_phase: bool = False, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"OneCycleLR: expected an Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        self.optimizer = optimizer
+        if total_steps is not None:
+            if not isinstance(total_steps, int) or total_steps <= 0:
+                raise ValueError(f"OneCycleLR: total_steps must be a positive integer, "
+                                 f"got {total_steps!r}")
+            self.total_steps = total_steps
+        elif epochs is not None and steps_per_epoch is not None:
+            for name, v in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
+                if not isinstance(v, int) or v <= 0:
+                    raise ValueError(f"OneCycleLR: {name} must be a positive integer, got {v!r}")
+            self.total_steps = epochs * steps_per_epoch
+        else:
+            raise ValueError("OneCycleLR: give total_steps, or both epochs and steps_per_epoch")
+        if not isinstance(pct_start, float) or not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: pct_start must be a float between 0 and 1, "
+                             f"got {pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', "
+                             f"got {anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        up = float(pct_start * self.total_steps) - 1
+        last = self.total_steps - 1
+        # (end step, start lr key, end lr key, start momentum key, end momentum key)
+        if three_phase:
+            self._phases = [
+                [up, "initial_lr", "max_lr", "max_momentum", "base_momentum"],
+                [float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr",
+                 "base_momentum", "max_momentum"],
+                [last, "initial_lr", "min_lr", "max_momentum", "max_momentum"],
+            ]
+        else:
+            self._phases = [
+                [up, "initial_lr", "max_lr", "max_momentum", "base_momentum"],
+                [last, "max_lr", "min_lr", "base_momentum", "max_momentum"],
+            ]
+        groups = optimizer.param_groups
+        max_lrs = _per_group("max_lr", max_lr, len(groups))
+        if last_epoch == -1:
+            for g, m in zip(groups, max_lrs):
+                g["initial_lr"] = m / div_factor
+                g["max_lr"] = m
+                g["min_lr"] = g["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with "
+                                 f"momentum or betas ({type(optimizer).__name__} has neither); "
+                                 f"pass cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            tops = _per_group("max_momentum", max_momentum, len(groups))
+            bottoms = _per_group("base_momentum", base_momentum, len(groups))
+            if last_epoch == -1:
+                for g, top, bottom in zip(groups, tops, bottoms):
+                    self._set_momentum(g, top)
+                    g["max_momentum"], g["base_momentum"] = top, bottom
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list:
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {t} times; total_steps is "
+                             f"{self.total_steps}")
+        lrs = []
+        for g in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr0, lr1, m0, m1) in enumerate(self._phases):
+                if t <= end or i == len(self._phases) - 1:
+                    pct = (t - start) / (end - start)
+                    lrs.append(self._anneal(g[lr0], g[lr1], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(g, self._anneal(g[m0], g[m1], pct))
+                    break
+                start = end
+        return lrs
+
+
+def _per_group(name: str, value, n: int) -> list:
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"expected {n} values for {name} (one per parameter group), "
+                             f"got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another, switching at the epochs in ``milestones``
+    (one fewer than schedulers). Each scheduler starts from epoch 0 at its milestone."""
+
+    def __init__(self, optimizer: Optimizer, schedulers: list, milestones: list,
+                 last_epoch: int = -1) -> None:
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR: expected at least one scheduler")
+        for i, sch in enumerate(schedulers):
+            if isinstance(sch, ReduceLROnPlateau):
+                raise ValueError(f"SequentialLR: scheduler {i} is a ReduceLROnPlateau, whose "
+                                 f"step() needs the metric; it cannot be sequenced")
+            if getattr(sch, "optimizer", None) is not optimizer:
+                raise ValueError(f"SequentialLR: scheduler {i} ({type(sch).__name__}) "
+                                 f"belongs to a different optimizer")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for "
+                             f"{len(schedulers)} schedulers, got {len(milestones)}")
+        self._schedulers = list(schedulers)
+        self._milestones = [int(m) for m in milestones]
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for g in optimizer.param_groups:
+            g["lr"] = g["initial_lr"]
+        # Each scheduler took its first step when it was made: take those back, then let
+        # the first one start again.
+        _undo_first_step(self._schedulers)
+        idx = bisect_right(self._milestones, 0)
+        self._schedulers[idx]._initial_step()
+        self._last_lr = self._schedulers[idx].get_last_lr()
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        idx = bisect_right(self._milestones, self.last_epoch)
+        sch = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            sch._update_lr(0)
+        else:
+            sch.step()
+        self._last_lr = sch.get_last_lr()
+
+    def state_dict(self) -> dict:
+        out = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        out["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return out
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        subs = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for s, sd in zip(self._schedulers, subs):
+            s.load_state_dict(sd)
+
+
+def _undo_first_step(schedulers) -> None:
+    for s in schedulers:
+        if hasattr(s, "_schedulers"):
+            _undo_first_step(s._schedulers)
+        else:
+            s.last_epoch -= 1
