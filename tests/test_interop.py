@@ -1,0 +1,292 @@
+"""glassnet.interop: PyTorch models into glassnet and back with the same outputs and the same
+gradients (float64), unsupported layers named; gn.load reading PyTorch weights saved with
+safetensors, and refusing torch.save pickles with a message saying what to do instead."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet import interop
+from glassnet.io import SaveFormatError
+
+torch = pytest.importorskip("torch")
+tnn = torch.nn
+
+
+def _flat(out) -> list:
+    if out is None:
+        return []
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _flat(o)]
+    return [out]
+
+
+def _close(a, b, what):
+    a = a.detach().numpy() if hasattr(a, "detach") else np.asarray(a)
+    b = b.detach().numpy() if hasattr(b, "detach") else np.asarray(b)
+    assert a.shape == b.shape, f"{what}: shape {a.shape} != {b.shape}"
+    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10, err_msg=what)
+
+
+def _run(model, x, make):
+    """Forward, then backward of Σ w_k · out_k (fixed random w_k); returns (outputs,
+    input grad)."""
+    xt = make(x)
+    outs = _flat(model(xt))
+    rng = np.random.default_rng(1)
+    loss = sum((o * make(rng.standard_normal(tuple(o.shape)))).sum() for o in outs)
+    loss.backward()
+    return outs, (xt.grad if x.dtype.kind == "f" else None)
+
+
+def _check_round_trip(tmodel, x, train=False):
+    """torch -> glassnet -> torch: same outputs, parameter and input gradients."""
+    tmodel.train(train)
+    gmodel = interop.from_torch(tmodel)
+    assert gmodel.training == train
+    back = interop.to_torch(gmodel)
+    assert isinstance(back, type(tmodel)) and back.training == train
+
+    def as_torch(a):
+        return torch.tensor(a, requires_grad=a.dtype.kind == "f")
+
+    def as_gn(a):
+        return gn.tensor(a, requires_grad=a.dtype.kind == "f")
+
+    t_out, t_gx = _run(tmodel, x, as_torch)
+    g_out, g_gx = _run(gmodel, x, as_gn)
+    b_out, b_gx = _run(back, x, as_torch)
+    assert len(g_out) == len(t_out) == len(b_out)
+    for k, (t, g, b) in enumerate(zip(t_out, g_out, b_out)):
+        _close(g, t, f"glassnet output {k}")
+        _close(b, t, f"back-in-torch output {k}")
+    if t_gx is not None:
+        _close(g_gx, t_gx, "input gradient (glassnet)")
+        _close(b_gx, t_gx, "input gradient (back in torch)")
+    t_params = dict(tmodel.named_parameters())
+    g_params = dict(gmodel.named_parameters())
+    b_params = dict(back.named_parameters())
+    assert list(g_params) == list(t_params) == list(b_params)
+    for name, p in t_params.items():
+        if p.grad is None:
+            assert g_params[name].grad is None and b_params[name].grad is None, name
+            continue
+        _close(g_params[name].grad, p.grad, f"gradient of {name} (glassnet)")
+        _close(b_params[name].grad, p.grad, f"gradient of {name} (back in torch)")
+    for name, buf in tmodel.named_buffers():  # running statistics after a training step
+        _close(dict(gmodel.named_buffers())[name], buf, f"buffer {name}")
+        _close(dict(back.named_buffers())[name], buf, f"buffer {name} (back)")
+    return gmodel
+
+
+def _randomize(module, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    for b in module.buffers():
+        if b.dtype.is_floating_point:
+            b.copy_(torch.rand(b.shape, generator=g, dtype=b.dtype) + 0.5)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.1)
+    return module
+
+
+def _x(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _acts():
+    acts = [tnn.ReLU(), tnn.LeakyReLU(0.2), tnn.Sigmoid(), tnn.Tanh(),
+            tnn.Softplus(beta=2.0, threshold=3.0)]
+    for name, kw in (("GELU", {"approximate": "tanh"}), ("GELU", {}), ("SiLU", {}),
+                     ("ELU", {"alpha": 0.5}), ("Mish", {})):
+        if hasattr(gn.nn, name):
+            acts.append(getattr(tnn, name)(**kw))
+    return acts
+
+
+CASES = [
+    ("mlp", lambda: tnn.Sequential(tnn.Linear(4, 8), tnn.ReLU(), tnn.Linear(8, 3, bias=False)),
+     _x(5, 4), False),
+    ("activations", lambda: tnn.Sequential(tnn.Linear(4, 6), *_acts(), tnn.Softmax(dim=1)),
+     _x(5, 4), False),
+    ("log-softmax-3d", lambda: tnn.Sequential(tnn.Linear(4, 6), tnn.LogSoftmax(dim=-1)),
+     _x(2, 3, 4), False),
+    ("named-sequential", lambda: tnn.Sequential(OrderedDict(
+        [("fc", tnn.Linear(3, 3)), ("act", tnn.Tanh()), ("out", tnn.Linear(3, 1))])),
+     _x(4, 3), False),
+    ("cnn", lambda: tnn.Sequential(
+        tnn.Conv2d(2, 4, 3, stride=2, padding=1), _randomize(tnn.BatchNorm2d(4)), tnn.ReLU(),
+        tnn.Conv2d(4, 4, 3, dilation=2, groups=2, bias=False), tnn.MaxPool2d(2),
+        tnn.AvgPool2d(1), tnn.AdaptiveAvgPool2d((1, 1)), tnn.Flatten(), tnn.Dropout(0.5),
+        tnn.Linear(4, 3)), _x(3, 2, 15, 15), False),
+    ("cnn-train-batchnorm", lambda: tnn.Sequential(
+        tnn.Conv2d(2, 3, 3, padding="same"), tnn.BatchNorm2d(3), tnn.AdaptiveAvgPool2d((2, 3)),
+        tnn.Flatten(), tnn.BatchNorm1d(18, momentum=0.3)), _x(4, 2, 6, 7), True),
+    ("pooling", lambda: tnn.Sequential(
+        tnn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+        tnn.MaxPool2d(2, stride=1, padding=1)), _x(2, 2, 7, 6), False),
+    ("conv1d", lambda: tnn.Sequential(
+        tnn.Conv1d(3, 4, 3, padding=2, dilation=2), tnn.MaxPool1d(2), tnn.AvgPool1d(2),
+        tnn.AdaptiveAvgPool1d(2), _randomize(tnn.BatchNorm1d(4))), _x(2, 3, 17), False),
+    ("norms", lambda: tnn.Sequential(tnn.LayerNorm(5), tnn.Linear(5, 5),
+                                     tnn.LayerNorm(5, elementwise_affine=False), tnn.Dropout(0.2)),
+     _x(3, 4, 5), False),
+    ("flatten-unflatten", lambda: tnn.Sequential(tnn.Flatten(0, 1), tnn.Unflatten(0, (4, 6)),
+                                                 tnn.Identity()), _x(6, 4), False),
+    ("embedding", lambda: tnn.Sequential(tnn.Embedding(10, 4, padding_idx=1), tnn.Flatten(),
+                                         tnn.Linear(12, 2)),
+     np.array([[1, 2, 3], [4, 1, 9]]), False),
+    ("dropout2d-eval", lambda: tnn.Sequential(tnn.Conv2d(1, 2, 1), tnn.Dropout2d(0.5)),
+     _x(2, 1, 3, 3), False),
+]
+if hasattr(gn.nn, "GroupNorm"):
+    CASES.append(("groupnorm", lambda: tnn.Sequential(tnn.Conv2d(2, 6, 1),
+                                                      _randomize(tnn.GroupNorm(3, 6))),
+                  _x(2, 2, 4, 4), False))
+for _cls in ("ConvTranspose1d", "ConvTranspose2d"):
+    if hasattr(gn.nn, _cls):
+        CASES.append((_cls.lower(), (lambda c: lambda: getattr(tnn, c)(
+            2, 4, 3, stride=2, padding=1, output_padding=1))(_cls),
+            _x(2, 2, 5) if _cls.endswith("1d") else _x(2, 2, 5, 4), False))
+
+
+@pytest.mark.parametrize("name,make,x,train", CASES, ids=[c[0] for c in CASES])
+def test_round_trip_outputs_and_gradients(name, make, x, train):
+    torch.manual_seed(0)
+    _check_round_trip(make().double(), x, train)
+
+
+RNNS = [(c, n, b, f) for c in ("RNN", "LSTM", "GRU")
+        for n, b, f in ((1, False, False), (2, True, True))]
+
+
+@pytest.mark.parametrize("cls,layers,bi,bf", RNNS,
+                         ids=[f"{c}-L{n}{'-bi' if b else ''}{'-bf' if f else ''}"
+                              for c, n, b, f in RNNS])
+def test_recurrent_round_trip(cls, layers, bi, bf):
+    torch.manual_seed(0)
+    kw = {"nonlinearity": "relu"} if cls == "RNN" and bi else {}
+    model = getattr(tnn, cls)(3, 4, num_layers=layers, bidirectional=bi, batch_first=bf,
+                              dropout=0.3 if layers > 1 else 0.0, **kw).double()
+    gm = _check_round_trip(model, _x(2, 5, 3) if bf else _x(5, 2, 3))
+    assert gm.dropout == model.dropout and gm.batch_first == bf
+
+
+@pytest.mark.parametrize("cls", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cell_round_trip(cls):
+    torch.manual_seed(0)
+    _check_round_trip(getattr(tnn, cls)(3, 4).double(), _x(2, 3))
+
+
+def test_dtype_requires_grad_and_containers_carry_over():
+    torch.manual_seed(0)
+    emb = tnn.Embedding(5, 3)
+    emb.weight.requires_grad_(False)
+    tmodel = tnn.ModuleDict({"emb": emb, "heads": tnn.ModuleList([tnn.Linear(3, 2),
+                                                                  tnn.Linear(3, 1)])})
+    gmodel = interop.from_torch(tmodel)
+    assert isinstance(gmodel, gn.nn.ModuleDict) and isinstance(gmodel["heads"], gn.nn.ModuleList)
+    assert gmodel["emb"].weight.dtype == np.float32
+    assert not gmodel["emb"].weight.requires_grad and gmodel["heads"][0].weight.requires_grad
+    sd = tmodel.state_dict()
+    gsd = gmodel.state_dict()
+    assert list(gsd) == list(sd)
+    for k in sd:
+        np.testing.assert_array_equal(np.asarray(gsd[k].data), sd[k].numpy())
+    back = interop.to_torch(gmodel)
+    assert not back["emb"].weight.requires_grad and back["emb"].weight.dtype == torch.float32
+    # the copies are independent of the originals
+    gmodel["heads"][0].weight.data[...] = 0
+    assert float(tmodel["heads"][0].weight.abs().sum()) > 0
+    assert float(back["heads"][0].weight.abs().sum()) > 0
+
+
+class Custom(tnn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+class MyLinear(tnn.Linear):
+    def forward(self, x):
+        return super().forward(x) + 1
+
+
+def test_unsupported_layers_are_named_with_their_paths():
+    model = tnn.Sequential(tnn.Linear(2, 2), Custom(),
+                           tnn.Sequential(MyLinear(2, 2), tnn.Bilinear(2, 2, 2)))
+    with pytest.raises(interop.ConversionError) as e:
+        interop.from_torch(model)
+    msg = str(e.value)
+    assert "1 (Custom)" in msg and "2.0 (MyLinear)" in msg
+    if not hasattr(gn.nn, "Bilinear"):
+        assert "2.1 (Bilinear)" in msg
+    assert "0 (Linear)" not in msg and "Linear" in msg  # listed among what converts
+
+
+def test_unsupported_options_and_inputs():
+    with pytest.raises(interop.ConversionError, match="proj_size"):
+        interop.from_torch(tnn.LSTM(3, 4, proj_size=2))
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        interop.from_torch(gn.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="glassnet Module"):
+        interop.to_torch(tnn.Linear(2, 2))
+
+    class Mine(gn.nn.Module):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(interop.ConversionError, match=r"\(Mine\)"):
+        interop.to_torch(gn.nn.Sequential(gn.nn.ReLU(), Mine()))
+
+
+def test_supported_layers_lists_what_converts():
+    names = interop.supported_layers()
+    assert {"Linear", "Conv2d", "LSTM", "Sequential", "Embedding"} <= set(names)
+    assert all(hasattr(gn.nn, n) and hasattr(tnn, n) for n in names)
+
+
+# --- weights through safetensors --------------------------------------------------------
+
+
+def test_load_reads_a_torch_state_dict_saved_with_safetensors(tmp_path):
+    st_torch = pytest.importorskip("safetensors.torch")
+    torch.manual_seed(0)
+    tmodel = tnn.Sequential(tnn.Conv2d(1, 2, 3), _randomize(tnn.BatchNorm2d(2)), tnn.Flatten(),
+                            tnn.Linear(8, 3)).eval()
+    path = tmp_path / "weights.safetensors"
+    st_torch.save_file(tmodel.state_dict(), str(path))
+    state = gn.load(path)
+    assert set(state) == set(tmodel.state_dict())
+    gmodel = gn.nn.Sequential(gn.nn.Conv2d(1, 2, 3), gn.nn.BatchNorm2d(2), gn.nn.Flatten(),
+                              gn.nn.Linear(8, 3)).eval()
+    gmodel.load_state_dict(state)
+    x = np.random.default_rng(0).standard_normal((2, 1, 4, 4)).astype(np.float32)
+    with torch.no_grad():
+        want = tmodel(torch.tensor(x)).numpy()
+    with gn.no_grad():
+        got = gmodel(gn.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_load_refuses_torch_save_files_without_unpickling(tmp_path, monkeypatch):
+    import pickle
+
+    path = tmp_path / "model.pt"
+    torch.save(tnn.Linear(2, 2).state_dict(), path)
+    legacy = tmp_path / "legacy.pt"
+    torch.save(tnn.Linear(2, 2).state_dict(), legacy, _use_new_zipfile_serialization=False)
+
+    def no_unpickling(*a, **k):
+        raise AssertionError("gn.load unpickled")
+
+    monkeypatch.setattr(pickle, "load", no_unpickling)
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
+    monkeypatch.setattr(pickle, "Unpickler", no_unpickling)
+    for p in (path, legacy):
+        with pytest.raises(SaveFormatError) as e:
+            gn.load(p)
+        assert "safetensors.torch.save_file" in str(e.value), str(e.value)
