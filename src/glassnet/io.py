@@ -26,6 +26,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import struct
 import tempfile
 from collections.abc import Mapping
@@ -33,6 +34,11 @@ from collections.abc import Mapping
 import numpy as np
 
 from .tensor import Tensor
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, stale temporary files stay
+    fcntl = None
 
 __all__ = ["save", "load", "atomic_write_bytes", "SaveFormatError", "FORMAT_VERSION"]
 
@@ -65,19 +71,83 @@ def _umask() -> int:
     return _UMASK
 
 
+def _tmp_pattern(base: str):
+    # mkstemp's names: "." + base + "." + 8 random characters + ".tmp"
+    return re.compile(re.escape("." + base + ".") + r"[A-Za-z0-9_]{8}\.tmp\Z")
+
+
+def _lock(fd: int, wait: bool) -> bool:
+    """An exclusive advisory lock on an open file (held until it is closed, or until its
+    process dies — which is how a stale temporary file is told from a live one)."""
+    if fcntl is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        return True
+    except OSError:
+        return False
+
+
+def remove_stale_temp_files(path) -> list[str]:
+    """Delete the temporary files that writers of ``path`` killed mid-write left behind
+    (``.<name>.XXXXXXXX.tmp`` beside it). A live writer holds a lock on its temporary
+    file, so only the files of dead writers are removed. Returns the removed paths.
+    (Needs ``fcntl``; elsewhere nothing is removed.)"""
+    if fcntl is None:
+        return []
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    pattern = _tmp_pattern(os.path.basename(path))
+    removed = []
+    try:
+        names = [e.name for e in os.scandir(folder) if pattern.match(e.name)]
+    except OSError:
+        return removed
+    for name in names:
+        full = os.path.join(folder, name)
+        try:
+            fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            if _lock(fd, wait=False):  # nobody holds it: its writer is gone
+                os.unlink(full)
+                removed.append(full)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _new_temp(folder: str, base: str) -> tuple[int, str]:
+    """A new temporary file beside the target, locked by this writer."""
+    while True:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + base + ".", suffix=".tmp")
+        _lock(fd, wait=True)
+        # a cleaner may have taken the file for stale between mkstemp and the lock
+        if fcntl is None or os.fstat(fd).st_nlink > 0:
+            return fd, tmp
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_open(path, mode: str = "wb", encoding: str | None = None):
     """Open a temporary file beside ``path`` for writing; on a clean exit it is flushed,
     fsynced and renamed onto ``path`` (``os.replace``). On any failure the temporary file
-    is removed and ``path`` is untouched, so a crash never leaves a half-written file."""
+    is removed and ``path`` is untouched, so a crash never leaves a half-written file.
+    A process killed mid-write (SIGKILL, power loss) cannot remove its temporary file:
+    the next write of the same ``path`` does (:func:`remove_stale_temp_files`)."""
     if "w" not in mode:
         raise ValueError(f"atomic_open: a write mode is needed, got {mode!r}")
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save to {path!r}: folder {folder!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot save to {path!r}: it is a folder")
+    remove_stale_temp_files(path)
+    fd, tmp = _new_temp(folder, os.path.basename(path))
     try:
         if hasattr(os, "fchmod"):  # mkstemp makes 0600; give the usual 0666 & ~umask
             os.fchmod(fd, 0o666 & ~_umask())
@@ -85,7 +155,10 @@ def atomic_open(path, mode: str = "wb", encoding: str | None = None):
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+            if fcntl is not None:  # still holding the lock: no cleaner can take it first
+                os.replace(tmp, path)
+        if fcntl is None:  # (Windows cannot rename an open file)
+            os.replace(tmp, path)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -109,6 +182,102 @@ def atomic_write_bytes(path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_open`)."""
     with atomic_open(path, "wb") as f:
         f.write(data)
+
+
+# --- reading files in bounded pieces ------------------------------------------------------
+GZIP_MAX_RATIO = 1032  # deflate cannot expand its input more than this
+
+
+class ByteSource:
+    """A plain or gzip-compressed file (told apart by content), read in bounded pieces.
+
+    Readers use it to hold a file's header up against what the file can really hold
+    before allocating anything: :attr:`max_size` is the file's size, or for gzip the
+    most its compressed size can expand to. Every read error (a truncated or corrupt
+    gzip stream) becomes ``error(message)`` naming the file and the offset reached.
+    """
+
+    def __init__(self, path, error: type[Exception] = ValueError):
+        import gzip
+
+        self.path = os.fspath(path)
+        self.error = error
+        self._raw = open(self.path, "rb")
+        try:
+            self.disk_size = os.fstat(self._raw.fileno()).st_size
+            self.gzip = self._raw.read(2) == b"\x1f\x8b"
+            self._raw.seek(0)
+        except OSError:
+            self._raw.close()
+            raise
+        self.file = gzip.GzipFile(fileobj=self._raw, mode="rb") if self.gzip else self._raw
+        self.offset = 0  # bytes of content (decompressed) consumed so far
+
+    @property
+    def max_size(self) -> int:
+        """The most content bytes this file can hold."""
+        return self.disk_size * GZIP_MAX_RATIO + 1024 if self.gzip else self.disk_size
+
+    def describe_size(self) -> str:
+        if self.gzip:
+            return (f"a gzip file of {self.disk_size} bytes, which can expand to at most "
+                    f"{self.max_size} bytes")
+        return f"the file has {self.disk_size} bytes"
+
+    def _guard(self, fn, *args):
+        import zlib
+
+        try:
+            return fn(*args)
+        except (EOFError, OSError, zlib.error) as e:
+            if not self.gzip and not isinstance(e, EOFError):
+                raise
+            raise self.error(f"{self.path}: corrupt or truncated gzip stream after "
+                             f"{self.offset} bytes of content ({e})") from None
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer only at the end of the file)."""
+        parts, want = [], n
+        while want > 0:
+            piece = self._guard(self.file.read, want)
+            if not piece:
+                break
+            parts.append(piece)
+            want -= len(piece)
+        data = b"".join(parts)
+        self.offset += len(data)
+        return data
+
+    def readinto(self, buf) -> int:
+        """Fill ``buf`` (a writable buffer) as far as the file allows; returns the count."""
+        view = memoryview(buf).cast("B")
+        got = 0
+        while got < len(view):
+            n = self._guard(self.file.readinto, view[got:])
+            if not n:
+                break
+            got += n
+        self.offset += got
+        return got
+
+    def readline(self, limit: int) -> bytes:
+        """One line (with its newline) of at most ``limit`` bytes."""
+        line = self._guard(self.file.readline, limit)
+        self.offset += len(line)
+        return line
+
+    def close(self) -> None:
+        try:
+            if self.file is not self._raw:
+                self.file.close()
+        finally:
+            self._raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 # --- flattening --------------------------------------------------------------------------
@@ -172,10 +341,35 @@ class _Flattener:
             return [self.walk(v, join(i)) for i, v in enumerate(obj)]
         if isinstance(obj, tuple):
             return {"$": "tuple", "items": [self.walk(v, join(i)) for i, v in enumerate(obj)]}
+        if _is_torch_tensor(obj):
+            try:
+                arr = obj.detach().cpu().numpy()
+            except (TypeError, RuntimeError) as e:
+                raise TypeError(
+                    f"save: cannot convert the torch.Tensor at {path or '<root>'!r} "
+                    f"(dtype {obj.dtype}) to NumPy ({e}); convert it first, e.g. "
+                    f"t.float().numpy()"
+                ) from None
+            node = {"$": "tensor"}
+            if obj.requires_grad:
+                node["requires_grad"] = True
+            return self._array(arr, path, node)
         raise TypeError(
-            f"save: cannot store a {type(obj).__name__} at {path or '<root>'!r}; supported: "
-            f"Tensor, ndarray, numbers, str, None, and lists/tuples/dicts of them (no pickle)"
+            f"save: cannot store a {_type_name(obj)} at "
+            f"{path or '<root>'!r}; supported: "
+            f"glassnet.Tensor, torch.Tensor (converted), numpy.ndarray, numbers, str, None, "
+            f"and lists/tuples/dicts of them (no pickle)"
         )
+
+
+def _type_name(obj) -> str:
+    t = type(obj)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def _is_torch_tensor(obj) -> bool:
+    # without importing torch: its Tensor class lives in the torch module
+    return any(c.__module__ == "torch" and c.__name__ == "Tensor" for c in type(obj).__mro__)
 
 
 def save(obj, path) -> None:
@@ -197,16 +391,28 @@ def save(obj, path) -> None:
 
 # --- loading -----------------------------------------------------------------------------
 def _sniff(head: bytes) -> str:
+    torch_hint = ("; from PyTorch, save the weights with "
+                  "safetensors.torch.save_file(model.state_dict(), path)")
     if head.startswith(b"PK\x03\x04"):
         return " (it is a zip archive, e.g. a PyTorch torch.save file or an .npz; " \
-               "glassnet never unpickles: export the weights to safetensors)"
+               f"glassnet never unpickles{torch_hint})"
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return " (it is a Python pickle; glassnet never loads pickles, which can run code)"
+        return " (it is a Python pickle, e.g. an older torch.save file; glassnet never " \
+               f"loads pickles, which can run code{torch_hint})"
     if head.startswith(b"\x93NUMPY"):
         return " (it is a NumPy .npy file: use numpy.load and gn.tensor)"
     if head.startswith(b"\x89HDF"):
         return " (it is an HDF5 file)"
     return ""
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _short(obj, n: int = 120) -> str:
+    text = repr(obj)
+    return text if len(text) <= n else text[:n] + "..."
 
 
 def _parse_header(raw: bytes, name: str) -> tuple[dict, int]:
@@ -231,6 +437,10 @@ def _parse_header(raw: bytes, name: str) -> tuple[dict, int]:
             f"{name}: corrupt or not a safetensors file: the header (bytes 8..{8 + n}) is not "
             f"valid JSON ({e}){_sniff(raw[:16])}"
         ) from None
+    except RecursionError:
+        raise SaveFormatError(
+            f"{name}: corrupt header: the JSON at bytes 8..{8 + n} is nested too deeply"
+        ) from None
     if not isinstance(header, dict):
         raise SaveFormatError(f"{name}: corrupt header: expected a JSON object at offset 8")
     start = 8 + n
@@ -242,13 +452,22 @@ def _parse_header(raw: bytes, name: str) -> tuple[dict, int]:
                 raise SaveFormatError(f"{name}: corrupt header: __metadata__ is not an object")
             continue
         try:
-            dtype, shape, (lo, hi) = info["dtype"], info["shape"], info["data_offsets"]
-            count = math.prod(int(s) for s in shape)
+            dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
             width = _DTYPE_SIZES[dtype]
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError):
             raise SaveFormatError(
-                f"{name}: corrupt header entry for tensor {key!r}: {info!r}"
+                f"{name}: corrupt header entry for tensor {key!r}: {_short(info)} (expected "
+                f"dtype, shape and data_offsets; dtype one of {sorted(_DTYPE_SIZES)})"
             ) from None
+        if not (isinstance(shape, list) and all(_is_int(v) and v >= 0 for v in shape)):
+            raise SaveFormatError(f"{name}: corrupt header entry for tensor {key!r}: shape "
+                                  f"{_short(shape)} is not a list of non-negative integers")
+        if not (isinstance(offsets, list) and len(offsets) == 2
+                and all(_is_int(v) for v in offsets)):
+            raise SaveFormatError(f"{name}: corrupt header entry for tensor {key!r}: "
+                                  f"data_offsets {_short(offsets)} is not [begin, end] integers")
+        lo, hi = offsets
+        count = math.prod(shape)
         if hi - lo != count * width or lo < 0:
             raise SaveFormatError(
                 f"{name}: corrupt entry for tensor {key!r}: {dtype} {shape} needs "
@@ -293,8 +512,8 @@ def _unflatten(node, tensors: dict, name: str, path: str = "<root>"):
         if tag == "dict":
             return {k: _unflatten(v, tensors, name, f"{path}[{k!r}]") for k, v in node["items"]}
     except (KeyError, TypeError, ValueError) as e:
-        raise SaveFormatError(f"{name}: corrupt skeleton at {path}: {node!r} ({e})") from None
-    raise SaveFormatError(f"{name}: corrupt skeleton at {path}: unknown node {node!r}")
+        raise SaveFormatError(f"{name}: corrupt skeleton at {path}: {_short(node)} ({e})") from None
+    raise SaveFormatError(f"{name}: corrupt skeleton at {path}: unknown node {_short(node)}")
 
 
 def load(path):
@@ -332,11 +551,15 @@ def load(path):
         )
     try:
         skeleton = json.loads(meta[_SKELETON])
-    except json.JSONDecodeError as e:
+        return _unflatten(skeleton, arrays, name)
+    except (json.JSONDecodeError, TypeError) as e:
         raise SaveFormatError(
             f"{name}: corrupt metadata field {_SKELETON!r} ({e})"
         ) from None
-    return _unflatten(skeleton, arrays, name)
+    except RecursionError:
+        raise SaveFormatError(
+            f"{name}: corrupt metadata field {_SKELETON!r}: nested too deeply"
+        ) from None
 
 
 # --- checkpoints -------------------------------------------------------------------------

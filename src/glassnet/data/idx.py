@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_write_bytes
+from ..io import ByteSource, atomic_write_bytes
 from .datasets import Bunch
 
 __all__ = ["read_idx", "write_idx", "load_mnist", "download_mnist", "IDXError"]
@@ -34,47 +35,57 @@ class IDXError(ValueError):
     its header. The message names the file and the byte offset."""
 
 
-def _raw(path) -> bytes:
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise IDXError(f"{path}: corrupt or truncated gzip stream ({e})") from None
-    return data
-
-
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (plain or gzip) into an array of its native element type,
-    shape as in the header (``(60000, 28, 28)`` uint8 for MNIST's training images)."""
-    data = _raw(path)
-    if len(data) < 4:
-        raise IDXError(f"{path}: truncated IDX header: {len(data)} bytes at offset 0, "
+    shape as in the header (``(60000, 28, 28)`` uint8 for MNIST's training images).
+
+    The header is checked against what the file can hold before anything is allocated,
+    and only the bytes the header declares are read (a gzip file that expands beyond
+    them is refused, not decompressed)."""
+    with ByteSource(path, IDXError) as src:
+        return _read_idx(src, src.path)
+
+
+def _read_idx(src: ByteSource, path: str) -> np.ndarray:
+    magic = src.read(4)
+    if len(magic) < 4:
+        raise IDXError(f"{path}: truncated IDX header: {len(magic)} bytes at offset 0, "
                        f"expected a 4-byte magic number")
-    if data[0] != 0 or data[1] != 0 or data[2] not in _TYPES or data[3] == 0:
-        raise IDXError(f"{path}: wrong magic number {data[:4].hex(' ')} at offset 0 "
+    if magic[0] != 0 or magic[1] != 0 or magic[2] not in _TYPES or magic[3] == 0:
+        raise IDXError(f"{path}: wrong magic number {magic.hex(' ')} at offset 0 "
                        f"(expected 00 00 <type in {sorted(f'{t:02x}' for t in _TYPES)}> <ndim>): "
                        f"not an IDX file")
-    dtype, ndim = np.dtype(_TYPES[data[2]]), data[3]
+    dtype, ndim = np.dtype(_TYPES[magic[2]]), magic[3]
     head = 4 + 4 * ndim
-    if len(data) < head:
+    sizes = src.read(4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise IDXError(f"{path}: truncated IDX header: the magic number announces {ndim} "
-                       f"dimensions, but the file ends at offset {len(data)} before the "
+                       f"dimensions, but the file ends at offset {4 + len(sizes)} before the "
                        f"sizes end at offset {head}")
-    shape = tuple(int(v) for v in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found = len(data) - head
+    shape = tuple(int(v) for v in np.frombuffer(sizes, dtype=">u4"))
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if expected > src.max_size - head and not src.gzip:
+        found = src.disk_size - head
+        raise IDXError(f"{path}: truncated: the header (shape {shape}, {dtype.name}) needs "
+                       f"{expected} data bytes from offset {head}, but the file ends at "
+                       f"offset {src.disk_size} ({found} bytes)")
+    if expected > src.max_size - head:
+        raise IDXError(f"{path}: truncated or corrupt: the header (shape {shape}, "
+                       f"{dtype.name}) needs {expected} data bytes from offset {head}, but "
+                       f"{src.describe_size()}")
+    out = np.empty(expected // dtype.itemsize, dtype=dtype)
+    found = src.readinto(out)
     if found < expected:
         raise IDXError(f"{path}: truncated: the header (shape {shape}, {dtype.name}) needs "
                        f"{expected} data bytes from offset {head}, but the file ends at "
-                       f"offset {len(data)} ({found} bytes)")
-    if found > expected:
+                       f"offset {head + found} ({found} bytes)")
+    more = len(src.read(1 << 16))
+    if more:
+        count = (f"{src.disk_size - head - expected} more bytes" if not src.gzip else
+                 f"more bytes ({more}{'+' if more == 1 << 16 else ''})")
         raise IDXError(f"{path}: size disagrees with header: shape {shape} ({dtype.name}) "
-                       f"ends at offset {head + expected}, but the file has {found - expected} "
-                       f"more bytes")
-    arr = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize, offset=head)
-    return arr.reshape(shape).astype(dtype.newbyteorder("="))
+                       f"ends at offset {head + expected}, but the file has {count}")
+    return out.reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def write_idx(path, array) -> None:

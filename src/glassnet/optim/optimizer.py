@@ -33,6 +33,29 @@ def _check_hyper(name: str, value, low: float = 0.0) -> None:
         raise ValueError(f"Invalid {what}: {value} (must be >= {low})")
 
 
+_SCHEDULER_KEYS = {"initial_lr"}  # added to groups by learning-rate schedulers
+
+
+def _guess_optimizer(keys: set) -> str:
+    """The glassnet optimizer(s) whose hyper-parameters are exactly ``keys``."""
+    import inspect
+
+    from . import SGD, Adagrad, Adam, AdamW, RMSprop
+
+    names = []
+    for cls in (SGD, Adam, AdamW, RMSprop, Adagrad):
+        try:
+            opt = cls([Tensor(np.zeros(1), requires_grad=True)])
+        except (TypeError, ValueError):  # a required lr: give one
+            params = inspect.signature(cls).parameters
+            if "lr" not in params:
+                continue
+            opt = cls([Tensor(np.zeros(1), requires_grad=True)], lr=0.1)
+        if set(opt.defaults) == keys:
+            names.append(cls.__name__)
+    return " or ".join(names) if names else f"another optimizer (keys {sorted(keys)})"
+
+
 class Optimizer:
     """Base class. ``params`` is an iterable of Parameters or of dicts (parameter groups,
     each ``{"params": [...], **hyper-parameters}``); ``defaults`` fills what a group
@@ -150,7 +173,19 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyper-parameters and state saved by :meth:`state_dict` (arrays copied
         and cast to each parameter's dtype; JSON's string keys are accepted)."""
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            got = (sorted(state_dict) if isinstance(state_dict, dict)
+                   else type(state_dict).__name__)
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected a dict with 'state' and "
+                f"'param_groups' (from optimizer.state_dict()), got {got}"
+            )
         saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)) \
+                or not all(isinstance(g, dict) and "params" in g for g in saved_groups):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: 'param_groups' must be "
+                             f"a list of dicts each with 'params'")
+        self._check_same_kind(saved_groups)
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"loaded state dict has {len(saved_groups)} parameter groups, the optimizer "
@@ -190,6 +225,25 @@ class Optimizer:
                 if k != "params":
                     g[k] = tuple(v) if isinstance(v, list) else v
         self.state = new_state
+
+    def _check_same_kind(self, saved_groups) -> None:
+        """Refuse another optimizer's state (Adam's into SGD would silently bring its
+        lr and betas along): the saved groups must hold this optimizer's hyper-parameters
+        and no foreign ones."""
+        own = set(self.defaults)
+        for i, sg in enumerate(saved_groups):
+            keys = set(sg) - {"params"} - _SCHEDULER_KEYS
+            mine = set(self.param_groups[i]) if i < len(self.param_groups) else own
+            foreign, missing = keys - mine - own, own - keys
+            if foreign or missing:
+                saved = _guess_optimizer(keys)
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: the state was saved by {saved}, "
+                    f"not {type(self).__name__} (its parameter group {i} has "
+                    f"{sorted(foreign) or 'no'} {'key' if len(foreign) == 1 else 'keys'} "
+                    f"{type(self).__name__} does not use and lacks {sorted(missing) or 'none'}); "
+                    f"load it into the optimizer that saved it"
+                )
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -28,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from ..io import atomic_open, atomic_write_bytes
+from ..io import ByteSource, atomic_open, atomic_write_bytes
 
 __all__ = [
     "FormatError",
@@ -53,13 +53,6 @@ def _write_file(path):
                 yield gz
         else:
             yield f
-
-
-def _read_bytes(path) -> bytes:
-    path = os.fspath(path)
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        return f.read()
 
 
 # --- word2vec format: writing ------------------------------------------------------------
@@ -107,14 +100,20 @@ def write_word2vec(path, keys, vectors: np.ndarray, binary: bool = False,
 
 
 # --- word2vec format: reading ------------------------------------------------------------
+# Readers stream the file (plain or gzip, told apart by content) and never hold it whole:
+# rows are allocated only as far as the file can hold them (a header declaring 2e6 x 1e6
+# vectors in a small file is a format error at the first short record, not a 7 TiB
+# allocation), and nothing beyond what the header declares is decompressed.
+
+_MAX_WORD = 10000  # bytes of one word (binary format), as the readers of the format use
+_TRAILING = 1 << 16  # blank bytes allowed after the last vector
 
 
-def _header(data: bytes, path: str) -> tuple[int, int, int]:
-    end = data.find(b"\n")
-    line = data[: end if end >= 0 else len(data)]
+def _header(src: ByteSource, path: str) -> tuple[int, int]:
+    line = src.readline(1024)
     parts = line.split()
     try:
-        if len(parts) != 2:
+        if len(parts) != 2 or (len(line) == 1024 and not line.endswith(b"\n")):
             raise ValueError
         n, d = int(parts[0]), int(parts[1])
         if n < 0 or d < 1:
@@ -124,39 +123,74 @@ def _header(data: bytes, path: str) -> tuple[int, int, int]:
             f"{path}: line 1 should be the header '<count> <dimensions>', got "
             f"{line[:80]!r} (a file without a header needs no_header=True)"
         ) from None
-    return n, d, (end + 1 if end >= 0 else len(data))
+    return n, d
 
 
-def _read_text(data, path, n, d, start, encoding, unicode_errors, limit, header_line):
-    lines = data[start:].split(b"\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if n is None:
-        n = len(lines)
-    want = n if limit is None else min(n, limit)
-    if len(lines) < want:
-        raise FormatError(
-            f"{path}: the header says {n} vectors but the file has only {len(lines)} "
-            f"vector lines (truncated, or the count is wrong)"
-        )
-    if limit is None and len(lines) > n:
-        raise FormatError(
-            f"{path}: the header says {n} vectors but line {header_line + n + 1} holds "
-            f"another (the count is wrong)"
-        )
-    words, nums = [], []
-    for i in range(want):
-        parts = lines[i].split()
+class _Rows:
+    """Vectors (rows, D) float32, allocated as far as the file can hold them."""
+
+    def __init__(self, want: int | None, d: int, cap: int):
+        self.d = d
+        self.want = want
+        self.data = np.empty((min(want if want is not None else 1024, max(cap, 0)), d),
+                             np.float32)
+
+    def slot(self, i: int) -> np.ndarray:
+        if i >= len(self.data):  # (only when the size bound was loose: grow)
+            grow = max(len(self.data), 1024)
+            if self.want is not None:
+                grow = min(grow, self.want - len(self.data))
+            self.data = np.concatenate([self.data, np.empty((grow, self.d), np.float32)])
+        return self.data[i]
+
+    def result(self, n: int) -> np.ndarray:
+        return self.data[:n] if n < len(self.data) else self.data
+
+
+def _trailing_blank(src: ByteSource) -> bytes:
+    """The rest of the file when it is at most _TRAILING blank bytes, else the first
+    non-blank bytes found (read no further)."""
+    rest = src.read(_TRAILING + 1)
+    stripped = rest.lstrip(b" \t\r\n")
+    if not stripped and len(rest) > _TRAILING:
+        return b"<blank>"
+    return stripped
+
+
+def _read_text(src, path, n, d, encoding, unicode_errors, limit, header_line):
+    want = None if n is None else (n if limit is None else min(n, limit))
+    if want is None and limit is not None:
+        want = limit
+    line_limit = 64 * (d + 1) + _MAX_WORD if d is not None else 1 << 24
+    rows = None
+    if d is not None:
+        rows = _Rows(want, d, src.max_size // (2 * d + 1) + 1)
+    words = []
+    i = 0
+    while want is None or i < want:
         line_no = header_line + i + 1
+        line = src.readline(line_limit)
+        if not line:
+            break
+        if len(line) == line_limit and not line.endswith(b"\n"):
+            raise FormatError(f"{path}: line {line_no} is longer than {line_limit} bytes "
+                              f"(not a word2vec text file, or a wrong header)")
+        parts = line.split()
+        if not parts:  # blank: the end of the file, or an empty line in the middle
+            if not _trailing_blank(src):
+                break
+            raise FormatError(f"{path}: line {line_no} is empty, expected a word and "
+                              f"{d if d is not None else 'its'} numbers")
         if d is None:
             d = len(parts) - 1
             if d < 1:
                 raise FormatError(f"{path}: line {line_no} holds no vector values")
+            line_limit = 64 * (d + 1) + _MAX_WORD
+            rows = _Rows(want, d, src.max_size // (2 * d + 1) + 1)
         if len(parts) != d + 1:
             raise FormatError(
                 f"{path}: line {line_no} should hold a word and {d} numbers, got "
-                f"{len(parts) - 1} values after {parts[0][:40]!r}" if parts else
-                f"{path}: line {line_no} is empty, expected a word and {d} numbers"
+                f"{len(parts) - 1} values after {parts[0][:40]!r}"
             )
         try:
             words.append(parts[0].decode(encoding, unicode_errors))
@@ -164,12 +198,27 @@ def _read_text(data, path, n, d, start, encoding, unicode_errors, limit, header_
             raise FormatError(f"{path}: line {line_no}: the word is not valid {encoding} "
                               f"({e.reason}); try unicode_errors='replace'") from None
         try:
-            nums.append(np.array(parts[1:], dtype=np.float32))
+            rows.slot(i)[:] = np.array(parts[1:], dtype=np.float32)
         except ValueError:
             bad = next(p for p in parts[1:] if not _is_float(p))
             raise FormatError(f"{path}: line {line_no}: {bad[:40]!r} is not a number") from None
-    vectors = np.stack(nums) if nums else np.zeros((0, d or 0), np.float32)
-    return words, vectors
+        i += 1
+    if n is not None and i < want:
+        raise FormatError(
+            f"{path}: the header says {n} vectors but the file has only {i} "
+            f"vector lines (truncated, or the count is wrong)"
+        )
+    if n is not None and limit is None:
+        rest = _trailing_blank(src)
+        if rest:
+            raise FormatError(
+                f"{path}: the header says {n} vectors but line {header_line + n + 1} holds "
+                f"another (the count is wrong)" if rest != b"<blank>" else
+                f"{path}: more than {_TRAILING} blank bytes follow the {n} vectors"
+            )
+    if rows is None:
+        return words, np.zeros((0, 0), np.float32)
+    return words, rows.result(i)
 
 
 def _is_float(b: bytes) -> bool:
@@ -184,72 +233,108 @@ def _show(word: bytes) -> str:
     return repr(word[:40].decode("utf-8", "replace"))
 
 
-def _read_binary(data, path, n, d, start, encoding, unicode_errors, limit):
+class _Window:
+    """A sliding window over a ByteSource, for the binary format's records."""
+
+    def __init__(self, src: ByteSource):
+        self.src = src
+        self.buf = b""
+        self.pos = 0  # position in buf
+        self.base = src.offset  # file offset of buf[0]
+
+    @property
+    def offset(self) -> int:
+        return self.base + self.pos
+
+    def fill(self, k: int) -> int:
+        """Make at least k bytes available from pos (fewer at the end); returns how many."""
+        have = len(self.buf) - self.pos
+        if have < k:
+            more = self.src.read(max(k - have, 1 << 20))
+            self.base += self.pos
+            self.buf = self.buf[self.pos:] + more
+            self.pos = 0
+        return len(self.buf) - self.pos
+
+
+def _read_binary(src, path, n, d, encoding, unicode_errors, limit):
     want = n if limit is None else min(n, limit)
     rec = 4 * d
     words = []
-    vectors = np.empty((want, d), dtype=np.float32)
-    pos = start
-    size = len(data)
+    rows = _Rows(want, d, src.max_size // (rec + 2))
+    w = _Window(src)
     for i in range(want):
-        while pos < size and data[pos] in (10, 13):  # a newline ending the previous record
-            pos += 1
-        sp = data.find(b" ", pos, pos + 10000)
+        while w.fill(1) and w.buf[w.pos] in (10, 13):  # a newline ending the previous record
+            w.pos += 1
+        avail = w.fill(_MAX_WORD + 1)
+        sp = w.buf.find(b" ", w.pos, w.pos + _MAX_WORD)
         if sp < 0:
-            where = "the file ends" if size - pos < 10000 else "no space within 10000 bytes"
+            where = "the file ends" if avail < _MAX_WORD else f"no space within {_MAX_WORD} bytes"
             raise FormatError(
-                f"{path}: record {i + 1} of {n} at byte offset {pos}: expected '<word> ' "
+                f"{path}: record {i + 1} of {n} at byte offset {w.offset}: expected '<word> ' "
                 f"then {rec} bytes of vector, but {where} (truncated, or not binary?)"
             )
-        if sp + 1 + rec > size:
+        word_len = sp - w.pos
+        start = w.offset
+        avail = w.fill(word_len + 1 + rec)
+        word = w.buf[w.pos:w.pos + word_len]
+        if avail < word_len + 1 + rec:
             raise FormatError(
-                f"{path}: record {i + 1} of {n} ({_show(data[pos:sp])}) at byte offset "
-                f"{pos}: needs {rec} bytes of vector from offset {sp + 1}, only "
-                f"{size - sp - 1} left (truncated file, or the header count is wrong)"
+                f"{path}: record {i + 1} of {n} ({_show(word)}) at byte offset "
+                f"{start}: needs {rec} bytes of vector from offset {start + word_len + 1}, only "
+                f"{avail - word_len - 1} left (truncated file, or the header count is wrong)"
             )
         try:
-            words.append(data[pos:sp].decode(encoding, unicode_errors))
+            words.append(word.decode(encoding, unicode_errors))
         except UnicodeDecodeError as e:
             raise FormatError(
-                f"{path}: record {i + 1} at byte offset {pos}: the word is not valid "
+                f"{path}: record {i + 1} at byte offset {start}: the word is not valid "
                 f"{encoding} ({e.reason}); try unicode_errors='replace'"
             ) from None
-        vectors[i] = np.frombuffer(data, dtype="<f4", count=d, offset=sp + 1)
-        pos = sp + 1 + rec
-    while pos < size and data[pos] in b" \t\r\n":
-        pos += 1
-    if limit is None and pos < size:
-        raise FormatError(
-            f"{path}: the header says {n} vectors but more data follows at byte offset "
-            f"{pos} (the count is wrong, or the file is text: binary=False)"
-        )
-    return words, vectors
+        rows.slot(i)[:] = np.frombuffer(w.buf, dtype="<f4", count=d,
+                                        offset=w.pos + word_len + 1)
+        w.pos += word_len + 1 + rec
+    if limit is None:
+        rest = w.buf[w.pos:]
+        stripped = rest.lstrip(b" \t\r\n")
+        more = b"" if stripped or len(rest) > _TRAILING else _trailing_blank(src)
+        if stripped or more or len(rest) > _TRAILING:
+            at = w.offset + len(rest) - len(stripped) if stripped else w.offset
+            raise FormatError(
+                f"{path}: the header says {n} vectors but more data follows at byte offset "
+                f"{at} (the count is wrong, or the file is text: binary=False)"
+            )
+    return words, rows.result(want)
 
 
 def read_word2vec(path, binary: bool = False, encoding: str = "utf8",
                   unicode_errors: str = "strict", limit: int | None = None,
                   no_header: bool = False, fvocab=None):
-    """Read a word2vec file; returns ``(words, vectors (N, D) float32, counts or None)``.
+    """Read a word2vec file (plain or gzip); returns ``(words, vectors (N, D) float32,
+    counts or None)``.
 
     Raises :class:`FormatError` naming the line or byte offset when the header and the
-    body disagree, a record is short or a value is not a number. A word that appears
-    twice is kept once (the first), with a warning, as gensim does.
+    body disagree, a record is short or a value is not a number, or the file (a gzip
+    stream) holds more than the header declares. A word that appears twice is kept once
+    (the first), with a warning, as gensim does.
     """
     path = os.fspath(path)
-    data = _read_bytes(path)
-    if no_header:
-        if binary:
-            raise ValueError("no_header=True is only supported for the text format")
-        words, vectors = _read_text(data, path, None, None, 0, encoding, unicode_errors,
-                                    limit, 0)
-    else:
-        n, d, start = _header(data, path)
-        if binary:
-            words, vectors = _read_binary(data, path, n, d, start, encoding, unicode_errors,
-                                          limit)
+    if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 0):
+        raise ValueError(f"limit must be None or a non-negative integer, got {limit!r}")
+    with ByteSource(path, FormatError) as src:
+        if no_header:
+            if binary:
+                raise ValueError("no_header=True is only supported for the text format")
+            words, vectors = _read_text(src, path, None, None, encoding, unicode_errors,
+                                        limit, 0)
         else:
-            words, vectors = _read_text(data, path, n, d, start, encoding, unicode_errors,
-                                        limit, 1)
+            n, d = _header(src, path)
+            if binary:
+                words, vectors = _read_binary(src, path, n, d, encoding, unicode_errors,
+                                              limit)
+            else:
+                words, vectors = _read_text(src, path, n, d, encoding, unicode_errors,
+                                            limit, 1)
     seen: dict[str, int] = {}
     keep = []
     for i, w in enumerate(words):
@@ -271,15 +356,23 @@ def read_word2vec(path, binary: bool = False, encoding: str = "utf8",
 def _read_vocab_counts(fvocab, words, encoding, unicode_errors):
     fvocab = os.fspath(fvocab)
     table = {}
-    for line_no, line in enumerate(_read_bytes(fvocab).split(b"\n"), 1):
-        if not line.strip():
-            continue
-        parts = line.split()
-        try:
-            table[parts[0].decode(encoding, unicode_errors)] = int(parts[1])
-        except (ValueError, IndexError):
-            raise FormatError(f"{fvocab}: line {line_no} should be '<word> <count>', got "
-                              f"{line[:80]!r}") from None
+    with ByteSource(fvocab, FormatError) as src:
+        line_no = 0
+        while True:
+            line = src.readline(_MAX_WORD + 64)
+            line_no += 1
+            if not line:
+                break
+            if not line.strip():
+                continue
+            parts = line.split()
+            try:
+                if len(parts) != 2 or not line.endswith(b"\n") and len(line) > _MAX_WORD:
+                    raise ValueError
+                table[parts[0].decode(encoding, unicode_errors)] = int(parts[1])
+            except (ValueError, IndexError):
+                raise FormatError(f"{fvocab}: line {line_no} should be '<word> <count>', "
+                                  f"got {line[:80]!r}") from None
     return np.array([table.get(w, 0) for w in words], dtype=np.int64)
 
 
@@ -314,6 +407,10 @@ def load_arrays(path, kind: str) -> tuple[dict, dict]:
         meta = json.loads(raw)
     except json.JSONDecodeError as e:
         raise FormatError(f"{path}: damaged glassnet metadata ({e})") from None
+    except RecursionError:
+        raise FormatError(f"{path}: damaged glassnet metadata (nested too deeply)") from None
+    if not isinstance(meta, dict):
+        raise FormatError(f"{path}: damaged glassnet metadata (not a JSON object)")
     if meta.get("kind") != kind:
         raise FormatError(f"{path}: holds a glassnet {meta.get('kind')!r}, expected {kind!r}")
     return arrays, meta

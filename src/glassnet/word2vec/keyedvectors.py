@@ -456,16 +456,35 @@ class KeyedVectors:
 
     @classmethod
     def _from_arrays(cls, arrays: dict, meta: dict, path, prefix: str = "wv.") -> KeyedVectors:
+        """Rebuild from a model file's arrays and metadata, checking every field: a
+        crafted or damaged file raises FormatError naming the file and the field."""
         from .formats import FormatError
 
+        def bad(what: str) -> FormatError:
+            return FormatError(f"{path}: {what}")
+
+        if not isinstance(meta, dict):
+            raise bad(f"vector metadata is a {type(meta).__name__}, expected an object")
+        size, keys = meta.get("vector_size"), meta.get("index_to_key")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise bad(f"vector_size {size!r} is not a positive integer")
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise bad("index_to_key is missing or not a list of strings")
+        if len(set(keys)) != len(keys):
+            raise bad("index_to_key holds a key twice")
         vectors = arrays.get(prefix + "vectors")
-        keys = meta.get("index_to_key")
-        if vectors is None or keys is None or vectors.shape != (len(keys), meta["vector_size"]):
-            raise FormatError(f"{path}: vectors and vocabulary disagree or are missing")
-        kv = cls(meta["vector_size"])
+        if vectors is None:
+            raise bad(f"array {prefix + 'vectors'!r} is missing")
+        if vectors.dtype.kind != "f" or vectors.shape != (len(keys), size):
+            raise bad(f"vectors and vocabulary disagree: vectors {vectors.dtype} "
+                      f"{vectors.shape}, expected float ({len(keys)}, {size})")
+        kv = cls(size)
         kv._set_vocab(keys, vectors)
         for name, arr in arrays.items():
             if name.startswith(prefix + "expando."):
+                if arr.ndim < 1 or len(arr) != len(keys):
+                    raise bad(f"per-key array {name!r} has shape {arr.shape}, expected "
+                              f"({len(keys)}, ...)")
                 kv.expandos[name[len(prefix) + 8 :]] = arr
         return kv
 
@@ -476,8 +495,9 @@ class KeyedVectors:
 
     @classmethod
     def load(cls, fname) -> KeyedVectors:
+        """Load vectors written by :meth:`save` (no pickle; every field checked)."""
         arrays, meta = load_arrays(fname, "KeyedVectors")
-        return cls._from_arrays(arrays, meta["wv"], fname)
+        return cls._from_arrays(arrays, meta.get("wv"), fname)
 
     def __repr__(self) -> str:
         return f"KeyedVectors<vector_size={self.vector_size}, {len(self)} keys>"

@@ -402,26 +402,43 @@ class Word2Vec:
 
     @classmethod
     def load(cls, fname, kernel: str = "auto") -> Word2Vec:
-        """Load a model written by :meth:`save`; it can be trained further."""
+        """Load a model written by :meth:`save`; it can be trained further.
+
+        Only the arrays and an allow-list of plain parameters (numbers) are restored;
+        nothing in the file can make loading read another file or train."""
         from .formats import FormatError
 
         arrays, meta = load_arrays(fname, "Word2Vec")
-        try:
-            model = cls(**meta["params"], kernel=kernel)
-        except (TypeError, KeyError, ValueError) as e:
+        params = _file_params(meta.get("params"), fname)
+        try:  # no sentences and no corpus_file: the constructor builds nothing
+            model = cls(**params, kernel=kernel)
+        except (TypeError, ValueError, NotImplementedError) as e:
             raise FormatError(f"{fname}: bad model parameters ({e})") from None
-        model.wv = KeyedVectors._from_arrays(arrays, meta["wv"], fname)
+        model.wv = KeyedVectors._from_arrays(arrays, meta.get("wv"), fname)
+        if model.wv.vector_size != model.vector_size:
+            raise FormatError(f"{fname}: vectors have {model.wv.vector_size} dimensions, "
+                              f"the parameters say vector_size={model.vector_size}")
         syn1neg = arrays.get("syn1neg")
-        if syn1neg is None or syn1neg.shape != model.wv.vectors.shape:
-            raise FormatError(f"{fname}: output weights missing or of the wrong shape")
-        if "count" not in model.wv.expandos or "sample_int" not in model.wv.expandos:
+        if syn1neg is None or syn1neg.shape != model.wv.vectors.shape \
+                or syn1neg.dtype != model.wv.vectors.dtype:
+            raise FormatError(f"{fname}: output weights missing or of the wrong shape "
+                              f"or dtype (expected {model.wv.vectors.dtype} "
+                              f"{model.wv.vectors.shape})")
+        count = model.wv.expandos.get("count")
+        sample_int = model.wv.expandos.get("sample_int")
+        if count is None or sample_int is None:
             raise FormatError(f"{fname}: word counts missing")
+        if count.ndim != 1 or count.dtype.kind not in "iu" or (count < 0).any() \
+                or (len(count) and count.sum() <= 0):
+            raise FormatError(f"{fname}: word counts must be non-negative integers")
+        if sample_int.ndim != 1 or sample_int.dtype.kind not in "iu":
+            raise FormatError(f"{fname}: subsampling thresholds must be integers")
         model.syn1neg = syn1neg
-        model.cum_table = cum_table(model.wv.expandos["count"], model.ns_exponent)
-        model.corpus_count = int(meta.get("corpus_count", 0))
-        model.corpus_total_words = int(meta.get("corpus_total_words", 0))
-        model.train_count = int(meta.get("train_count", 0))
-        model.total_train_time = float(meta.get("total_train_time", 0.0))
+        model.cum_table = cum_table(count, model.ns_exponent) if len(count) else model.cum_table
+        model.corpus_count = _file_number(meta, "corpus_count", int, fname)
+        model.corpus_total_words = _file_number(meta, "corpus_total_words", int, fname)
+        model.train_count = _file_number(meta, "train_count", int, fname)
+        model.total_train_time = _file_number(meta, "total_train_time", float, fname)
         return model
 
     def __repr__(self) -> str:
@@ -463,6 +480,47 @@ class _JobCache:
 
     def close(self):
         self.file.close()
+
+
+_INT_PARAMS = {"vector_size", "window", "min_count", "seed", "workers", "sg", "negative",
+               "cbow_mean", "epochs", "sorted_vocab", "batch_words"}
+
+
+def _file_params(params, fname) -> dict:
+    """The constructor parameters stored in a model file, checked against the allow-list
+    ``_PARAMS`` (plain numbers only: nothing that names a file or a corpus)."""
+    from .formats import FormatError
+
+    if not isinstance(params, dict):
+        raise FormatError(f"{fname}: model parameters missing")
+    unknown = sorted(set(params) - set(_PARAMS))
+    if unknown:
+        raise FormatError(f"{fname}: unexpected model parameters {unknown} (a model file "
+                          f"may hold only {sorted(_PARAMS)})")
+    out = {}
+    for k, v in params.items():
+        if k == "shrink_windows":
+            ok = isinstance(v, bool)
+        elif k == "max_vocab_size":
+            ok = v is None or (isinstance(v, int) and not isinstance(v, bool))
+        elif k in _INT_PARAMS:
+            ok = isinstance(v, int) and not isinstance(v, bool)
+        else:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool)
+        if not ok:
+            raise FormatError(f"{fname}: model parameter {k}={v!r} has the wrong type")
+        out[k] = v
+    return out
+
+
+def _file_number(meta: dict, key: str, kind, fname):
+    from .formats import FormatError
+
+    v = meta.get(key, 0)
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 \
+            or (kind is int and not isinstance(v, int)):
+        raise FormatError(f"{fname}: {key}={v!r} is not a non-negative {kind.__name__}")
+    return kind(v)
 
 
 def _check(ok: bool, message: str) -> None:
