@@ -3,6 +3,7 @@ callbacks, checkpoints and bit-identical resume; gn.metrics."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -10,7 +11,15 @@ import pytest
 
 import glassnet as gn
 from glassnet import metrics as M
-from glassnet.train import Callback, EarlyStopping, LambdaCallback, NonFiniteLossError
+from glassnet.train import (
+    Callback,
+    EarlyStopping,
+    LambdaCallback,
+    ModelCheckpoint,
+    NonFiniteLossError,
+    NonFinitePolicy,
+    ProgressBar,
+)
 
 nn, F = gn.nn, gn.nn.functional
 
@@ -304,6 +313,113 @@ def test_progress_bar(capsys, monkeypatch):
     assert "epoch 1/2" in err and "epoch 2/2" in err and "loss=" in err and "accuracy=" in err
     gn.fit(model, (x, y), progress=False, **kw)
     assert capsys.readouterr().err == ""
+
+
+def _bar_lines(err: str) -> list[str]:
+    """The lines tqdm drew (each redraw starts with a carriage return)."""
+    return [ln for ln in err.replace("\r", "\n").split("\n") if ln.startswith("epoch")]
+
+
+def test_progress_bar_keeps_a_fixed_width(capsys, monkeypatch):
+    """Every epoch's line has the same width, whatever the numbers and the epoch count
+    ("epoch  9/10" and "epoch 10/10"); values are shown whole or not at all."""
+    monkeypatch.setattr(gn.train, "_progress_enabled", lambda progress: progress)
+    x, y = _blobs(40)
+    model = _mlp()
+    kw = dict(loss_fn=F.cross_entropy, epochs=10, batch_size=8, val_data=(x, y),
+              on_nonfinite="continue")
+    # a learning rate that makes the loss grow by orders of magnitude from epoch to epoch
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        gn.fit(model, (x * 100, y), optimizer=gn.optim.SGD(model.parameters(), lr=0.05),
+               callbacks=[ProgressBar(ncols=100)], **kw)
+    lines = _bar_lines(capsys.readouterr().err)
+    assert len(lines) >= 20 and {len(ln.rstrip()) for ln in lines} == {100}
+    assert any(ln.startswith("epoch  9/10:") for ln in lines)
+    assert any(ln.startswith("epoch 10/10:") for ln in lines)
+    ends = [ln for ln in lines if "loss=" in ln]
+    assert ends
+    for ln in ends:  # name=value fields, whole, maybe followed by "..."
+        fields = ln.rstrip()[:-1].split("<")[1].split(", ")[1:]
+        for f in fields:
+            assert f == "..." or re.fullmatch(r"\w+=(-?[\d.]+(e[+-]\d+)?|nan|inf)", f), ln
+    # the default width comes from the terminal, once, when training starts
+    monkeypatch.setenv("COLUMNS", "90")
+    model = _mlp()
+    gn.fit(model, (x, y), optimizer=gn.optim.SGD(model.parameters(), lr=0.05), **kw)
+    lines = _bar_lines(capsys.readouterr().err)
+    assert lines and {len(ln.rstrip()) for ln in lines} == {90}
+    with pytest.raises(ValueError, match="ncols"):
+        ProgressBar(ncols=5)
+
+
+def test_builtin_callbacks_and_their_order(tmp_path):
+    """fit's arguments add callbacks after the user's: early stopping, the NaN policy,
+    the progress bar, the checkpoint (last, so it holds the others' state)."""
+    mine = LambdaCallback()
+    model = _mlp()
+    t = gn.Trainer(model, loss_fn=F.cross_entropy, optimizer=gn.optim.SGD(model.parameters()),
+                   callbacks=[mine], early_stopping=3, checkpoint=tmp_path / "c.ckpt")
+    assert [type(c) for c in t.callbacks] == [LambdaCallback, EarlyStopping, NonFinitePolicy,
+                                              ProgressBar, ModelCheckpoint]
+    # a policy or bar given by the user replaces the built-in one
+    t = gn.Trainer(model, loss_fn=F.cross_entropy, optimizer=gn.optim.SGD(model.parameters()),
+                   callbacks=[NonFinitePolicy("skip"), ProgressBar(ncols=40)], progress=True)
+    assert [type(c) for c in t.callbacks] == [NonFinitePolicy, ProgressBar]
+    assert t.callbacks[0].mode == "skip"
+    with pytest.raises(TypeError, match="Callback instances"):
+        gn.Trainer(model, loss_fn=F.cross_entropy, optimizer=None, callbacks=[print])
+    with pytest.raises(ValueError, match="every"):
+        ModelCheckpoint("x", every=0)
+
+
+def test_nonfinite_policy_as_a_callback():
+    x, y = _nan_data()
+    model = _mlp()
+    seen = []
+    spy = LambdaCallback(on_nonfinite=lambda t, b, what, v: seen.append((t.epoch, b, what)))
+    with pytest.warns(RuntimeWarning, match=r"skipped 1 batch\(es\)"):
+        gn.fit(model, (x, y), loss_fn=F.cross_entropy, epochs=2, batch_size=8, shuffle=False,
+               optimizer=gn.optim.SGD(model.parameters(), lr=0.1),
+               callbacks=[spy, NonFinitePolicy("skip")], progress=False)
+    assert seen == [(1, 3, "loss"), (2, 3, "loss")]
+    assert all(np.isfinite(v).all() for v in _weights(model).values())
+
+
+def test_checkpoint_callback_state_follows_the_class(tmp_path):
+    """Callback state is matched by class and position within the class, so a resume
+    with other callbacks around still restores early stopping."""
+    x, y = _blobs(40)
+    model = _mlp()
+    gn.fit(model, (x, y), loss_fn=F.cross_entropy, val_data=(x, y), epochs=3, batch_size=8,
+           optimizer=gn.optim.SGD(model.parameters(), lr=0.1), early_stopping=50,
+           checkpoint=tmp_path / "r.ckpt", progress=False)
+    es = EarlyStopping(patience=50)
+    model2 = _mlp(seed=3)
+    gn.fit(model2, (x, y), loss_fn=F.cross_entropy, val_data=(x, y), epochs=3, batch_size=8,
+           optimizer=gn.optim.SGD(model2.parameters(), lr=0.1), early_stopping=es,
+           callbacks=[LambdaCallback(), ProgressBar()], resume_from=tmp_path / "r.ckpt",
+           progress=False)
+    saved = gn.load_checkpoint(tmp_path / "r.ckpt", restore_rng=False)["extra"]["callbacks"]
+    state = dict((name, s) for name, s in saved)["EarlyStopping"]
+    assert es.best == state["best"] and es.best_epoch == state["best_epoch"] >= 1
+
+
+def test_regression_check_reads_batches_not_dataset_internals():
+    """The accuracy check looks at the first batch, so any Dataset works."""
+
+    class Pairs(gn.data.Dataset):
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            return np.float32([i / 10]), np.float32([0.3 * i / 10])
+
+    model = nn.Linear(1, 1)
+    with pytest.warns(UserWarning, match="accuracy is not computed"):
+        h = gn.fit(model, Pairs(), loss_fn=F.mse_loss, epochs=1, batch_size=5,
+                   optimizer=gn.optim.SGD(model.parameters(), lr=0.1), progress=False)
+    assert "accuracy" not in h
 
 
 def test_regression_targets_drop_accuracy_with_a_warning():

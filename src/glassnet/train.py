@@ -6,19 +6,30 @@
 ...                  early_stopping=dict(patience=5), checkpoint="run.ckpt")
 >>> history["val_accuracy"][-1]
 
-One epoch: for every batch ``zero_grad -> forward -> loss -> backward -> clip -> step``,
-then validation (``eval()`` mode, no graph), the learning-rate scheduler (a
-``ReduceLROnPlateau`` steps on the monitored value), the history, the callbacks'
-``on_epoch_end`` (early stopping) and, when due, a checkpoint. A NaN or infinite loss
-stops training with an error naming the epoch and batch, before that batch touches the
-weights (``on_nonfinite="skip"`` drops such batches, ``"continue"`` trains on them with a
-warning).
+The :class:`Trainer` runs the loop; everything around it is a :class:`Callback`. One
+epoch: for every batch ``zero_grad -> forward -> loss -> backward -> clip -> step``, then
+validation (``eval()`` mode, no graph), the learning-rate scheduler (a
+``ReduceLROnPlateau`` steps on the monitored value), the history, and the callbacks'
+``on_epoch_end``. What ``fit``'s arguments switch on are built-in callbacks, added after
+the user's in this order: :class:`EarlyStopping` (``early_stopping=``),
+:class:`NonFinitePolicy` (``on_nonfinite=``: a NaN or infinite loss stops training with
+an error naming the epoch and batch before that batch touches the weights; ``"skip"``
+drops such batches, ``"continue"`` trains on them with a warning), :class:`ProgressBar`
+(``progress=``) and :class:`ModelCheckpoint` (``checkpoint=``), last, so a checkpoint
+holds the others' state after the epoch.
+
+With ``distributed=True`` (or inside an initialised ``gn.distributed`` world of more
+than one rank) each rank trains on its shard of the data through a
+``DistributedDataParallel`` wrapper; the logged values are reduced over the ranks, so
+every rank takes the same early-stopping and scheduler decisions, and only rank 0 shows
+the progress bar and writes checkpoints.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -35,7 +46,7 @@ from .tensor import Tensor
 
 __all__ = [
     "fit", "evaluate", "Trainer", "History", "Callback", "EarlyStopping", "LambdaCallback",
-    "NonFiniteLossError",
+    "ModelCheckpoint", "NonFiniteLossError", "NonFinitePolicy", "ProgressBar",
 ]
 
 
@@ -110,12 +121,18 @@ class Callback:
 
     Hooks, in the order the :class:`Trainer` calls them (``epoch`` and ``batch`` are
     1-based; ``trainer`` gives access to ``trainer.model``, ``trainer.optimizer``,
-    ``trainer.history``, ``trainer.epoch``, ``trainer.last_batch`` = (inputs, target,
-    output) and ``trainer.stop_training``, which a callback sets to True to stop after
-    the current epoch):
+    ``trainer.history``, ``trainer.epoch``, ``trainer.epochs`` (the total),
+    ``trainer.num_batches`` (this epoch's), ``trainer.last_batch`` = (inputs, target,
+    output), ``trainer.running_logs()`` (the epoch's means so far),
+    ``trainer.is_main_process`` (False on ranks other than 0 of a distributed run) and
+    ``trainer.stop_training``, which a callback sets to True to stop after the current
+    epoch):
 
     - ``on_train_begin(trainer)``
     - ``on_epoch_begin(trainer, epoch)``
+    - ``on_nonfinite(trainer, batch, what, value)``: the loss (``what="loss"``) or the
+      clipped gradient norm (``"gradient norm"``) is NaN or infinite, before it touches
+      the weights; return True to skip the batch, or raise to stop
     - ``on_after_backward(trainer, batch)``: gradients are in ``p.grad``, before
       clipping and the optimizer step (the place to inspect raw gradients)
     - ``on_batch_end(trainer, batch, logs)``: after the optimizer step; ``logs`` has
@@ -134,6 +151,9 @@ class Callback:
 
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         pass
+
+    def on_nonfinite(self, trainer: Trainer, batch: int, what: str, value: float) -> bool | None:
+        return None
 
     def on_after_backward(self, trainer: Trainer, batch: int) -> None:
         pass
@@ -158,8 +178,8 @@ class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda t, e, logs:
     print(e, logs))``. Each keyword names a hook and takes that hook's arguments."""
 
-    _HOOKS = ("on_train_begin", "on_epoch_begin", "on_after_backward", "on_batch_end",
-              "on_epoch_end", "on_train_end")
+    _HOOKS = ("on_train_begin", "on_epoch_begin", "on_nonfinite", "on_after_backward",
+              "on_batch_end", "on_epoch_end", "on_train_end")
 
     def __init__(self, **hooks: Callable):
         for name, fn in hooks.items():
@@ -237,6 +257,169 @@ def _monitored(logs: dict, name: str, who: str) -> float:
     if name not in logs:
         raise KeyError(f"{who}: monitored value {name!r} is not logged; logged: {sorted(logs)}")
     return float(logs[name])
+
+
+class NonFinitePolicy(Callback):
+    """What to do when the loss (or the clipped gradient norm) is NaN or infinite.
+
+    ``"stop"`` raises :class:`NonFiniteLossError` naming the epoch and batch, before the
+    batch changes the weights; ``"skip"`` drops such batches (one warning per epoch
+    listing them); ``"continue"`` trains on them (one warning per epoch). ``fit`` adds
+    one from its ``on_nonfinite`` argument unless ``callbacks`` already holds one."""
+
+    MODES = ("stop", "skip", "continue")
+
+    def __init__(self, mode: str = "stop"):
+        if mode not in self.MODES:
+            raise ValueError(f"on_nonfinite must be 'stop', 'skip' or 'continue', got {mode!r}")
+        self.mode = mode
+        self._skipped: list[int] = []
+        self._warned_epoch = 0
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        self._skipped = []
+
+    def on_nonfinite(self, trainer: Trainer, batch: int, what: str, value: float) -> bool:
+        epoch = trainer.epoch
+        where = f"epoch {epoch}, batch {batch} of {trainer.num_batches}"
+        if self.mode == "stop":
+            trainer.stop_reason = f"non-finite {what} ({value}) at {where}"
+            raise NonFiniteLossError(
+                f"non-finite {what} ({value}) at {where}: training stopped before this batch "
+                f"changed the weights. Try a lower learning rate, gradient clipping "
+                f"(clip_grad_norm=...), or check the data for NaN/inf; "
+                f"on_nonfinite='skip' drops such batches, 'continue' trains on them.",
+                epoch, batch, trainer.history,
+            )
+        if self.mode == "skip":
+            self._skipped.append(batch)
+            return True
+        if self._warned_epoch != epoch:  # once per epoch, not once per batch
+            self._warned_epoch = epoch
+            warnings.warn(f"non-finite {what} ({value}) at {where}; training on "
+                          f"(on_nonfinite='continue')", RuntimeWarning, stacklevel=2)
+        return False
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        s = self._skipped
+        if s:
+            warnings.warn(
+                f"epoch {epoch}: skipped {len(s)} batch(es) with a non-finite loss or "
+                f"gradient: {s[:10]}{' ...' if len(s) > 10 else ''}",
+                RuntimeWarning, stacklevel=2,
+            )
+
+
+def _num(v: float) -> str:
+    """A logged value for the progress bar: 4 decimals, or 4 significant digits in
+    exponent form when that would hide it."""
+    a = abs(v)
+    if a == 0 or 1e-3 <= a < 1e5 or not math.isfinite(a):
+        return f"{v:.4f}"
+    return f"{v:.3e}"
+
+
+class ProgressBar(Callback):
+    """A tqdm bar per epoch with the running loss and metrics, and the epoch's values
+    (validation included) when it ends.
+
+    Shown only on a terminal or in a notebook (never in logs), and in a distributed run
+    only by rank 0. Every epoch's line has the same width: ``ncols`` characters (default:
+    the terminal's width when training starts, at most 120); the epoch counter is padded
+    ("epoch  9/10", "epoch 10/10") and the bar segment takes up the difference as the
+    numbers change."""
+
+    def __init__(self, ncols: int | None = None):
+        if ncols is not None and int(ncols) < 20:
+            raise ValueError(f"ProgressBar: ncols must be >= 20, got {ncols}")
+        self.ncols = ncols
+        self.bar = None
+        self._enabled = False
+        self._room: int | None = None
+        self._next_refresh = 0.0
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self._enabled = trainer.is_main_process and _progress_enabled(True)
+        self._ncols = int(self.ncols) if self.ncols is not None else min(
+            shutil.get_terminal_size((100, 20)).columns, 120)
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        if not self._enabled:
+            return
+        width = len(str(trainer.epochs))
+        desc = f"epoch {epoch:>{width}}/{trainer.epochs}"
+        kw = dict(total=trainer.num_batches, desc=desc, unit="batch", leave=True,
+                  file=sys.stderr)
+        self._room = None
+        if "ipykernel" in sys.modules:  # a notebook widget lays itself out
+            from tqdm.auto import tqdm
+        else:
+            from tqdm import tqdm
+
+            # no rate: "1234.56batch/s" would take the room of a logged value
+            kw.update(ncols=self._ncols, dynamic_ncols=False,
+                      bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                                 "[{elapsed}<{remaining}{postfix}]")
+            n = len(str(trainer.num_batches))
+            # what is left for the values after the fixed parts and a 10-character bar
+            self._room = self._ncols - (len(desc) + 9 + 2 * n + 2 + 11 + 10 + 2)
+        self.bar = tqdm(**kw)
+        self._next_refresh = 0.0
+
+    def on_batch_end(self, trainer: Trainer, batch: int, logs: dict) -> None:
+        bar = self.bar
+        if bar is None:
+            return
+        bar.update(batch - bar.n)  # skipped batches count as done too
+        now = time.monotonic()
+        if now >= self._next_refresh:
+            bar.set_postfix_str(self._postfix(trainer.running_logs()), refresh=False)
+            self._next_refresh = now + 0.2
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        bar = self.bar
+        if bar is None:
+            return
+        bar.update(bar.total - bar.n)
+        bar.set_postfix_str(self._postfix(logs), refresh=False)
+        self._close()
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _postfix(self, logs: dict) -> str:
+        """``"loss=0.1234, accuracy=0.9000, ..."``: whole fields only, as many as fit."""
+        fields = [f"{k}={_num(float(v))}" for k, v in logs.items() if k != "lr"]
+        text = ", ".join(fields)
+        room = self._room
+        while room is not None and len(text) > room and fields:
+            fields.pop()
+            text = ", ".join(fields) + ", ..." if fields else "..."
+        return text
+
+
+class ModelCheckpoint(Callback):
+    """Save a full checkpoint (:meth:`Trainer.save_checkpoint`) every ``every`` epochs and
+    after the last epoch (also when training stops early). ``"{epoch}"`` in ``path`` is
+    replaced by the epoch number. In a distributed run only rank 0 writes. ``fit``'s
+    ``checkpoint=`` argument adds one, after every other callback, so the checkpoint
+    holds their state after the epoch."""
+
+    def __init__(self, path, every: int = 1):
+        every = int(every)
+        if every <= 0:
+            raise ValueError(f"checkpoint every must be positive, got {every}")
+        self.path, self.every = os.fspath(path), every
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
+        last = epoch == trainer.epochs or trainer.stop_training
+        if trainer.is_main_process and (epoch % self.every == 0 or last):
+            trainer.save_checkpoint(_format_path(self.path, epoch))
 
 
 # --- data and helpers --------------------------------------------------------------------
@@ -322,8 +505,17 @@ def _progress_enabled(progress: bool) -> bool:
         return False
 
 
-def _fmt(logs: dict) -> dict:
-    return {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}
+def _early_stopping(early_stopping) -> EarlyStopping | None:
+    if early_stopping is None or early_stopping is False:
+        return None
+    if isinstance(early_stopping, EarlyStopping):
+        return early_stopping
+    if isinstance(early_stopping, dict):
+        return EarlyStopping(**early_stopping)
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        return EarlyStopping(patience=early_stopping)
+    raise TypeError("early_stopping: give a patience (int), a dict of EarlyStopping "
+                    f"arguments or an EarlyStopping, got {early_stopping!r}")
 
 
 # --- the trainer -------------------------------------------------------------------------
@@ -334,63 +526,84 @@ class Trainer:
     ``F.cross_entropy``, a loss module, or its name: ``"cross_entropy"``). ``metrics``:
     ``"accuracy"`` or functions ``metric(output, target) -> float``, averaged over the
     batches weighted by batch size (exact for accuracy), logged for training and
-    validation (``"val_"`` prefix). See :func:`fit` for the other arguments.
+    validation (``"val_"`` prefix). ``callbacks`` run in the order given, followed by the
+    built-in ones the other arguments switch on (see the module docstring). See
+    :func:`fit` for the other arguments.
     """
 
     def __init__(self, model, *, loss_fn, optimizer, scheduler=None, metrics=("accuracy",),
                  clip_grad_norm: float | None = None, callbacks: Iterable[Callback] = (),
                  early_stopping=None, checkpoint=None, progress: bool = True,
-                 on_nonfinite: str = "stop", monitor: str | None = None):
-        if on_nonfinite not in ("stop", "skip", "continue"):
-            raise ValueError(
-                f"on_nonfinite must be 'stop', 'skip' or 'continue', got {on_nonfinite!r}"
-            )
+                 on_nonfinite: str = "stop", monitor: str | None = None,
+                 distributed: bool | None = None):
         if clip_grad_norm is not None and not clip_grad_norm > 0:
             raise ValueError(f"clip_grad_norm must be positive, got {clip_grad_norm}")
+        callbacks = list(callbacks)
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks: expected gn.train.Callback instances, got "
+                                f"{type(cb).__name__}")
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.loss_fn = _resolve_loss(loss_fn)
         self.metrics = _resolve_metrics(metrics)
         self.clip_grad_norm = clip_grad_norm
-        self.callbacks = list(callbacks)
-        if early_stopping is not None and early_stopping is not False:
-            if isinstance(early_stopping, EarlyStopping):
-                es = early_stopping
-            elif isinstance(early_stopping, dict):
-                es = EarlyStopping(**early_stopping)
-            elif isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
-                es = EarlyStopping(patience=early_stopping)
-            else:
-                raise TypeError("early_stopping: give a patience (int), a dict of EarlyStopping "
-                                f"arguments or an EarlyStopping, got {early_stopping!r}")
-            self.callbacks.append(es)
-        self.checkpoint_path, self.checkpoint_every = _parse_checkpoint(checkpoint)
-        self.progress = progress
         self.on_nonfinite = on_nonfinite
+        policy = NonFinitePolicy(on_nonfinite)  # validates the mode even when not used
+        es = _early_stopping(early_stopping)
+        self.checkpoint_path, self.checkpoint_every = _parse_checkpoint(checkpoint)
+
+        def have(kind):
+            return any(isinstance(cb, kind) for cb in callbacks)
+
+        builtin = [es]
+        builtin.append(None if have(NonFinitePolicy) else policy)
+        builtin.append(ProgressBar() if progress and not have(ProgressBar) else None)
+        if self.checkpoint_path is not None:
+            builtin.append(ModelCheckpoint(self.checkpoint_path, self.checkpoint_every))
+        self.callbacks = callbacks + [cb for cb in builtin if cb is not None]
+        self.progress = progress
+        self.distributed = distributed
         self._monitor = monitor
         self.monitor = monitor or "loss"
         self.history = History()
         self.epoch = 0
+        self.epochs = 0
+        self.num_batches = 0
         self.stop_training = False
         self.stop_reason: str | None = None
         self.last_batch = None
         self.nonfinite_batches: list[tuple[int, int]] = []
+        self.rank, self.world_size = 0, 1
+        self._net = model  # what the forward pass calls (a DistributedDataParallel wrapper)
         self._generators: dict = {}
-        self._bar = None  # the current epoch's progress bar
-        self._warned_epoch = 0  # the last epoch warned about a non-finite value
+        self._totals: dict = {}
+        self._n = 0
+        self._metrics_checked = False
+
+    @property
+    def is_main_process(self) -> bool:
+        """True on rank 0 (and when not distributed): the rank that prints and saves."""
+        return self.rank == 0
+
+    def running_logs(self) -> dict:
+        """The current epoch's mean loss and metrics over the batches so far (this rank)."""
+        n = self._n
+        return {k: v / n for k, v in self._totals.items()} if n else {}
 
     # --- state ---------------------------------------------------------------------------
     def _collect_generators(self, generator, loader) -> dict:
         gens = {}
         if generator is not None:
             gens["fit"] = generator
-        if loader.generator is not None:
+        if getattr(loader, "generator", None) is not None:
             gens["train_loader"] = loader.generator
         for name, m in self.model.named_modules():
             g = getattr(m, "generator", None)
             if isinstance(g, (Generator, np.random.Generator)):
                 gens[f"module:{name}"] = g
         # augmentation transforms (and those inside a Compose) with their own generator
-        stack = [("transform", loader.transform), ("batch_transform", loader.batch_transform)]
+        stack = [("transform", getattr(loader, "transform", None)),
+                 ("batch_transform", getattr(loader, "batch_transform", None))]
         while stack:
             name, t = stack.pop()
             g = getattr(t, "generator", None)
@@ -414,23 +627,33 @@ class Trainer:
                         generators=self._generators)
 
     def load_checkpoint(self, path) -> int:
-        """Restore what :meth:`save_checkpoint` wrote; returns the finished epochs."""
+        """Restore what :meth:`save_checkpoint` wrote; returns the finished epochs.
+
+        Callback state goes to the callback of the same class and the same position
+        among the callbacks of that class (the second ``EarlyStopping`` gets the second
+        saved one), so adding or removing callbacks of other kinds keeps it."""
         from .io import load_checkpoint
 
         ckpt = load_checkpoint(path, model=self.model, optimizer=self.optimizer,
                                scheduler=self.scheduler, generators=self._generators)
         extra = ckpt.get("extra") or {}
         self.history = History.from_dict(extra.get("history", {}))
-        saved = extra.get("callbacks", [])
-        for i, cb in enumerate(self.callbacks):
-            if i < len(saved) and saved[i][0] == type(cb).__name__:
-                cb.load_state_dict(saved[i][1])
+        saved: dict[str, list] = {}
+        for name, state in extra.get("callbacks", []):
+            saved.setdefault(name, []).append(state)
+        seen: dict[str, int] = {}
+        for cb in self.callbacks:
+            name = type(cb).__name__
+            i = seen[name] = seen.get(name, -1) + 1
+            if i < len(saved.get(name, ())):
+                cb.load_state_dict(saved[name][i])
         self.epoch = int(ckpt.get("epoch") or 0)
         return self.epoch
 
     # --- one pass ------------------------------------------------------------------------
     def evaluate(self, loader) -> dict:
-        """Mean loss and metrics over ``loader`` in eval mode without building a graph."""
+        """Mean loss and metrics over ``loader`` in eval mode without building a graph
+        (in a distributed run, over every rank's part of the data)."""
         was_training = self.model.training
         self.model.eval()
         totals, n = {}, 0
@@ -443,36 +666,41 @@ class Trainer:
                     n += self._accumulate(totals, loss, output, target)
         finally:
             self.model.train(was_training)
-        return {k: v / n for k, v in totals.items()}
+        totals, n = self._reduce(totals, n)
+        return {k: v / n for k, v in totals.items()} if n else {"loss": math.nan}
+
+    def _reduce(self, totals: dict, n: int) -> tuple[dict, int]:
+        """Sum an epoch's weighted totals and sample count over the ranks."""
+        return totals, n
 
     def _accumulate(self, totals: dict, loss: float, output, target) -> int:
         """Add one batch's loss and metrics, weighted by its size, to ``totals``; returns
         the batch size."""
+        if not self._metrics_checked:
+            self._check_regression_metrics(target)
         b = _batch_len(target)
         totals["loss"] = totals.get("loss", 0.0) + loss * b
         for name, fn in self.metrics.items():
             totals[name] = totals.get(name, 0.0) + float(fn(output, target)) * b
         return b
 
-    def _train_epoch(self, loader, epoch: int, epochs: int) -> dict:
+    def _nonfinite(self, value: float, what: str, batch: int) -> bool:
+        """Ask the callbacks about a NaN/inf value; True when the batch is to be skipped."""
+        self.nonfinite_batches.append((self.epoch, batch))
+        answers = [cb.on_nonfinite(self, batch, what, value) for cb in self.callbacks]
+        return any(answers)
+
+    def _train_epoch(self, loader, epoch: int) -> dict:
         from .nn.utils import clip_grad_norm_
 
-        model, opt, loss_fn = self.model, self.optimizer, self.loss_fn
-        model.train()
-        totals, n, n_batches = {}, 0, len(loader)
-        bar = None
-        if _progress_enabled(self.progress):
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=n_batches, desc=f"epoch {epoch}/{epochs}", unit="batch",
-                       leave=True, dynamic_ncols=True, file=sys.stderr)
-        self._bar = bar
-        next_refresh = 0.0
-        skipped = []
+        net, opt, loss_fn, callbacks = self._net, self.optimizer, self.loss_fn, self.callbacks
+        self.model.train()
+        totals = self._totals = {}
+        self._n = 0
         for i, batch in enumerate(loader, 1):
             inputs, target = _split_batch(batch)
             opt.zero_grad()
-            output = model(*inputs)
+            output = net(*inputs)
             loss = loss_fn(output, target)
             if not isinstance(loss, Tensor) or loss.data.size != 1:
                 raise ValueError(
@@ -480,68 +708,30 @@ class Trainer:
                     f"got {type(loss).__name__} of shape {getattr(loss, 'shape', None)}"
                 )
             value = float(loss.data)
-            if not math.isfinite(value) and self._nonfinite(value, "loss", epoch, i, n_batches):
-                skipped.append(i)
-                if bar is not None:
-                    bar.update(1)
+            if not self._all_finite(value) and self._nonfinite(value, "loss", i):
                 continue
             loss.backward()
-            for cb in self.callbacks:
+            for cb in callbacks:
                 cb.on_after_backward(self, i)
             if self.clip_grad_norm is not None:
-                norm = float(clip_grad_norm_(model.parameters(), self.clip_grad_norm).data)
-                if not math.isfinite(norm) and self._nonfinite(norm, "gradient norm", epoch, i,
-                                                               n_batches):
-                    skipped.append(i)
-                    if bar is not None:
-                        bar.update(1)
+                norm = float(clip_grad_norm_(self.model.parameters(), self.clip_grad_norm).data)
+                if not math.isfinite(norm) and self._nonfinite(norm, "gradient norm", i):
                     continue
             opt.step()
             self.last_batch = (inputs, target, output)
             b = self._accumulate(totals, value, output.detach(), target)
-            n += b
-            if self.callbacks:
-                logs = {"loss": value, "batch_size": b}
-                for cb in self.callbacks:
-                    cb.on_batch_end(self, i, logs)
-            if bar is not None:
-                bar.update(1)
-                now = time.monotonic()
-                if now >= next_refresh:
-                    bar.set_postfix(_fmt({k: v / n for k, v in totals.items()}), refresh=False)
-                    next_refresh = now + 0.2
-        if skipped:
-            warnings.warn(
-                f"epoch {epoch}: skipped {len(skipped)} batch(es) with a non-finite loss or "
-                f"gradient: {skipped[:10]}{' ...' if len(skipped) > 10 else ''}",
-                RuntimeWarning, stacklevel=3,
-            )
+            self._n += b
+            logs = {"loss": value, "batch_size": b}
+            for cb in callbacks:
+                cb.on_batch_end(self, i, logs)
+        totals, n = self._reduce(totals, self._n)
         if n == 0:
             return {"loss": math.nan}
         return {k: v / n for k, v in totals.items()}
 
-    def _nonfinite(self, value: float, what: str, epoch: int, batch: int, n_batches: int) -> bool:
-        """Handle a NaN/inf; True when the batch is to be skipped."""
-        self.nonfinite_batches.append((epoch, batch))
-        where = f"epoch {epoch}, batch {batch} of {n_batches}"
-        if self.on_nonfinite == "stop":
-            if self._bar is not None:
-                self._bar.close()
-            self.stop_reason = f"non-finite {what} ({value}) at {where}"
-            raise NonFiniteLossError(
-                f"non-finite {what} ({value}) at {where}: training stopped before this batch "
-                f"changed the weights. Try a lower learning rate, gradient clipping "
-                f"(clip_grad_norm=...), or check the data for NaN/inf; "
-                f"on_nonfinite='skip' drops such batches, 'continue' trains on them.",
-                epoch, batch, self.history,
-            )
-        if self.on_nonfinite == "skip":
-            return True
-        if self._warned_epoch != epoch:  # once per epoch, not once per batch
-            self._warned_epoch = epoch
-            warnings.warn(f"non-finite {what} ({value}) at {where}; training on "
-                          f"(on_nonfinite='continue')", RuntimeWarning, stacklevel=4)
-        return False
+    def _all_finite(self, value: float) -> bool:
+        """Whether the loss is finite (on every rank: a skip must be taken by all)."""
+        return math.isfinite(value)
 
     # --- the loop ------------------------------------------------------------------------
     def fit(self, train_data, *, epochs: int, batch_size: int = 32, shuffle: bool = True,
@@ -551,14 +741,14 @@ class Trainer:
         returns the :class:`History`. See :func:`fit`."""
         if int(epochs) < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
+        self.epochs = int(epochs)
         loader = as_loader(train_data, batch_size, shuffle, generator, "train_data")
         val_loader = None if val_data is None else as_loader(
             val_data, val_batch_size or batch_size, False, None, "val_data")
         self.monitor = self._monitor or ("val_loss" if val_loader is not None else "loss")
         self._generators = self._collect_generators(generator, loader)
-        self.stop_training, self.stop_reason, self._bar = False, None, None
-        self._warned_epoch = 0
-        self._check_regression_metrics(loader)
+        self.stop_training, self.stop_reason = False, None
+        self._metrics_checked = False
         start = 0
         if resume_from is not None:
             start = self.load_checkpoint(resume_from)
@@ -569,11 +759,12 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
-            for epoch in range(start + 1, int(epochs) + 1):
+            for epoch in range(start + 1, self.epochs + 1):
                 self.epoch = epoch
+                self.num_batches = len(loader)
                 for cb in self.callbacks:
                     cb.on_epoch_begin(self, epoch)
-                logs = self._train_epoch(loader, epoch, int(epochs))
+                logs = self._train_epoch(loader, epoch)
                 if val_loader is not None:
                     logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
                 logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
@@ -585,42 +776,27 @@ class Trainer:
                 self.history.append(epoch, logs)
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, epoch, logs)
-                if self._bar is not None:
-                    self._bar.set_postfix(_fmt(logs))
-                    self._bar.close()
-                last = epoch == int(epochs) or self.stop_training
-                if self.checkpoint_path and (epoch % self.checkpoint_every == 0 or last):
-                    self.save_checkpoint(_format_path(self.checkpoint_path, epoch))
                 if self.stop_training:
                     break
         finally:
-            if self._bar is not None:
-                self._bar.close()
             self.history.stop_reason = self.stop_reason
             for cb in self.callbacks:
                 cb.on_train_end(self)
         return self.history
 
-    def _check_regression_metrics(self, loader) -> None:
-        """Drop 'accuracy' (with a warning) when the targets are not class labels."""
+    def _check_regression_metrics(self, target) -> None:
+        """Drop 'accuracy' (with a warning) when the first batch's targets are not class
+        labels (floats that are not whole numbers, and not one-hot/probability rows)."""
+        self._metrics_checked = True
         if _metrics.accuracy not in self.metrics.values():
             return
-        target = _tensor_view_target(loader)
-        if target is None or target.dtype.kind != "f":
+        t = np.asarray(target.data if isinstance(target, Tensor) else target)
+        if t.dtype.kind != "f" or (t.ndim >= 2 and t.shape[-1] > 1):
             return
-        sample = target[:256]
-        if not np.array_equal(sample, np.rint(sample)) and not (
-                target.ndim >= 2 and target.shape[-1] > 1):
+        if not np.array_equal(t, np.rint(t)):
             self.metrics = {k: v for k, v in self.metrics.items() if v is not _metrics.accuracy}
             warnings.warn("accuracy is not computed: the targets are not class labels "
-                          "(pass metrics=() for regression)", UserWarning, stacklevel=4)
-
-
-def _tensor_view_target(loader):
-    from .data.dataset import _tensor_view
-
-    view = _tensor_view(loader.dataset)
-    return None if view is None else view[0][-1]
+                          "(pass metrics=() for regression)", UserWarning, stacklevel=5)
 
 
 def _parse_checkpoint(checkpoint) -> tuple[str | None, int]:
@@ -661,15 +837,17 @@ def fit(model, train_data, *, loss_fn, optimizer, epochs: int, batch_size: int =
         scheduler: a learning-rate scheduler stepped once per epoch;
             ``ReduceLROnPlateau`` is stepped with the monitored value.
         clip_grad_norm: clip the gradients' total 2-norm to this before each step.
-        callbacks: :class:`Callback` instances.
+        callbacks: :class:`Callback` instances, run before the built-in ones below.
         early_stopping: a patience (int), a dict of :class:`EarlyStopping` arguments
             (``patience``, ``monitor``, ``min_delta``, ``mode``, ``restore_best``) or an
             :class:`EarlyStopping`.
-        checkpoint: a path, or ``dict(path=..., every=k)``: save a full checkpoint every
-            ``k`` epochs and at the end (``"{epoch}"`` in the path is replaced).
-        progress: show a tqdm bar per epoch (only on a terminal or in a notebook).
-        on_nonfinite: ``"stop"`` (raise :class:`NonFiniteLossError` naming the epoch and
-            batch), ``"skip"`` (drop the batch, warn) or ``"continue"`` (warn, train on).
+        checkpoint: a path, or ``dict(path=..., every=k)``: a :class:`ModelCheckpoint`
+            saving a full checkpoint every ``k`` epochs and at the end (``"{epoch}"`` in
+            the path is replaced).
+        progress: a :class:`ProgressBar` per epoch (only on a terminal or in a notebook).
+        on_nonfinite: the :class:`NonFinitePolicy`: ``"stop"`` (raise
+            :class:`NonFiniteLossError` naming the epoch and batch), ``"skip"`` (drop the
+            batch, warn) or ``"continue"`` (warn, train on).
         monitor: the value early stopping and ReduceLROnPlateau watch (default
             ``"val_loss"`` with validation data, else ``"loss"``).
         generator: a ``gn.Generator`` for shuffling (default: the global generator).
