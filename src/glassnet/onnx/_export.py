@@ -490,7 +490,7 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
         b.record = r
         try:
             if isinstance(r, OpRecord):
-                conv = _ops.OPS.get(op_key(r.name))
+                conv = _ops.OPS.get(op_key(r.name)) or _ops.OPS.get(op_key(type(r.fn).__name__))
                 if conv is None:
                     raise Unsupported("no ONNX form")
                 name = conv(b, r)

@@ -110,8 +110,60 @@ def _silu(b, r):
 
 
 def _elu(b, r):
-    alpha = r.args[1] if len(r.args) > 1 else getattr(r.fn, "alpha", 1.0)
-    return b.node("Elu", [b.value(r.args[0])], alpha=float(alpha))
+    """ELU, SELU and CELU: scale · (x if x > 0 else α (exp(inner · x) - 1)); args (x, alpha,
+    scale, inner), or (x, alpha) alone."""
+    x = r.args[0]
+    alpha = float(r.args[1]) if len(r.args) > 1 else 1.0
+    scale = float(r.args[2]) if len(r.args) > 2 else 1.0
+    inner = float(r.args[3]) if len(r.args) > 3 else 1.0
+    xn = b.value(x)
+    if scale == 1.0 and inner == 1.0:
+        return b.node("Elu", [xn], alpha=alpha)
+    if inner == 1.0:
+        return b.node("Selu", [xn], alpha=alpha, gamma=scale)
+    if scale == 1.0 and abs(inner * alpha - 1.0) < 1e-12:
+        return b.node("Celu", [xn], alpha=alpha)
+    dt = _dt(r)
+    neg = b.node("Mul", [b.node("Sub", [b.node("Exp", [b.node("Mul", [b.node(
+        "Min", [xn, b.scalar(0.0, dt)]), b.scalar(inner, dt)])]), b.scalar(1.0, dt)]),
+        b.scalar(alpha, dt)])
+    y = b.node("Where", [b.node("Greater", [xn, b.scalar(0.0, dt)]), xn, neg])
+    return b.node("Mul", [y, b.scalar(scale, dt)])
+
+
+def _mish(b, r):
+    xn = b.value(r.args[0])
+    return b.node("Mul", [xn, b.node("Tanh", [b.node("Softplus", [xn])])])
+
+
+def _logsigmoid(b, r):
+    """log σ(x) = -softplus(-x)."""
+    return b.node("Neg", [b.node("Softplus", [b.node("Neg", [b.value(r.args[0])])])])
+
+
+def _tanhshrink(b, r):
+    xn = b.value(r.args[0])
+    return b.node("Sub", [xn, b.node("Tanh", [xn])])
+
+
+def _hardtanh(b, r):
+    x, lo, hi = r.args[:3]
+    dt = _dt(r)
+    return b.node("Clip", [b.value(x), b.scalar(lo, dt), b.scalar(hi, dt)])
+
+
+def _hardsigmoid(b, r):
+    return b.node("HardSigmoid", [b.value(r.args[0])], alpha=1.0 / 6.0, beta=0.5)
+
+
+def _prelu(b, r):
+    """One slope, or one per channel (axis 1): reshaped to (C, 1, ...) to broadcast."""
+    x, a = r.args[:2]
+    nd, n = _arr(x).ndim, _arr(a).size
+    an = b.value(a)
+    if n > 1:
+        an = b.node("Reshape", [an, b.ints([n] + [1] * (nd - 2), "shape")])
+    return b.node("PRelu", [b.value(x), an])
 
 
 # --- reductions and softmax --------------------------------------------------------------
@@ -120,6 +172,8 @@ def _elu(b, r):
 def _reduce(op_type: str):
     def conv(b, r):
         x, axes, keepdim = r.args[:3]
+        if axes is not None and np.isscalar(axes):
+            axes = (int(axes),)
         return b.reduce(op_type, b.value(x), axes, keepdim)
     return conv
 
@@ -170,19 +224,20 @@ def _arr(v):
 
 
 def _conv_transpose(b, r):
-    """ConvTranspose: args (x, weight, bias, stride, padding, output_padding, groups,
-    dilation) as PyTorch's conv_transpose, weights (C_in, C_out/groups, *k)."""
-    x, w, bias, stride, padding, output_padding, groups, dilation = r.args[:8]
-    nd = _arr(x).ndim - 2
-
-    def tup(v):
-        return [int(v)] * nd if np.isscalar(v) else [int(a) for a in v]
-
-    pad = tup(padding)
+    """ConvTranspose: args (x, weight, bias, stride, padding, dilation, out_size, groups),
+    weights (C_in, C_out/groups, *k); a 3-D input is the 1-D case (the leading entries of
+    the geometry are then dropped). output_padding is what makes the traced size."""
+    x, w, bias, stride, padding, dilation, out_size, groups = r.args[:8]
+    xs, ks = _arr(x).shape[2:], _arr(w).shape[2:]
+    nd = len(xs)
+    stride, padding, dilation, out_size = (tuple(int(v) for v in t)[-nd:] for t in
+                                           (stride, padding, dilation, out_size))
+    extra = [o - ((n - 1) * s - 2 * p + d * (k - 1) + 1) for o, n, s, p, d, k in
+             zip(out_size, xs, stride, padding, dilation, ks)]
     ins = [b.value(x), b.value(w)] + ([b.value(bias)] if bias is not None else [])
-    return b.node("ConvTranspose", ins, strides=tup(stride), pads=pad + pad,
-                  output_padding=tup(output_padding), dilations=tup(dilation),
-                  group=int(groups), kernel_shape=[int(k) for k in _arr(w).shape[2:]])
+    return b.node("ConvTranspose", ins, strides=list(stride), pads=list(padding) * 2,
+                  output_padding=extra, dilations=list(dilation), group=int(groups),
+                  kernel_shape=[int(k) for k in ks])
 
 
 def _max_pool(b, r):
@@ -240,37 +295,74 @@ def _batch_norm(b, r):
                   epsilon=float(eps))
 
 
-def _layer_norm(b, r):
-    x, w, bias, axes, shape = r.args[:5]
-    eps = r.args[6]
-    if tuple(axes) != tuple(range(_arr(x).ndim - len(shape), _arr(x).ndim)):
-        raise Unsupported(f"normalisation over axes {axes} (LayerNormalization needs the "
-                          f"trailing axes)")
-    dt = _dt(r)
-    return b.node("LayerNormalization",
-                  [b.value(x), _ones_like_param(b, w, shape, dt, 1.0),
-                   _ones_like_param(b, bias, shape, dt, 0.0)],
-                  axis=-len(shape), epsilon=float(eps))
-
-
-def _group_norm(b, r):
-    """Per-group statistics via InstanceNormalization on (N, G, -1), then the affine
-    per channel: args (x, num_groups, weight, bias, eps) as F.group_norm."""
-    x, G, w, bias, eps = r.args[:5]
-    dt = _dt(r)
-    xn = b.value(x)
+def _normalize(b, r):
+    """Statistics of the input itself (layer, group and instance norm, batch norm on the
+    batch): args (x, weight, bias, axes, pshape, paxes, eps, ...), weight and bias reshaped
+    to ``pshape``. Over trailing axes with matching weights: LayerNormalization; otherwise
+    mean and (biased) variance written out."""
+    x, w, bias, axes, pshape, _paxes, eps = r.args[:7]
     nd = _arr(x).ndim
-    C = _arr(x).shape[1]
-    g = b.node("Reshape", [xn, b.ints([0, int(G), -1])])
-    g = b.node("InstanceNormalization", [g, b.const(np.ones(int(G), dt)),
-                                         b.const(np.zeros(int(G), dt))], epsilon=float(eps))
-    y = b.node("Reshape", [g, b.node("Shape", [xn])])
-    shape = (C,) + (1,) * (nd - 2)
-    if w is not None:
-        y = b.node("Mul", [y, b.node("Reshape", [b.value(w), b.ints(shape)])])
-    if bias is not None:
-        y = b.node("Add", [y, b.node("Reshape", [b.value(bias), b.ints(shape)])])
+    dt = _dt(r)
+    axes = tuple(int(a) % nd for a in axes)
+    k = len(axes)
+    trailing = axes == tuple(range(nd - k, nd))
+    shape = tuple(_arr(x).shape[nd - k:])
+    if trailing and all(t is None or tuple(_arr(t).shape) == shape for t in (w, bias)):
+        return b.node("LayerNormalization",
+                      [b.value(x), _ones_like_param(b, w, shape, dt, 1.0),
+                       _ones_like_param(b, bias, shape, dt, 0.0)],
+                      axis=-k, epsilon=float(eps))
+    xn = b.value(x)
+    xc = b.node("Sub", [xn, b.reduce("ReduceMean", xn, axes, True)])
+    var = b.reduce("ReduceMean", b.node("Mul", [xc, xc]), axes, True)
+    y = b.node("Div", [xc, b.node("Sqrt", [b.node("Add", [var, b.scalar(eps, dt)])])])
+    for t, op_type in ((w, "Mul"), (bias, "Add")):
+        if t is not None:
+            tn = b.value(t)
+            if tuple(_arr(t).shape) != tuple(pshape):
+                tn = b.node("Reshape", [tn, b.ints(pshape, "shape")])
+            y = b.node(op_type, [y, tn])
     return y
+
+
+def _batch_norm_any(b, r):
+    """``batch_norm`` records either the running-statistics form (args: x, weight, bias,
+    mean, var, pshape, paxes, eps) or the batch-statistics one (axes as the 4th arg)."""
+    if isinstance(r.args[3], tuple):
+        return _normalize(b, r)
+    return _batch_norm(b, r)
+
+
+def _scores(b, q, k, mask, scale, dt):
+    """softmax(scale · Q Kᵀ + M) over the last axis."""
+    nd = _arr(k).ndim
+    perm = list(range(nd))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    s = b.node("MatMul", [b.value(q), b.node("Transpose", [b.value(k)], perm=perm)])
+    s = b.node("Mul", [s, b.scalar(scale, dt)])
+    if mask is not None:
+        s = b.node("Add", [s, b.value(mask)])
+    return b.node("Softmax", [s], axis=-1)
+
+
+def _attention(b, r):
+    """Scaled dot-product attention: args (q, k, v, mask, scale, keep, p, gqa). A row whose
+    keys are all masked gets zero weights, as in glassnet, not NaN."""
+    q, k, v, mask, scale, keep, _p, gqa = r.args[:8]
+    if keep is not None:
+        raise Unsupported("attention dropout in training mode")
+    if gqa:
+        raise Unsupported("grouped-query attention (fewer key/value heads than query heads)")
+    dt = _dt(r)
+    a = _scores(b, q, k, mask, scale, dt)
+    if mask is not None:
+        a = b.node("Where", [b.node("IsNaN", [a]), b.scalar(0.0, dt), a])
+    return b.node("MatMul", [a, b.value(v)])
+
+
+def _attention_weights(b, r):
+    q, k, mask, scale = r.args[:4]
+    return _scores(b, q, k, mask, scale, _dt(r))
 
 
 def _embedding(b, r):
@@ -436,28 +528,48 @@ OPS = {
     "where": _where,
     "cast": _cast,
     "clone": _identity,
+    "erf": _unary("Erf"),
     "gelu": _gelu,
     "silu": _silu,
+    "mish": _mish,
     "elu": _elu,
+    "selu": _elu,
+    "celu": _elu,
+    "softsign": _unary("Softsign"),
+    "logsigmoid": _logsigmoid,
+    "tanhshrink": _tanhshrink,
+    "hardtanh": _hardtanh,
+    "hardswish": _unary("HardSwish"),
+    "hardsigmoid": _hardsigmoid,
+    "prelu": _prelu,
     # reductions, softmax
     "sum": _reduce("ReduceSum"),
     "mean": _reduce("ReduceMean"),
     "max": _reduce("ReduceMax"),
     "min": _reduce("ReduceMin"),
+    "amax": _reduce("ReduceMax"),
+    "amin": _reduce("ReduceMin"),
     "logsumexp": _reduce("ReduceLogSumExp"),
     "softmax": _softmax,
     "logsoftmax": _log_softmax,
     # layers
     "linear": _linear,
     "conv2d": _conv,
-    "convtranspose": _conv_transpose,
+    "convtranspose2d": _conv_transpose,
     "maxpool2d": _max_pool,
     "avgpool2d": _avg_pool,
     "adaptiveavgpool2d": _adaptive_avg_pool,
+    "batchnorm": _batch_norm_any,
     "channelaffine": _batch_norm,
-    "normalize": _layer_norm,
-    "groupnorm": _group_norm,
+    "layernorm": _normalize,
+    "normalize": _normalize,
+    "groupnorm": _normalize,
+    "instancenorm": _normalize,
+    "scaleddotproductattention": _attention,
+    "attentionweights": _attention_weights,
     "embedding": _embedding,
+    "moduleinput": _identity,  # module hooks pass tensors through
+    "moduleoutput": _identity,
     "dropout": _training_only,
     "mask": _training_only,
     # shapes
