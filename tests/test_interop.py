@@ -102,7 +102,11 @@ def _acts():
     acts = [tnn.ReLU(), tnn.LeakyReLU(0.2), tnn.Sigmoid(), tnn.Tanh(),
             tnn.Softplus(beta=2.0, threshold=3.0)]
     for name, kw in (("GELU", {"approximate": "tanh"}), ("GELU", {}), ("SiLU", {}),
-                     ("ELU", {"alpha": 0.5}), ("Mish", {})):
+                     ("ELU", {"alpha": 0.5}), ("Mish", {}), ("CELU", {"alpha": 0.7}),
+                     ("SELU", {}), ("Hardtanh", {"min_val": -0.5, "max_val": 0.7}),
+                     ("ReLU6", {}), ("Hardswish", {}), ("Hardsigmoid", {}), ("Softsign", {}),
+                     ("LogSigmoid", {}), ("Tanhshrink", {}), ("PReLU", {"num_parameters": 6}),
+                     ("PReLU", {"init": 0.1})):
         if hasattr(gn.nn, name):
             acts.append(getattr(tnn, name)(**kw))
     return acts
@@ -143,6 +147,10 @@ CASES = [
     ("dropout2d-eval", lambda: tnn.Sequential(tnn.Conv2d(1, 2, 1), tnn.Dropout2d(0.5)),
      _x(2, 1, 3, 3), False),
 ]
+if hasattr(gn.nn, "InstanceNorm2d"):
+    CASES.append(("instancenorm", lambda: tnn.Sequential(
+        tnn.InstanceNorm2d(2, affine=True), tnn.InstanceNorm2d(2, track_running_stats=True)),
+        _x(2, 2, 4, 5), True))
 if hasattr(gn.nn, "GroupNorm"):
     CASES.append(("groupnorm", lambda: tnn.Sequential(tnn.Conv2d(2, 6, 1),
                                                       _randomize(tnn.GroupNorm(3, 6))),
@@ -158,6 +166,66 @@ for _cls in ("ConvTranspose1d", "ConvTranspose2d"):
 def test_round_trip_outputs_and_gradients(name, make, x, train):
     torch.manual_seed(0)
     _check_round_trip(make().double(), x, train)
+
+
+def _attn_case(batch_first, need_weights, mask):
+    def run(attn, x):
+        L = x.shape[1] if batch_first else x.shape[0]
+        m = np.triu(np.full((L, L), -np.inf), 1) if mask else None
+        if isinstance(x, torch.Tensor):
+            m = None if m is None else torch.tensor(m)
+        else:
+            m = None if m is None else gn.tensor(m)
+        return attn(x, x, x, need_weights=need_weights, attn_mask=m)
+    return run
+
+
+@pytest.mark.skipif(not hasattr(gn.nn, "MultiheadAttention"), reason="no attention yet")
+@pytest.mark.parametrize("batch_first,need_weights,mask",
+                         [(False, True, False), (True, False, True)])
+def test_multihead_attention_round_trip(batch_first, need_weights, mask):
+    torch.manual_seed(0)
+    attn = tnn.MultiheadAttention(8, 2, batch_first=batch_first).double().eval()
+    run = _attn_case(batch_first, need_weights, mask)
+    g = interop.from_torch(attn)
+    back = interop.to_torch(g)
+    x = _x(2, 5, 8) if batch_first else _x(5, 2, 8)
+    outs = []
+    for model, make in ((attn, torch.tensor), (g, gn.tensor), (back, torch.tensor)):
+        xt = make(x)
+        xt.requires_grad = True
+        out = _flat(run(model, xt))
+        rng = np.random.default_rng(1)
+        sum((o * make(rng.standard_normal(tuple(o.shape)))).sum() for o in out).backward()
+        outs.append((out, xt.grad, dict(model.named_parameters())))
+    (t_out, t_gx, t_p), *others = outs
+    for out, gx, params in others:
+        for a, b in zip(out, t_out):
+            _close(a, b, "attention output")
+        _close(gx, t_gx, "input gradient")
+        assert set(params) == set(t_p)
+        for k, p in t_p.items():
+            _close(params[k].grad, p.grad, f"gradient of {k}")
+
+
+@pytest.mark.skipif(not hasattr(gn.nn, "Transformer"), reason="no transformer yet")
+@pytest.mark.parametrize("norm_first,activation", [(False, "relu"), (True, "gelu")])
+def test_transformer_round_trip(norm_first, activation):
+    torch.manual_seed(0)
+    enc = tnn.TransformerEncoder(
+        tnn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation=activation,
+                                    batch_first=True, norm_first=norm_first),
+        num_layers=2, norm=tnn.LayerNorm(8), enable_nested_tensor=False)
+    _check_round_trip(enc.double(), _x(2, 5, 8))
+    full = tnn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True).double().eval()
+    g = interop.from_torch(full)
+    back = interop.to_torch(g)
+    src, tgt = _x(2, 5, 8), _x(2, 3, 8, seed=1)
+    with torch.no_grad():
+        want = full(torch.tensor(src), torch.tensor(tgt))
+        _close(back(torch.tensor(src), torch.tensor(tgt)), want, "transformer (back)")
+    with gn.no_grad():
+        _close(g(gn.tensor(src), gn.tensor(tgt)), want, "transformer (glassnet)")
 
 
 RNNS = [(c, n, b, f) for c in ("RNN", "LSTM", "GRU")

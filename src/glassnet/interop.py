@@ -91,17 +91,79 @@ _LAYERS: dict = {
     "Flatten": ["start_dim", "end_dim"],
     "Unflatten": ["dim", "unflattened_size"],
     "Upsample": ["size", "scale_factor", "mode", "align_corners"],
-    "MultiheadAttention": ["embed_dim", "num_heads", "dropout", ("bias", _has("in_proj_bias")),
-                           "batch_first"],
+    "InstanceNorm1d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
+    "InstanceNorm2d": ["num_features", "eps", "momentum", "affine", "track_running_stats"],
+    "CELU": ["alpha"],
+    "SELU": [],
+    "Hardtanh": ["min_val", "max_val"],
+    "ReLU6": [],
+    "Hardswish": [],
+    "Hardsigmoid": [],
+    "Softsign": [],
+    "LogSigmoid": [],
+    "Tanhshrink": [],
+    "PReLU": ["num_parameters"],
 }
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+
+
+# Layers built from sub-layers that exist on both sides under the same names: built from
+# their arguments (sub-layers converted first), then every parameter and buffer is copied
+# by its dotted name.
+
+
+def _activation_name(m) -> str:
+    a = m.activation
+    name = (getattr(a, "__name__", None) or type(a).__name__).strip("_").lower()
+    if name not in ("relu", "gelu"):
+        raise ConversionError(f"{type(m).__name__} with activation {a!r}: only 'relu' and "
+                              f"'gelu' convert")
+    return name
+
+
+def _mha(m, convert):
+    return {"embed_dim": m.embed_dim, "num_heads": m.num_heads, "dropout": m.dropout,
+            "bias": m.in_proj_bias is not None, "add_bias_kv": m.bias_k is not None,
+            "add_zero_attn": m.add_zero_attn, "kdim": m.kdim, "vdim": m.vdim,
+            "batch_first": m.batch_first}
+
+
+def _block(m, convert):
+    return {"d_model": m.linear1.in_features, "nhead": m.self_attn.num_heads,
+            "dim_feedforward": m.linear1.out_features, "dropout": m.dropout.p,
+            "activation": _activation_name(m), "layer_norm_eps": m.norm1.eps,
+            "batch_first": m.self_attn.batch_first, "norm_first": m.norm_first,
+            "bias": m.linear1.bias is not None}
+
+
+def _stack(kind: str):
+    def kwargs(m, convert):
+        return {f"{kind}_layer": convert(m.layers[0]), "num_layers": len(m.layers),
+                "norm": None if m.norm is None else convert(m.norm)}
+    return kwargs
+
+
+def _transformer(m, convert):
+    return dict(_block(m.encoder.layers[0], convert), num_encoder_layers=len(m.encoder.layers),
+                num_decoder_layers=len(m.decoder.layers))
+
+
+_COMPOSITES = {
+    "MultiheadAttention": _mha,
+    "TransformerEncoderLayer": _block,
+    "TransformerDecoderLayer": _block,
+    "TransformerEncoder": _stack("encoder"),
+    "TransformerDecoder": _stack("decoder"),
+    "Transformer": _transformer,
+}
 
 
 def supported_layers() -> list:
     """The layer names both libraries have and :func:`from_torch` / :func:`to_torch` map."""
     import glassnet.nn as gnn
 
-    return sorted(n for n in list(_LAYERS) + list(_CONTAINERS) if hasattr(gnn, n))
+    return sorted(n for n in list(_LAYERS) + list(_CONTAINERS) + list(_COMPOSITES)
+                  if hasattr(gnn, n))
 
 
 def _kwargs(m, name: str) -> dict:
@@ -117,23 +179,55 @@ def _kwargs(m, name: str) -> dict:
 def _unsupported(src, src_nn, dst_nn, direction: str) -> None:
     """One error naming every module with no counterpart (path and type)."""
     bad = []
-    for path, m in src.named_modules():
+    known = list(_LAYERS) + list(_CONTAINERS) + list(_COMPOSITES)
+    stack = [("", src)]
+    while stack:
+        path, m = stack.pop()
         name = type(m).__name__
-        ok = (name in _LAYERS or name in _CONTAINERS) and \
-            getattr(src_nn, name, None) is type(m) and hasattr(dst_nn, name)
-        if not ok:
+        if name not in known or getattr(src_nn, name, None) is not type(m) or \
+                not hasattr(dst_nn, name):
             bad.append(f"{path or '(the model itself)'} ({name})")
+        elif name not in _COMPOSITES:  # a composite's parts convert with it
+            stack += [(f"{path}.{k}" if path else k, c) for k, c in
+                      reversed(m._modules.items()) if c is not None]
     if bad:
-        others = ", ".join(n for n in list(_LAYERS) + list(_CONTAINERS)
-                           if hasattr(src_nn, n) and hasattr(dst_nn, n))
+        others = ", ".join(n for n in known if hasattr(src_nn, n) and hasattr(dst_nn, n))
         raise ConversionError(
             f"{direction}: no counterpart for {', '.join(bad)}; the layers that convert are "
             f"{others} (a model class of your own: convert its layers one by one and write "
             f"the same forward on the other side)")
 
 
+def _copy_state(src, dst, name: str, to_array, assign, recurse: bool) -> None:
+    for kind, s, d in (
+        ("parameter", dict(src.named_parameters(recurse=recurse)),
+         dict(dst.named_parameters(recurse=recurse))),
+        ("buffer", dict(src.named_buffers(recurse=recurse)),
+         dict(dst.named_buffers(recurse=recurse))),
+    ):
+        if set(s) != set(d):
+            raise ConversionError(f"{name}: {kind}s differ: {sorted(s)} vs {sorted(d)}")
+        for k, t in s.items():
+            arr = to_array(t)
+            if tuple(arr.shape) != tuple(d[k].shape):
+                raise ConversionError(f"{name}.{k}: shape {tuple(arr.shape)} does not match "
+                                      f"the new layer's {tuple(d[k].shape)}")
+            assign(d[k], arr, bool(getattr(t, "requires_grad", False)))
+
+
 def _convert(src, src_nn, dst_nn, to_array, assign):
     name = type(src).__name__
+    if name in _COMPOSITES:
+        def convert(m):
+            return _convert(m, src_nn, dst_nn, to_array, assign)
+
+        dst = getattr(dst_nn, name)(**_COMPOSITES[name](src, convert))
+        _copy_state(src, dst, name, to_array, assign, recurse=True)
+        modes = dict(src.named_modules())
+        for path, m in dst.named_modules():
+            if path in modes:
+                m.train(bool(modes[path].training))
+        return dst
     if name in _CONTAINERS:
         children = [(k, _convert(c, src_nn, dst_nn, to_array, assign))
                     for k, c in src._modules.items() if c is not None]
@@ -148,20 +242,7 @@ def _convert(src, src_nn, dst_nn, to_array, assign):
             dst = cls(dict(children))
     else:
         dst = getattr(dst_nn, name)(**_kwargs(src, name))
-        for kind, s, d in (
-            ("parameter", dict(src.named_parameters(recurse=False)),
-             dict(dst.named_parameters(recurse=False))),
-            ("buffer", dict(src.named_buffers(recurse=False)),
-             dict(dst.named_buffers(recurse=False))),
-        ):
-            if set(s) != set(d):
-                raise ConversionError(f"{name}: {kind}s differ: {sorted(s)} vs {sorted(d)}")
-            for k, t in s.items():
-                arr = to_array(t)
-                if tuple(arr.shape) != tuple(d[k].shape):
-                    raise ConversionError(f"{name}.{k}: shape {tuple(arr.shape)} does not match "
-                                          f"the new layer's {tuple(d[k].shape)}")
-                assign(d[k], arr, bool(getattr(t, "requires_grad", False)))
+        _copy_state(src, dst, name, to_array, assign, recurse=False)
     dst.train(bool(src.training))
     return dst
 
