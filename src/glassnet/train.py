@@ -39,7 +39,7 @@ import numpy as np
 
 from . import metrics as _metrics
 from .autograd import no_grad
-from .data.dataset import Dataset, TensorDataset
+from .data.dataset import Dataset, Subset, TensorDataset
 from .data.loader import DataLoader
 from .random import Generator
 from .tensor import Tensor
@@ -294,7 +294,7 @@ class NonFinitePolicy(Callback):
         if self.mode == "skip":
             self._skipped.append(batch)
             return True
-        if self._warned_epoch != epoch:  # once per epoch, not once per batch
+        if self._warned_epoch != epoch and trainer.is_main_process:  # once per epoch
             self._warned_epoch = epoch
             warnings.warn(f"non-finite {what} ({value}) at {where}; training on "
                           f"(on_nonfinite='continue')", RuntimeWarning, stacklevel=2)
@@ -302,7 +302,7 @@ class NonFinitePolicy(Callback):
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict) -> None:
         s = self._skipped
-        if s:
+        if s and trainer.is_main_process:
             warnings.warn(
                 f"epoch {epoch}: skipped {len(s)} batch(es) with a non-finite loss or "
                 f"gradient: {s[:10]}{' ...' if len(s) > 10 else ''}",
@@ -543,6 +543,9 @@ class Trainer:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks: expected gn.train.Callback instances, got "
                                 f"{type(cb).__name__}")
+        self._net = model  # what the forward pass calls (a DistributedDataParallel wrapper)
+        if hasattr(model, "module") and type(model).__name__ == "DistributedDataParallel":
+            model = model.module  # train, evaluate and save the model itself
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.loss_fn = _resolve_loss(loss_fn)
         self.metrics = _resolve_metrics(metrics)
@@ -574,7 +577,7 @@ class Trainer:
         self.last_batch = None
         self.nonfinite_batches: list[tuple[int, int]] = []
         self.rank, self.world_size = 0, 1
-        self._net = model  # what the forward pass calls (a DistributedDataParallel wrapper)
+        self._sampler_seed = 0
         self._generators: dict = {}
         self._totals: dict = {}
         self._n = 0
@@ -619,6 +622,7 @@ class Trainer:
         from .io import save_checkpoint
 
         extra = {
+            "sampler_seed": self._sampler_seed,
             "history": self.history.to_dict(),
             "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in self.callbacks],
         }
@@ -647,6 +651,7 @@ class Trainer:
             i = seen[name] = seen.get(name, -1) + 1
             if i < len(saved.get(name, ())):
                 cb.load_state_dict(saved[name][i])
+        self._sampler_seed = int(extra.get("sampler_seed", self._sampler_seed))
         self.epoch = int(ckpt.get("epoch") or 0)
         return self.epoch
 
@@ -671,7 +676,14 @@ class Trainer:
 
     def _reduce(self, totals: dict, n: int) -> tuple[dict, int]:
         """Sum an epoch's weighted totals and sample count over the ranks."""
-        return totals, n
+        if self.world_size == 1:
+            return totals, n
+        from . import distributed as dist
+
+        keys = ["loss", *self.metrics]
+        v = np.array([n] + [totals.get(k, 0.0) for k in keys], dtype=np.float64)
+        dist.all_reduce(v)
+        return dict(zip(keys, v[1:].tolist())), int(v[0])
 
     def _accumulate(self, totals: dict, loss: float, output, target) -> int:
         """Add one batch's loss and metrics, weighted by its size, to ``totals``; returns
@@ -699,6 +711,8 @@ class Trainer:
         self._n = 0
         for i, batch in enumerate(loader, 1):
             inputs, target = _split_batch(batch)
+            if not self._metrics_checked:
+                self._check_regression_metrics(target)
             opt.zero_grad()
             output = net(*inputs)
             loss = loss_fn(output, target)
@@ -708,7 +722,9 @@ class Trainer:
                     f"got {type(loss).__name__} of shape {getattr(loss, 'shape', None)}"
                 )
             value = float(loss.data)
-            if not self._all_finite(value) and self._nonfinite(value, "loss", i):
+            seen = self._sync_value(value)
+            if not math.isfinite(seen) and self._nonfinite(
+                    value if not math.isfinite(value) else seen, "loss", i):
                 continue
             loss.backward()
             for cb in callbacks:
@@ -729,9 +745,16 @@ class Trainer:
             return {"loss": math.nan}
         return {k: v / n for k, v in totals.items()}
 
-    def _all_finite(self, value: float) -> bool:
-        """Whether the loss is finite (on every rank: a skip must be taken by all)."""
-        return math.isfinite(value)
+    def _sync_value(self, value: float) -> float:
+        """The loss summed over the ranks (a NaN anywhere makes it NaN everywhere, so every
+        rank takes the same skip or stop decision); the loss itself on one rank."""
+        if self.world_size == 1:
+            return value
+        from . import distributed as dist
+
+        v = np.array([value], dtype=np.float64)
+        dist.all_reduce(v)
+        return float(v[0])
 
     # --- the loop ------------------------------------------------------------------------
     def fit(self, train_data, *, epochs: int, batch_size: int = 32, shuffle: bool = True,
@@ -749,18 +772,28 @@ class Trainer:
         self._generators = self._collect_generators(generator, loader)
         self.stop_training, self.stop_reason = False, None
         self._metrics_checked = False
+        distributed = self._join_world()
+        if distributed:
+            self._sampler_seed = self._shared_seed(generator, loader)
         start = 0
         if resume_from is not None:
             start = self.load_checkpoint(resume_from)
         else:
             self.history = History()
             self.epoch = 0
+        if distributed:
+            loader = _Shard(loader, self.rank, self.world_size, train=True)
+            if val_loader is not None:
+                val_loader = _Shard(val_loader, self.rank, self.world_size, train=False)
+            self._wrap_model()
         plateau = self.scheduler is not None and _is_plateau(self.scheduler)
         for cb in self.callbacks:
             cb.on_train_begin(self)
         try:
             for epoch in range(start + 1, self.epochs + 1):
                 self.epoch = epoch
+                if distributed:
+                    loader.set_epoch(epoch, self._sampler_seed)
                 self.num_batches = len(loader)
                 for cb in self.callbacks:
                     cb.on_epoch_begin(self, epoch)
@@ -784,6 +817,44 @@ class Trainer:
                 cb.on_train_end(self)
         return self.history
 
+    # --- distributed ---------------------------------------------------------------------
+    def _join_world(self) -> bool:
+        """Decide whether this run is distributed; set ``rank`` and ``world_size``."""
+        wrapped = self._net is not self.model
+        want = self.distributed
+        if want is None:  # automatic: inside a world of several ranks, or a wrapped model
+            d = sys.modules.get("glassnet.distributed")
+            want = wrapped or (d is not None and d.is_initialized() and d.get_world_size() > 1)
+        if not want:
+            self.rank, self.world_size = 0, 1
+            return False
+        from . import distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group()  # MPI under a launcher, else a one-rank world
+        self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+        return True
+
+    def _shared_seed(self, generator, loader) -> int:
+        """The shuffling seed of the ranks' DistributedSampler: drawn by rank 0 from the
+        shuffling generator (``generator``, the loader's, or the global one) and sent to
+        every rank; saved in checkpoints, so a resumed run shuffles as the first did."""
+        from . import distributed as dist
+        from .random import resolve
+
+        seed = [0]
+        if self.rank == 0:
+            seed = [int(resolve(generator or getattr(loader, "generator", None))
+                        .integers(0, 2**31 - 1))]
+        dist.broadcast_object_list(seed, src=0)
+        return int(seed[0])
+
+    def _wrap_model(self) -> None:
+        if self._net is self.model:
+            from .distributed import DistributedDataParallel
+
+            self._net = DistributedDataParallel(self.model)
+
     def _check_regression_metrics(self, target) -> None:
         """Drop 'accuracy' (with a warning) when the first batch's targets are not class
         labels (floats that are not whole numbers, and not one-hot/probability rows)."""
@@ -793,10 +864,70 @@ class Trainer:
         t = np.asarray(target.data if isinstance(target, Tensor) else target)
         if t.dtype.kind != "f" or (t.ndim >= 2 and t.shape[-1] > 1):
             return
-        if not np.array_equal(t, np.rint(t)):
+        drop = not np.array_equal(t, np.rint(t))
+        if self.world_size > 1:  # every rank must log the same values
+            from . import distributed as dist
+
+            flag = np.array([float(drop)])
+            dist.all_reduce(flag, dist.ReduceOp.MAX)
+            drop = bool(flag[0])
+        if drop:
             self.metrics = {k: v for k, v in self.metrics.items() if v is not _metrics.accuracy}
-            warnings.warn("accuracy is not computed: the targets are not class labels "
-                          "(pass metrics=() for regression)", UserWarning, stacklevel=5)
+            if self.is_main_process:
+                warnings.warn("accuracy is not computed: the targets are not class labels "
+                              "(pass metrics=() for regression)", UserWarning, stacklevel=5)
+
+
+class _Shard:
+    """One rank's part of a loader's data, as a loader.
+
+    Training data goes through a :class:`~glassnet.data.DistributedSampler` (the loader's
+    ``shuffle``, padded so every rank gets the same number of batches), re-drawn each
+    epoch from the shared seed; validation data is split exactly, without padding
+    (rank ``r`` takes samples ``r, r + world, ...``), since the totals are summed over the
+    ranks. A loader that already has a ``DistributedSampler`` is used as it is."""
+
+    def __init__(self, loader, rank: int, world: int, train: bool):
+        from .data.distributed import DistributedSampler
+
+        self.loader, self.rank, self.world, self.train = loader, rank, world, train
+        own = getattr(loader, "sampler", None)
+        self.own = own if isinstance(own, DistributedSampler) else None
+        self.sampler = None
+        if train and self.own is None:
+            self.sampler = DistributedSampler(loader.dataset, world, rank,
+                                              shuffle=bool(getattr(loader, "shuffle", False)))
+
+    def set_epoch(self, epoch: int, seed: int) -> None:
+        if self.own is not None:
+            self.own.set_epoch(epoch)
+        elif self.sampler is not None:
+            self.sampler.seed = int(seed)
+            self.sampler.set_epoch(epoch)
+
+    def _indices(self) -> np.ndarray:
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
+        return np.arange(self.rank, len(self.loader.dataset), self.world, dtype=np.int64)
+
+    def __len__(self) -> int:
+        if self.own is not None:
+            return len(self.loader)
+        n, b = len(self._indices()), self.loader.batch_size
+        return n // b if self.loader.drop_last else -(-n // b)
+
+    def __iter__(self):
+        if self.own is not None:
+            return iter(self.loader)
+        idx = self._indices()
+        if idx.size == 0:
+            return iter(())
+        src = self.loader
+        part = DataLoader(Subset(src.dataset, idx), batch_size=src.batch_size, shuffle=False,
+                          drop_last=src.drop_last and idx.size >= src.batch_size,
+                          collate_fn=src.collate_fn, transform=src.transform,
+                          batch_transform=src.batch_transform)
+        return iter(part)
 
 
 def _parse_checkpoint(checkpoint) -> tuple[str | None, int]:
@@ -821,7 +952,7 @@ def fit(model, train_data, *, loss_fn, optimizer, epochs: int, batch_size: int =
         metrics=("accuracy",), scheduler=None, clip_grad_norm: float | None = None,
         callbacks: Iterable[Callback] = (), early_stopping=None, checkpoint=None,
         progress: bool = True, on_nonfinite: str = "stop", monitor: str | None = None,
-        generator=None, resume_from=None) -> History:
+        generator=None, resume_from=None, distributed: bool | None = None) -> History:
     """Train ``model`` and return its :class:`History`.
 
     Args:
@@ -854,11 +985,18 @@ def fit(model, train_data, *, loss_fn, optimizer, epochs: int, batch_size: int =
         resume_from: a checkpoint path: restore model, optimizer, scheduler, random
             state, history and callbacks, then continue after its last epoch. Same seeds
             give bit-identical weights to an uninterrupted run.
+        distributed: train data-parallel over the ranks of ``gn.distributed`` (started
+            with ``mpiexec -n N``): each rank trains on its shard of ``train_data``
+            (``batch_size`` per rank: the global batch is ``batch_size * N``) through a
+            ``DistributedDataParallel`` wrapper, logged values are reduced over the
+            ranks, only rank 0 shows progress and writes checkpoints. None (default):
+            on when ``init_process_group`` made a world of more than one rank or the
+            model is already wrapped; True without ``mpiexec``: a one-rank world.
     """
     trainer = Trainer(model, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,
                       metrics=metrics, clip_grad_norm=clip_grad_norm, callbacks=callbacks,
                       early_stopping=early_stopping, checkpoint=checkpoint, progress=progress,
-                      on_nonfinite=on_nonfinite, monitor=monitor)
+                      on_nonfinite=on_nonfinite, monitor=monitor, distributed=distributed)
     return trainer.fit(train_data, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                        val_data=val_data, val_batch_size=val_batch_size, generator=generator,
                        resume_from=resume_from)

@@ -8,6 +8,7 @@
 from . import transforms
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .datasets import Bunch, load_digits, load_dosage, load_iris
+from .distributed import DistributedSampler
 from .idx import load_mnist, read_idx, write_idx
 from .loader import DataLoader, default_collate
 from .preprocessing import StandardScaler, one_hot, train_test_split
@@ -17,6 +18,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "StandardScaler",
     "Subset",
     "TensorDataset",
