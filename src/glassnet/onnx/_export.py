@@ -216,7 +216,9 @@ class Builder:
     def _initializer(self, name: str, arr) -> None:
         if arr.dtype.kind not in "biuf":
             raise Unsupported(f"a constant of dtype {arr.dtype}")
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(arr), name))
+        if not arr.flags.c_contiguous:  # (not ascontiguousarray: it makes 0-d arrays 1-d)
+            arr = arr.copy()
+        self.initializers.append(self.onnx.numpy_helper.from_array(arr, name))
 
     # nodes
     def node(self, op_type: str, inputs, n_out: int = 1, **attrs):
@@ -319,7 +321,7 @@ def _grow(t: Tensor, axes, rng) -> Tensor:
         a = np.concatenate([a, first], axis=ax)
     if a.dtype.kind == "f":
         a = a + rng.standard_normal(a.shape).astype(a.dtype) * np.asarray(0.25, a.dtype)
-    elif a.dtype.kind in "iu" and a.ndim and a.shape[-1] > 1:
+    elif a.dtype.kind in "biu" and a.ndim and a.shape[-1] > 1:
         a = np.flip(a, axis=-1).copy()
     return Tensor(a)
 
@@ -502,6 +504,12 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
         except Unsupported as e:
             raise UnsupportedOperatorError(
                 f"cannot export op {r.name!r} in {_where(r)} to ONNX: {e}") from None
+        except OnnxExporterError:
+            raise
+        except Exception as e:  # a converter meeting arguments it does not know
+            raise OnnxExporterError(
+                f"export: converting op {r.name!r} in {_where(r)} failed: "
+                f"{type(e).__name__}: {e}") from e
     b.record = None
 
     graph_outputs = []

@@ -333,36 +333,60 @@ def _batch_norm_any(b, r):
     return _batch_norm(b, r)
 
 
-def _scores(b, q, k, mask, scale, dt):
-    """softmax(scale · Q Kᵀ + M) over the last axis."""
-    nd = _arr(k).ndim
+def _scores(b, q: str, k: str, nd: int, mask, scale, dt) -> str:
+    """softmax(scale · Q Kᵀ + M) over the last axis (``q``, ``k`` value names of rank
+    ``nd``). A row whose keys are all masked gets zero weights, as in glassnet, not NaN."""
     perm = list(range(nd))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    s = b.node("MatMul", [q, b.node("Transpose", [k], perm=perm)])
+    s = b.node("Mul", [s, b.scalar(scale, dt)])
+    if mask is None:
+        return b.node("Softmax", [s], axis=-1)
+    a = b.node("Softmax", [b.node("Add", [s, b.value(mask)])], axis=-1)
+    return b.node("Where", [b.node("IsNaN", [a]), b.scalar(0.0, dt), a])
+
+
+def _attention(b, r):
+    """Scaled dot-product attention, args (q, k, v, mask, scale, keep, p, gqa); or the
+    packed self-attention of MultiheadAttention, args (qkv, mask, heads, batch_first,
+    scale, keep, p), which splits and joins the heads itself."""
+    if len(r.args) == 7 and isinstance(r.args[2], (int, np.integer)):
+        return _packed_attention(b, r)
+    q, k, v, mask, scale, keep, _p, gqa = r.args[:8]
+    if keep is not None:
+        raise Unsupported("attention dropout in training mode")
+    if gqa:
+        raise Unsupported("grouped-query attention (fewer key/value heads than query heads)")
+    a = _scores(b, b.value(q), b.value(k), _arr(k).ndim, mask, scale, _dt(r))
+    return b.node("MatMul", [a, b.value(v)])
+
+
+def _packed_attention(b, r):
+    qkv, mask, H, batch_first, scale, keep = r.args[:6]
+    if keep is not None:
+        raise Unsupported("attention dropout in training mode")
+    H = int(H)
+    d = _arr(qkv).shape[-1] // (3 * H)
+    x = b.node("Reshape", [b.value(qkv), b.ints([0, 0, 3, H, d], "shape")])
+    x = b.node("Transpose", [x], perm=[2, 0, 3, 1, 4] if batch_first else [2, 1, 3, 0, 4])
+    q, k, v = (b.node("Gather", [x, b.const(np.asarray(i, np.int64), "index")], axis=0)
+               for i in range(3))  # each (N, H, L, d)
+    y = b.node("MatMul", [_scores(b, q, k, 4, mask, scale, _dt(r)), v])
+    y = b.node("Transpose", [y], perm=[0, 2, 1, 3] if batch_first else [2, 0, 1, 3])
+    return b.node("Reshape", [y, b.ints([0, 0, -1], "shape")])
+
+
+def _attention_weights(b, r):
+    """The weights alone (NaN for a row with every key masked, as glassnet gives)."""
+    q, k, mask, scale = r.args[:4]
+    dt = _dt(r)
+    perm = list(range(_arr(k).ndim))
     perm[-1], perm[-2] = perm[-2], perm[-1]
     s = b.node("MatMul", [b.value(q), b.node("Transpose", [b.value(k)], perm=perm)])
     s = b.node("Mul", [s, b.scalar(scale, dt)])
     if mask is not None:
         s = b.node("Add", [s, b.value(mask)])
     return b.node("Softmax", [s], axis=-1)
-
-
-def _attention(b, r):
-    """Scaled dot-product attention: args (q, k, v, mask, scale, keep, p, gqa). A row whose
-    keys are all masked gets zero weights, as in glassnet, not NaN."""
-    q, k, v, mask, scale, keep, _p, gqa = r.args[:8]
-    if keep is not None:
-        raise Unsupported("attention dropout in training mode")
-    if gqa:
-        raise Unsupported("grouped-query attention (fewer key/value heads than query heads)")
-    dt = _dt(r)
-    a = _scores(b, q, k, mask, scale, dt)
-    if mask is not None:
-        a = b.node("Where", [b.node("IsNaN", [a]), b.scalar(0.0, dt), a])
-    return b.node("MatMul", [a, b.value(v)])
-
-
-def _attention_weights(b, r):
-    q, k, mask, scale = r.args[:4]
-    return _scores(b, q, k, mask, scale, _dt(r))
 
 
 def _embedding(b, r):
