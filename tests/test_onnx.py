@@ -462,3 +462,14 @@ def test_transformer_encoder_decoder(tmp_path):
             return self.t(x, tgt, tgt_mask=mask)
 
     _roundtrip(tmp_path, Seq2Seq(), _normal(5, 8))
+
+
+class ArgMax(nn.Module):
+    def forward(self, x):
+        return x.argmax(dim=1)
+
+
+def test_an_output_computed_outside_the_graph_is_refused(tmp_path):
+    with pytest.raises(gn.onnx.OnnxExporterError, match="output 'output' is not computed"):
+        gn.onnx.export(ArgMax(), gn.randn(4, 3), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()

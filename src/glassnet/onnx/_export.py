@@ -310,7 +310,7 @@ def _dyn_spec(dynamic_axes, all_names: list) -> dict:
 
 
 def _grow(t: Tensor, axes, rng) -> Tensor:
-    """A second input: one larger along each dynamic axis, float values perturbed."""
+    """A second input: one larger along each dynamic axis, its values shuffled."""
     a = np.asarray(t.data)
     for ax in sorted(axes):
         if not -a.ndim <= ax < a.ndim:
@@ -319,10 +319,9 @@ def _grow(t: Tensor, axes, rng) -> Tensor:
         first = np.take(a, [0], axis=ax) if a.shape[ax] else np.zeros_like(
             np.take(np.ones((1,) * a.ndim), [0], axis=ax), dtype=a.dtype)
         a = np.concatenate([a, first], axis=ax)
-    if a.dtype.kind == "f":
-        a = a + rng.standard_normal(a.shape).astype(a.dtype) * np.asarray(0.25, a.dtype)
-    elif a.dtype.kind in "biu" and a.ndim and a.shape[-1] > 1:
-        a = np.flip(a, axis=-1).copy()
+    # Shuffled values: the same ones (so the same domain: positive, valid indices), in
+    # other places, so anything computed from them outside the recorded ops changes.
+    a = rng.permutation(a.reshape(-1)).reshape(a.shape)
     return Tensor(a)
 
 
@@ -514,6 +513,11 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
 
     graph_outputs = []
     for o, o2, n in zip(outs, outs2, out_names):
+        if not (b.known(o) or id(o) in known1) and (id(o2) in known2 or _values_differ(o, o2)):
+            raise OnnxExporterError(
+                f"export: output {n!r} is not computed by recorded ops (argmax, comparisons, "
+                f".numpy() or NumPy made it?), yet it changes with the input: it cannot be "
+                f"exported")
         src = b.value(o)
         b.nodes.append(helper.make_node("Identity", [src], [n], name=b.fresh("node:" + n)))
         dims = _dims(o.shape, o2.shape, spec.get(n, {}), n, "output")
