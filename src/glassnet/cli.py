@@ -1,4 +1,4 @@
-"""The ``glassnet`` command: ``demo`` and ``word2vec``."""
+"""The ``glassnet`` command: ``demo``, ``word2vec`` and ``playground``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 _COMMANDS = {
     "demo": ("glassnet.demo", "run the curriculum chapters end to end"),
     "word2vec": ("glassnet.word2vec.cli", "train word vectors (the original tool's flags)"),
+    "tune": ("glassnet.tune.cli", "tune hyper-parameters with Optuna from a TOML/JSON file"),
+    "playground": ("glassnet.playground", "train networks in the browser (needs the extra)"),
 }
 
 
