@@ -143,6 +143,17 @@ if hasattr(nn, "InstanceNorm2d"):
 if hasattr(nn, "GroupNorm"):
     CASES.append(("groupnorm", lambda: nn.GroupNorm(2, 4), _normal(4, 3, 5), 0))
     CASES.append(("groupnorm-1d", lambda: nn.GroupNorm(4, 4, affine=False), _normal(4, 6), 0))
+if hasattr(nn, "Upsample"):
+    CASES += [
+        ("upsample-nearest", lambda: nn.Upsample(scale_factor=2), _normal(2, 3, 4), 0),
+        ("upsample-bilinear", lambda: nn.Upsample(size=(5, 7), mode="bilinear"),
+         _normal(2, 3, 4), 0),
+        ("upsample-bilinear-corners", lambda: nn.Upsample(scale_factor=1.5, mode="bilinear",
+                                                          align_corners=True),
+         _normal(2, 4, 4), 0),
+        ("upsample-linear-1d", lambda: nn.Upsample(scale_factor=3, mode="linear"),
+         _normal(2, 5), 0),
+    ]
 if hasattr(nn, "ConvTranspose2d"):
     CASES.append(("convtranspose2d", lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1,
                                                                 output_padding=1),

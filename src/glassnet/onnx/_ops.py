@@ -389,6 +389,25 @@ def _attention_weights(b, r):
     return b.node("Softmax", [s], axis=-1)
 
 
+def _resample(b, r):
+    """interpolate: per resized axis, y = x[i0]·w0 + x[i1]·w1 (nearest: x[i0]) with the
+    positions and weights glassnet computed, as Gathers with constant indices."""
+    x, plan = r.args[:2]
+    nd, dt = _arr(x).ndim, _dt(r)
+    y = b.value(x)
+    for axis, _n, i0, i1, w0, w1 in plan:
+        g0 = b.node("Gather", [y, b.const(np.asarray(i0, np.int64), "index")], axis=int(axis))
+        if i1 is None:
+            y = g0
+            continue
+        shape = [1] * nd
+        shape[axis] = len(i0)
+        g1 = b.node("Gather", [y, b.const(np.asarray(i1, np.int64), "index")], axis=int(axis))
+        y = b.node("Add", [b.node("Mul", [g0, b.const(np.asarray(w0, dt).reshape(shape))]),
+                           b.node("Mul", [g1, b.const(np.asarray(w1, dt).reshape(shape))])])
+    return y
+
+
 def _embedding(b, r):
     w, idx = r.args[:2]
     return b.node("Gather", [b.value(w), b.value(idx)], axis=0)
@@ -592,6 +611,8 @@ OPS = {
     "scaleddotproductattention": _attention,
     "attentionweights": _attention_weights,
     "embedding": _embedding,
+    "interpolate": _resample,
+    "resample": _resample,
     "moduleinput": _identity,  # module hooks pass tensors through
     "moduleoutput": _identity,
     "dropout": _training_only,
