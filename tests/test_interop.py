@@ -147,6 +147,11 @@ CASES = [
     ("dropout2d-eval", lambda: tnn.Sequential(tnn.Conv2d(1, 2, 1), tnn.Dropout2d(0.5)),
      _x(2, 1, 3, 3), False),
 ]
+if hasattr(gn.nn, "Upsample"):
+    CASES.append(("upsample", lambda: tnn.Sequential(
+        tnn.Upsample(scale_factor=2), tnn.Upsample(size=(5, 9), mode="bilinear"),
+        tnn.Upsample(scale_factor=1.5, mode="bilinear", align_corners=True)),
+        _x(2, 2, 3, 4), False))
 if hasattr(gn.nn, "InstanceNorm2d"):
     CASES.append(("instancenorm", lambda: tnn.Sequential(
         tnn.InstanceNorm2d(2, affine=True), tnn.InstanceNorm2d(2, track_running_stats=True)),
