@@ -298,7 +298,7 @@ def test_square_subsequent_mask_and_float32_default(torch):
 def test_dropout_is_seeded_and_off_in_eval():
     def run(seed):
         layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, generator=gn.Generator(seed))
-        x = gn.tensor(np.random.default_rng(0).standard_normal((4, 2, 8)))
+        x = gn.tensor(np.random.default_rng(0).standard_normal((4, 2, 8)).astype(np.float32))
         return layer, x, layer(x).data
     la, x, a = run(0)
     _, _, b = run(0)
@@ -375,3 +375,61 @@ def test_bad_transformer_input():
         m(gn.randn(5, 2, 8), gn.randn(4, 3, 8))
     with pytest.raises(ValueError, match="d_model=8"):
         m(gn.randn(5, 2, 8), gn.randn(4, 2, 6))
+
+
+# --- the chapters (fast mode) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["seq2seq", "seq2seq_attention"])
+def test_seq2seq_chapters_translate(name, capsys, tmp_path):
+    import importlib
+
+    out = importlib.import_module(f"glassnet.examples.{name}").run(fast=True)
+    assert out["translations"] == {"let's go": "vamos <EOS>", "to go": "ir <EOS>"}
+    assert out["loss"] < 0.05
+    if name == "seq2seq_attention":
+        for w in out["weights"].values():
+            np.testing.assert_allclose(np.sum(w, axis=1), 1.0, rtol=1e-5)
+        assert "attention while translating" in capsys.readouterr().out
+
+
+def test_statquest_transformer_answers_awesome(capsys):
+    from glassnet.examples import transformer_statquest
+
+    out = transformer_statquest.run(fast=True)
+    assert out["correct"] == 2
+    w = np.array(out["weights"])
+    assert np.allclose(np.triu(w, 1), 0.0)  # masked: no query looks ahead
+    np.testing.assert_allclose(w.sum(1), 1.0, rtol=1e-5)
+
+
+def test_char_gpt_chapter_runs_and_samples(capsys):
+    from glassnet.examples import char_gpt
+
+    out = char_gpt.run(fast=True)
+    # better than guessing among the ~60 characters uniformly (ln 60 = 4.1 nats)
+    assert out["gpt_valid"] < 3.3 and out["lstm_valid"] < 3.6
+    assert all(s.startswith("Alice ") and len(s) > 100 for s in out["samples"].values())
+
+
+@pytest.mark.parametrize("name, key", [("seq2seq", "seq2seq"),
+                                       ("seq2seq_attention", "seq2seq-attention"),
+                                       ("transformer_statquest", "transformer"),
+                                       ("char_gpt", "char-gpt")])
+def test_example_scripts_run_their_chapter(name, key, monkeypatch):
+    import importlib
+    import pathlib
+    import runpy
+    import sys
+
+    module = importlib.import_module(f"glassnet.examples.{name}")
+    calls = []
+    monkeypatch.setattr(module, "run", lambda **kw: calls.append(kw) or {"result": "ok"})
+    script = pathlib.Path(__file__).parent.parent / "examples" / f"{name}.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--fast", "--no-plots"])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(script), run_name="__main__")
+    assert exit_info.value.code == 0 and calls == [{"fast": True, "plot_dir": None}]
+    from glassnet.demo import CHAPTERS
+
+    assert (key, name) in [(k, m) for k, _, m in CHAPTERS]

@@ -17,7 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import DEFAULT_FLOAT, xp
-from ..ops.attention import additive_mask, attention_weights, scaled_dot_product_attention
+from ..ops.attention import (
+    additive_mask,
+    attention_weights,
+    packed_self_attention,
+    scaled_dot_product_attention,
+)
 from ..ops.dropout import dropout as _dropout
 from ..ops.linear import linear
 from ..tensor import Tensor
@@ -178,6 +183,13 @@ def multi_head_attention_forward(
                                          "key_padding_mask", "masked", False)
         key_padding_mask = key_padding_mask.reshape(N, 1, 1, S)
 
+    fused = q is None and bias_k is None and not add_zero_attn and not need_weights
+    if fused:  # self-attention: heads split and joined inside one op
+        mask = _add(attn_mask, key_padding_mask)
+        y = packed_self_attention(qkv, H, mask, dropout_p if training else 0.0, batch_first,
+                                  generator)
+        out = linear(y, out_proj_weight, out_proj_bias)
+        return (out if batched else out.squeeze(0 if batch_first else 1)), None
     if q is None and bias_k is None:
         if batch_first:
             qkv = qkv.reshape(N, L, 3, H, hd).permute(2, 0, 3, 1, 4)

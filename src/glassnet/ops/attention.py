@@ -32,8 +32,8 @@ from ..random import resolve
 from ..tensor import Tensor
 from ._registry import op
 
-__all__ = ["scaled_dot_product_attention", "attention_weights", "ScaledDotProductAttention",
-           "AttentionWeights"]
+__all__ = ["scaled_dot_product_attention", "attention_weights", "packed_self_attention",
+           "ScaledDotProductAttention", "AttentionWeights", "PackedSelfAttention"]
 
 _mm = xp.matmul
 
@@ -95,6 +95,42 @@ def _to_gqa(q, k):
     return q, k[..., None, :, :]
 
 
+def _attend(q, k, v, mask, scale: float, keep, p: float):
+    """(Y, A): A = softmax(scale · q kᵀ + mask) (0 for a fully masked row), Y = dropout(A) v."""
+    a = _scores_softmax(q, k, mask, scale, True)
+    if keep is None:
+        return _mm(a, v), a
+    ad = a * keep
+    ad *= 1.0 / (1.0 - p)
+    return _mm(ad, v), a
+
+
+def _attend_backward(gy, q, k, v, a, keep, p: float, scale: float, needs):
+    """(gq, gk, gv, gmask) of :func:`_attend` from gY; None where ``needs`` is False."""
+    nq, nk, nv, nm = needs
+    gv = gq = gk = gm = None
+    if nv:
+        ad = a
+        if keep is not None:
+            ad = a * keep
+            ad *= 1.0 / (1.0 - p)
+        gv = _mm(_t(ad), gy)
+        del ad
+    if nq or nk or nm:
+        ga = _mm(gy, _t(v))
+        if keep is not None:
+            ga *= keep
+            ga *= 1.0 / (1.0 - p)
+        gs = _softmax_backward(a, ga)
+        gm = gs if nm else None
+        gq, gk = _qk_backward(gs, q, k, scale, (nq, nk))
+    return gq, gk, gv, gm
+
+
+_FORMULA = ("scale·Σ_s A_ls·(V_s - Y_l)·K_s", "scale·A_ls·(V_s - Y_l)·Q_l", "A_ls",
+            "A_ls·(V_s - Y_l)")
+
+
 class ScaledDotProductAttention(Function):
     """Y = dropout(softmax(scale · Q Kᵀ + M)) V; keeps only the weights for backward.
 
@@ -104,8 +140,7 @@ class ScaledDotProductAttention(Function):
     """
 
     name = "scaled_dot_product_attention"
-    formula = ("scale·Σ_s A_ls·(V_s - Y_l)·K_s", "scale·A_ls·(V_s - Y_l)·Q_l", "A_ls",
-               "A_ls·(V_s - Y_l)")
+    formula = _FORMULA
 
     def local(self, slot, n_in, n_out):
         return Local(1.0, self.formula[slot], generic=True)
@@ -115,38 +150,17 @@ class ScaledDotProductAttention(Function):
         if gqa:
             q, k = _to_gqa(q, k)
             v = v[..., None, :, :]
-        a = _scores_softmax(q, k, mask, scale, True)
-        if keep is not None:
-            ad = a * keep
-            ad *= 1.0 / (1.0 - p)
-        else:
-            ad = a
-        y = _mm(ad, v)
+        y, a = _attend(q, k, v, mask, scale, keep, p)
         self.q, self.k, self.v, self.a, self.keep = q, k, v, a, keep
         self.scale, self.p, self.gqa, self.qshape = scale, p, gqa, qshape
         return y.reshape(qshape[:-1] + v.shape[-1:]) if gqa else y
 
     def backward(self, gy):
-        q, k, v, a, keep = self.q, self.k, self.v, self.a, self.keep
-        nq, nk, nv, nm = self.needs_input_grad[:4]
+        q, k = self.q, self.k
         if self.gqa:
             gy = gy.reshape(q.shape[:-1] + gy.shape[-1:])
-        ad = a
-        if keep is not None:
-            ad = a * keep
-            ad *= 1.0 / (1.0 - self.p)
-        gv = _mm(_t(ad), gy) if nv else None
-        del ad
-        gq = gk = gm = None
-        if nq or nk or nm:
-            ga = _mm(gy, _t(v))
-            if keep is not None:
-                ga *= keep
-                ga *= 1.0 / (1.0 - self.p)
-            gs = _softmax_backward(a, ga)
-            if nm:
-                gm = gs.copy() if (nq or nk) else gs
-            gq, gk = _qk_backward(gs, q, k, self.scale, (nq, nk))
+        gq, gk, gv, gm = _attend_backward(gy, q, k, self.v, self.a, self.keep, self.p,
+                                          self.scale, self.needs_input_grad[:4])
         if self.gqa:
             if gq is not None:
                 gq = gq.reshape(self.qshape)
@@ -157,6 +171,60 @@ class ScaledDotProductAttention(Function):
             if gm is not None:
                 gm = gm.reshape(self.qshape[:-1] + gm.shape[-1:])
         return gq, gk, gv, gm
+
+
+def _split_heads(qkv, H: int, batch_first: bool):
+    """Packed projections ``(N, L, 3E)`` (``(L, N, 3E)``) -> a view ``(3, N, H, L, E/H)``."""
+    if batch_first:
+        N, L, E3 = qkv.shape
+        return qkv.reshape(N, L, 3, H, E3 // (3 * H)).transpose(2, 0, 3, 1, 4)
+    L, N, E3 = qkv.shape
+    return qkv.reshape(L, N, 3, H, E3 // (3 * H)).transpose(2, 1, 3, 0, 4)
+
+
+class PackedSelfAttention(Function):
+    """Multi-head self-attention from packed projections, heads split and joined inside:
+    ``qkv (N, L, 3E) -> (N, L, E)`` (``(L, N, ·)`` unless ``batch_first``).
+
+    The same computation as ``scaled_dot_product_attention`` on the ``(N, H, L, E/H)``
+    views of ``qkv`` followed by joining the heads, without the reshapes, transposes and
+    index ops around it as graph nodes: backward writes gQ, gK, gV straight into one
+    ``(N, L, 3E)`` gradient. Keeps ``qkv`` (its input) and the weights.
+    """
+
+    name = "scaled_dot_product_attention"
+    formula = ("Σ of the attention derivatives over Q, K and V", _FORMULA[3])
+
+    def local(self, slot, n_in, n_out):
+        return Local(1.0, self.formula[slot], generic=True)
+
+    def forward(self, qkv, mask, heads, batch_first, scale, keep, p):
+        q, k, v = _split_heads(qkv, heads, batch_first)
+        y, a = _attend(q, k, v, mask, scale, keep, p)  # (N, H, L, d)
+        self.qkv, self.a, self.keep, self.heads = qkv, a, keep, heads
+        self.batch_first, self.scale, self.p = batch_first, scale, p
+        N, H, L, d = y.shape
+        if batch_first:
+            return y.transpose(0, 2, 1, 3).reshape(N, L, H * d)
+        return y.transpose(2, 0, 1, 3).reshape(L, N, H * d)
+
+    def backward(self, gy):
+        H, bf = self.heads, self.batch_first
+        q, k, v = _split_heads(self.qkv, H, bf)
+        N, _, L, d = q.shape
+        if bf:
+            gyh = gy.reshape(N, L, H, d).transpose(0, 2, 1, 3)
+        else:
+            gyh = gy.reshape(L, N, H, d).transpose(1, 2, 0, 3)
+        nx, nm = self.needs_input_grad[:2]
+        gq, gk, gv, gm = _attend_backward(gyh, q, k, v, self.a, self.keep, self.p,
+                                          self.scale, (nx, nx, nx, nm))
+        gx = None
+        if nx:
+            gx = xp.empty(self.qkv.shape, self.qkv.dtype)
+            gh = _split_heads(gx, H, bf)
+            gh[0], gh[1], gh[2] = gq, gk, gv
+        return gx, gm
 
 
 class AttentionWeights(Function):
@@ -256,7 +324,8 @@ def causal_mask(L: int, S: int, dtype) -> np.ndarray:
     return m
 
 
-@op(method=False, top=False, functional=True, records=ScaledDotProductAttention)
+@op(method=False, top=False, functional=True,
+    records=(ScaledDotProductAttention, PackedSelfAttention))
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False, *, generator=None) -> Tensor:
@@ -304,6 +373,27 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
         raise ValueError(f"{op}: with enable_gqa the mask must be (L, S), got {mask.shape}")
     return ScaledDotProductAttention.apply(q, k, v, mask, float(scale), keep,
                                            float(dropout_p), bool(enable_gqa))
+
+
+def packed_self_attention(qkv, num_heads: int, attn_mask=None, dropout_p: float = 0.0,
+                          batch_first: bool = False, generator=None) -> Tensor:
+    """Self-attention over packed projections ``qkv (N, L, 3E)`` (``(L, N, 3E)`` unless
+    ``batch_first``) in ``num_heads`` heads -> ``(N, L, E)``: what ``MultiheadAttention``
+    runs between its input and output projections. ``attn_mask`` is additive (an array
+    or a Tensor needing grad) broadcasting to ``(N, H, L, L)``."""
+    shape = tuple(qkv.data.shape)
+    L = shape[1] if batch_first else shape[0]
+    d = shape[-1] // (3 * num_heads)
+    keep = None
+    if dropout_p > 0.0:
+        N = shape[0] if batch_first else shape[1]
+        keep = resolve(generator).random((N, num_heads, L, L), dtype=np.float32) >= dropout_p
+        if dropout_p >= 1.0:
+            keep[...] = False
+            dropout_p = 0.0
+    scale = 1.0 / math.sqrt(d) if d else 1.0
+    return PackedSelfAttention.apply(qkv, attn_mask, num_heads, bool(batch_first), scale, keep,
+                                     float(dropout_p))
 
 
 @op(method=False, top=False, functional=True, records=AttentionWeights)
