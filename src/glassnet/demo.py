@@ -30,6 +30,10 @@ CHAPTERS: list[tuple[str, str, str]] = [
     ("char-lm", "Character language model", "char_lm"),
     ("seq-classifier", "Embedding + BiLSTM classifier", "seq_classifier"),
     ("word2vec", "Word embeddings and Word2Vec", "word_embeddings"),
+    ("seq2seq", "Seq2Seq: an LSTM encoder-decoder translates", "seq2seq"),
+    ("seq2seq-attention", "Seq2Seq with attention", "seq2seq_attention"),
+    ("transformer", "Decoder-only Transformer: What is StatQuest?", "transformer_statquest"),
+    ("char-gpt", "Character-level GPT vs the char-LSTM", "char_gpt"),
     ("glass-box", "The glass box: chain rule, squiggle, anomalies", "glass_box"),
 ]
 
