@@ -363,3 +363,16 @@ def test_load_refuses_torch_save_files_without_unpickling(tmp_path, monkeypatch)
         with pytest.raises(SaveFormatError) as e:
             gn.load(p)
         assert "safetensors.torch.save_file" in str(e.value), str(e.value)
+
+
+def test_shared_layers_stay_shared():
+    shared = tnn.Linear(3, 3)
+    tmodel = tnn.Sequential(shared, tnn.Tanh(), shared)
+    gmodel = interop.from_torch(tmodel)
+    assert gmodel[0] is gmodel[2]
+    back = interop.to_torch(gmodel)
+    assert back[0] is back[2]
+    x = _x(2, 3).astype(np.float32)
+    with torch.no_grad():
+        want = tmodel(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(gmodel(gn.tensor(x)).detach().numpy(), want, rtol=1e-6)

@@ -215,11 +215,20 @@ def _copy_state(src, dst, name: str, to_array, assign, recurse: bool) -> None:
             assign(d[k], arr, bool(getattr(t, "requires_grad", False)))
 
 
-def _convert(src, src_nn, dst_nn, to_array, assign):
+def _convert(src, src_nn, dst_nn, to_array, assign, memo=None):
+    """The counterpart of ``src``; a module used in several places is converted once, so
+    the copies share it (and its weights) as the original does."""
+    memo = {} if memo is None else memo
+    if id(src) not in memo:
+        memo[id(src)] = _convert_one(src, src_nn, dst_nn, to_array, assign, memo)
+    return memo[id(src)]
+
+
+def _convert_one(src, src_nn, dst_nn, to_array, assign, memo):
     name = type(src).__name__
     if name in _COMPOSITES:
         def convert(m):
-            return _convert(m, src_nn, dst_nn, to_array, assign)
+            return _convert(m, src_nn, dst_nn, to_array, assign, memo)
 
         dst = getattr(dst_nn, name)(**_COMPOSITES[name](src, convert))
         _copy_state(src, dst, name, to_array, assign, recurse=True)
@@ -229,7 +238,7 @@ def _convert(src, src_nn, dst_nn, to_array, assign):
                 m.train(bool(modes[path].training))
         return dst
     if name in _CONTAINERS:
-        children = [(k, _convert(c, src_nn, dst_nn, to_array, assign))
+        children = [(k, _convert(c, src_nn, dst_nn, to_array, assign, memo))
                     for k, c in src._modules.items() if c is not None]
         cls = getattr(dst_nn, name)
         if name == "Sequential":
