@@ -463,6 +463,10 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
         args2 = tuple(_grow(a, spec.get(n, {}).keys(), rng) for a, n in zip(args, in_names))
         records2, out2 = _run(model, args2, _modules.MODULES)
         outs2 = _flatten_out(out2)
+        if len(outs2) != len(outs):
+            raise OnnxExporterError(
+                f"export: the model returned {len(outs)} tensors, then {len(outs2)} on inputs "
+                f"of another batch size (or other values)")
     finally:
         for m, mode in modes:
             m.__dict__["training"] = mode
