@@ -1,15 +1,34 @@
-"""DataLoader: batches from a dataset, in order or shuffled with a seeded generator.
+"""DataLoader: batches from a dataset, in order or shuffled with a seeded generator, in
+this process or in worker processes.
 
 For a :class:`~glassnet.data.TensorDataset` (or a :class:`~glassnet.data.Subset` of
 one) and no ``collate_fn``, each batch is made by indexing every array once with the
 batch's indices: no Python work per sample. Other datasets are read sample by sample and
 joined by ``collate_fn`` (default: :func:`default_collate`).
+
+With ``num_workers > 0`` the batches are made in that many worker processes
+(``multiprocessing``), as in PyTorch: the main process decides the order (the same
+shuffle as with ``num_workers=0``), hands batch ``k`` to worker ``k % num_workers``,
+keeps up to ``prefetch_factor`` batches in flight per worker, and yields the batches in
+order. Each worker seeds glassnet's global generator, Python's ``random`` and NumPy's
+legacy global generator with ``base_seed + worker_id`` (``get_worker_info().seed``), so
+random augmentations differ between workers and repeat from run to run. Batches come
+back through a multiprocessing queue (pickled between glassnet's own processes; files
+are never unpickled).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import multiprocessing
 import numbers
+import os
+import queue
+import random as _pyrandom
+import traceback
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,7 +36,7 @@ from ..random import resolve
 from ..tensor import Tensor
 from .dataset import Dataset, _tensor_view
 
-__all__ = ["DataLoader", "default_collate"]
+__all__ = ["DataLoader", "default_collate", "get_worker_info", "WorkerInfo"]
 
 
 def default_collate(samples: list):
@@ -57,6 +76,194 @@ def default_collate(samples: list):
     )
 
 
+# --- worker processes ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What :func:`get_worker_info` tells code running in a worker process."""
+
+    id: int
+    num_workers: int
+    seed: int
+    dataset: object
+
+
+_worker_info: WorkerInfo | None = None
+
+_POLL = 1.0
+"""Seconds between checks that the other side is still alive while waiting on a queue."""
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """In a DataLoader worker process: its ``id``, ``num_workers``, ``seed`` and (its copy
+    of) the ``dataset``. In the main process: None."""
+    return _worker_info
+
+
+def _seed_worker(seed: int) -> None:
+    from ..random import manual_seed
+
+    manual_seed(seed)
+    _pyrandom.seed(seed)
+    np.random.seed(seed % 2**32)
+
+
+def _worker_loop(loader: DataLoader, worker_id: int, num_workers: int, seed: int,
+                 tasks, results, parent_pid: int) -> None:
+    """Run in a worker process: make the batches whose indices arrive on ``tasks``."""
+    global _worker_info
+    try:
+        _worker_info = WorkerInfo(worker_id, num_workers, seed, loader.dataset)
+        _seed_worker(seed)
+        if loader.worker_init_fn is not None:
+            loader.worker_init_fn(worker_id)
+    except Exception:
+        results.put((None, None, None, f"in worker_init_fn of worker {worker_id}:\n"
+                                       f"{traceback.format_exc()}"))
+        return
+    while True:
+        try:
+            task = tasks.get(timeout=_POLL)
+        except queue.Empty:
+            if os.getppid() != parent_pid:  # the main process died: stop quietly
+                return
+            continue
+        if task is None:
+            return
+        epoch, k, idx = task
+        try:
+            batch = loader._apply_after(loader._fetch(idx, copy=True))
+        except Exception:
+            results.put((epoch, k, None, f"in worker {worker_id}, batch {k}:\n"
+                                         f"{traceback.format_exc()}"))
+            continue
+        results.put((epoch, k, batch, None))
+
+
+class _Workers:
+    """A pool of worker processes with one task queue each and one result queue."""
+
+    def __init__(self, loader: DataLoader, base_seed: int):
+        ctx = loader.multiprocessing_context
+        if ctx is None or isinstance(ctx, str):
+            ctx = multiprocessing.get_context(ctx)
+        self.n = loader.num_workers
+        self.results = ctx.Queue()
+        self.tasks = [ctx.Queue() for _ in range(self.n)]
+        self.procs = []
+        self.epoch = 0
+        pid = os.getpid()
+        for w in range(self.n):
+            p = ctx.Process(target=_worker_loop,
+                            args=(loader, w, self.n, base_seed + w, self.tasks[w],
+                                  self.results, pid),
+                            daemon=True, name=f"glassnet-DataLoader-worker-{w}")
+            p.start()
+            self.procs.append(p)
+
+    def alive(self) -> bool:
+        return bool(self.procs)
+
+    def check(self) -> None:
+        for p in self.procs:
+            if not p.is_alive():
+                code = p.exitcode
+                self.shutdown()
+                raise RuntimeError(
+                    f"DataLoader worker (pid {p.pid}) exited unexpectedly with exit code "
+                    f"{code}{' (killed by a signal)' if code and code < 0 else ''}; a "
+                    f"crash or running out of memory in the dataset code are the usual "
+                    f"causes (try num_workers=0 to see the error directly)"
+                )
+
+    def shutdown(self, force: bool = False) -> None:
+        """Ask the workers to stop and wait for them (``force``: terminate them now)."""
+        procs, self.procs = self.procs, []
+        for q in self.tasks:
+            try:
+                q.put(None)
+            except (OSError, ValueError):
+                pass
+        for p in procs:
+            if force:
+                p.terminate()
+            p.join(timeout=5)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=1)
+        for q in self.tasks + [self.results]:
+            q.cancel_join_thread()
+            q.close()
+
+
+def _state_seed(rng: np.random.Generator, counter: int) -> int:
+    """A worker base seed read from the shuffle generator's state *without drawing from
+    it*, so worker processes never change the batch order (the same shuffle as
+    ``num_workers=0``); seeded runs get the same worker seeds every time."""
+    state = json.dumps(rng.bit_generator.state, sort_keys=True, default=str)
+    digest = hashlib.sha256(f"{state}|{counter}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 2  # leaves room for + worker_id
+
+
+class _MultiProcessIter:
+    """One pass over the batches made by worker processes, yielded in order."""
+
+    def __init__(self, loader: DataLoader, tasks: list, workers: _Workers):
+        self.loader, self.workers = loader, workers
+        workers.epoch += 1
+        self.epoch = workers.epoch
+        self.todo = tasks
+        self.sent = 0
+        self.next = 0
+        self.cache: dict = {}
+        for _ in range(loader.prefetch_factor * workers.n):
+            self._send()
+
+    def _send(self) -> None:
+        if self.sent < len(self.todo):
+            k = self.sent
+            self.workers.tasks[k % self.workers.n].put((self.epoch, k, self.todo[k]))
+            self.sent += 1
+
+    def _get(self):
+        timeout = self.loader.timeout
+        waited = 0.0
+        while True:
+            step = _POLL if timeout <= 0 else min(_POLL, timeout - waited)
+            try:
+                return self.workers.results.get(timeout=max(step, 1e-3))
+            except queue.Empty:
+                waited += step
+                self.workers.check()
+                if timeout > 0 and waited >= timeout:
+                    self.workers.shutdown(force=True)
+                    self.loader._workers = None
+                    raise RuntimeError(
+                        f"DataLoader timed out after {timeout:g} s waiting for batch "
+                        f"{self.next} from worker {self.next % self.workers.n}"
+                    ) from None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.next >= len(self.todo):
+            self.loader._finish_epoch()
+            raise StopIteration
+        while self.next not in self.cache:
+            epoch, k, batch, err = self._get()
+            if err is not None and (epoch is None or epoch == self.epoch):
+                self.workers.shutdown()
+                self.loader._workers = None
+                raise RuntimeError(f"DataLoader worker failed {err}")
+            if epoch == self.epoch:
+                self.cache[k] = batch
+            # results of an earlier, abandoned pass are dropped
+        batch = self.cache.pop(self.next)
+        self.next += 1
+        self._send()
+        return batch
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches.
 
@@ -64,10 +271,25 @@ class DataLoader:
         dataset: a :class:`Dataset` (anything with ``__len__`` and ``__getitem__``).
         batch_size: samples per batch (a positive int).
         shuffle: draw a fresh permutation at the start of every pass.
+        sampler: an iterable of indices (with ``len``) giving the sample order instead of
+            ``shuffle`` (e.g. a distributed sampler).
+        batch_sampler: an iterable of lists of indices, one per batch (replaces
+            ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``).
+        num_workers: 0 makes the batches in this process; ``n > 0`` in ``n`` worker
+            processes (same batches, same order).
+        collate_fn: joins a list of samples into a batch (default :func:`default_collate`).
+        pin_memory: accepted; on the CPU there is no device memory to pin, so batches are
+            returned as they are.
         drop_last: drop the final batch when it is smaller than ``batch_size``.
+        timeout: with workers, seconds to wait for a batch before raising (0: no limit).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after it is
+            seeded.
+        multiprocessing_context: ``"fork"``, ``"spawn"``, ``"forkserver"`` or a context
+            (default: the platform's; with spawn the dataset must be picklable).
         generator: the ``gn.Generator`` for shuffling (default: the global one, set by
             ``gn.manual_seed``). The permutation is drawn when iteration starts.
-        collate_fn: joins a list of samples into a batch (default :func:`default_collate`).
+        prefetch_factor: batches in flight per worker (default 2; only with workers).
+        persistent_workers: keep the workers alive between passes (only with workers).
         transform: a callable applied to the first field of every batch (the inputs,
             usually a Tensor ``(B, ...)``) and returning its replacement: the place for
             per-batch data augmentation. Targets are left alone.
@@ -75,25 +297,66 @@ class DataLoader:
             yield) and returning the batch to yield; runs after ``transform``.
 
     A batch from a TensorDataset is a tuple of Tensors ``(x[idx], y[idx], ...)``. Without
-    shuffling its Tensors are views of the dataset's arrays (no copy): transform them out
-    of place, or pass a ``transform``, which gets a copy.
+    shuffling or workers its Tensors are views of the dataset's arrays (no copy):
+    transform them out of place, or pass a ``transform``, which gets a copy.
     """
 
     def __init__(
         self,
         dataset: Dataset,
-        batch_size: int = 1,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        generator=None,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler=None,
+        batch_sampler=None,
+        num_workers: int = 0,
         collate_fn: Callable | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable | None = None,
+        multiprocessing_context=None,
+        generator=None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
         transform: Callable | None = None,
         batch_transform: Callable | None = None,
     ):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
-        if batch_size <= 0:
-            raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
+                or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got "
+                             f"{num_workers!r}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("DataLoader: prefetch_factor can only be given with "
+                             "num_workers > 0 (it counts batches loaded ahead per worker)")
+        if num_workers == 0 and persistent_workers:
+            raise ValueError("DataLoader: persistent_workers=True needs num_workers > 0")
+        if prefetch_factor is None:
+            prefetch_factor = 2
+        if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, int) \
+                or prefetch_factor < 1:
+            raise ValueError(f"DataLoader: prefetch_factor must be a positive int, got "
+                             f"{prefetch_factor!r}")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout}")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler is mutually exclusive with "
+                                 "batch_size, shuffle, sampler and drop_last")
+            batch_size = None
+        elif batch_size is None:
+            raise ValueError("DataLoader: batch_size=None (no batching) is not supported; "
+                             "give a positive batch_size")
+        else:
+            if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+                raise TypeError(
+                    f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+            if batch_size <= 0:
+                raise ValueError(f"DataLoader: batch_size must be positive, got {batch_size}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler is mutually exclusive with shuffle")
         try:
             n = len(dataset)
         except TypeError:
@@ -103,7 +366,7 @@ class DataLoader:
             ) from None
         if n == 0:
             raise ValueError("DataLoader: the dataset is empty (0 samples)")
-        if drop_last and n < batch_size:
+        if drop_last and batch_size and sampler is None and n < batch_size:
             raise ValueError(
                 f"DataLoader: drop_last=True with {n} samples and batch_size={batch_size} "
                 f"would give no batches"
@@ -111,65 +374,127 @@ class DataLoader:
         if generator is not None:
             resolve(generator)  # type check now rather than at the first epoch
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.generator = generator
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = int(num_workers)
         self.collate_fn = collate_fn
+        self.pin_memory = bool(pin_memory)
+        self.drop_last = bool(drop_last)
+        self.timeout = float(timeout)
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.generator = generator
+        self.prefetch_factor = int(prefetch_factor)
+        self.persistent_workers = bool(persistent_workers)
+        self.in_order = bool(in_order)
         self.transform = transform
         self.batch_transform = batch_transform
+        self._workers: _Workers | None = None
+        self._passes = 0
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self, n: int) -> np.ndarray | None:
         """This pass's sample order (None: 0..n-1 in order)."""
+        if self.sampler is not None:
+            return np.asarray(list(iter(self.sampler)), dtype=np.int64)
         if self.shuffle:
             return resolve(self.generator).permutation(n)
         return None
+
+    def _index_batches(self) -> list:
+        """This pass's batches as index arrays (a ``slice`` for in-order runs)."""
+        if self.batch_sampler is not None:
+            return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
+        n = len(self.dataset)
+        order = self._order(n)
+        total = n if order is None else len(order)
+        bs = self.batch_size
+        stop = total - total % bs if self.drop_last else total
+        out = []
+        for start in range(0, stop, bs):
+            end = min(start + bs, total)
+            out.append(slice(start, end) if order is None else order[start:end])
+        return out
+
+    def _fetch(self, idx, copy: bool = False):
+        """The batch for ``idx`` (a slice or an index array), before transforms."""
+        view = _tensor_view(self.dataset) if self.collate_fn is None else None
+        if view is not None:
+            arrays, base = view
+            if isinstance(idx, slice) and base is None:
+                # views of the dataset's arrays (copied for a transform or another process)
+                return tuple(Tensor._wrap(a[idx].copy() if copy else a[idx]) for a in arrays)
+            if isinstance(idx, slice):
+                idx = np.arange(idx.start, idx.stop)
+            if base is not None:
+                idx = base[idx]
+            return tuple(Tensor._wrap(a[idx]) for a in arrays)
+        if isinstance(idx, slice):
+            idx = range(idx.start, idx.stop)
+        else:
+            idx = idx.tolist()
+        samples = [self.dataset[i] for i in idx]
+        return (self.collate_fn or default_collate)(samples)
 
     def __iter__(self):
         n = len(self.dataset)
         if n == 0:
             raise ValueError("DataLoader: the dataset is empty (0 samples)")
-        order = self._order(n)
-        bs = self.batch_size
-        stop = n - n % bs if self.drop_last else n
-        view = _tensor_view(self.dataset) if self.collate_fn is None else None
-        arrays, base = view if view is not None else (None, None)
-        # only plain slices share memory with the dataset; fancy indexing already copies
-        sliced = view is not None and order is None and base is None
-        for start in range(0, stop, bs):
-            end = min(start + bs, n)
-            if view is not None:
-                if sliced:
-                    batch = tuple(Tensor._wrap(a[start:end]) for a in arrays)
-                else:
-                    idx = np.arange(start, end) if order is None else order[start:end]
-                    if base is not None:
-                        idx = base[idx]
-                    batch = tuple(Tensor._wrap(a[idx]) for a in arrays)
-            else:
-                idx = range(start, end) if order is None else order[start:end].tolist()
-                samples = [self.dataset[i] for i in idx]
-                batch = (self.collate_fn or default_collate)(samples)
-            yield self._apply_transforms(batch, copy=sliced)
+        tasks = self._index_batches()
+        self._passes += 1
+        if self.num_workers == 0:
+            return self._single(tasks)
+        if self._workers is None or not self._workers.alive():
+            seed = _state_seed(resolve(self.generator), self._passes)
+            self._workers = _Workers(self, seed)
+        return _MultiProcessIter(self, tasks, self._workers)
 
-    def _apply_transforms(self, batch, copy: bool):
+    def _single(self, tasks):
+        # a transform gets a copy of a sliced batch: it must not change the dataset
+        copy = self.transform is not None
+        for idx in tasks:
+            yield self._apply_after(self._fetch(idx, copy=copy))
+
+    def _apply_after(self, batch):
         if self.transform is not None:
             if isinstance(batch, tuple) and batch:
-                x = batch[0]
-                if copy and isinstance(x, Tensor):
-                    x = Tensor._wrap(x.data.copy())
-                batch = (self.transform(x),) + batch[1:]
+                batch = (self.transform(batch[0]),) + batch[1:]
             else:
                 batch = self.transform(batch)
         if self.batch_transform is not None:
             batch = self.batch_transform(batch)
         return batch
 
+    def _finish_epoch(self) -> None:
+        if not self.persistent_workers and self._workers is not None:
+            self._workers.shutdown()
+            self._workers = None
+
+    def __del__(self):
+        workers = getattr(self, "_workers", None)
+        if workers is not None:
+            try:
+                workers.shutdown()
+            except Exception:  # interpreter shutdown: queues may be gone already
+                pass
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_workers"] = None  # worker handles stay in the process that made them
+        if isinstance(state.get("multiprocessing_context"), multiprocessing.context.BaseContext):
+            state["multiprocessing_context"] = None
+        return state
+
     def __repr__(self) -> str:
+        extra = f", num_workers={self.num_workers}" if self.num_workers else ""
         return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last})")
+                f"drop_last={self.drop_last}{extra})")
+

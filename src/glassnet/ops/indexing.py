@@ -1,0 +1,358 @@
+"""Reading and writing elements by index or mask: gather scatter scatter_add index_select
+index_add masked_fill masked_select take take_along_dim nonzero argwhere.
+
+The reading ops (gather, index_select, masked_select, take) have a backward that adds the
+output gradient back into the positions read (an index read twice gets both
+contributions); the writing ops (scatter, masked_fill) pass the gradient through where the
+input survived and route the written positions' gradient to the source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+from ..backend import xp
+from ..tensor import Tensor
+from ._registry import op
+from ._util import norm_axis, operand
+
+__all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "masked_fill",
+           "masked_select", "take", "take_along_dim", "nonzero", "argwhere"]
+
+
+def _tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _index(index, what: str) -> np.ndarray:
+    a = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{what}: index must be an integer tensor (int64), got dtype {a.dtype}")
+    return a.astype(np.intp, copy=False)
+
+
+def _check_bounds(idx: np.ndarray, n: int, what: str, dim) -> np.ndarray:
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
+        raise IndexError(f"{what}: index {int(bad)} is out of bounds for dim {dim} with size {n}")
+    return np.where(idx < 0, idx + n, idx)
+
+
+def _grid(index: np.ndarray, dim: int) -> tuple:
+    """Full index tuple for positions ``(i0, ..., index[i], ..., ik)``: the scatter/gather
+    addressing of PyTorch, for NumPy fancy indexing."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _check_gather_shapes(x_shape, index, dim, what, other="input"):
+    if index.ndim != len(x_shape):
+        raise ValueError(
+            f"{what}: index must have as many dims as {other} ({len(x_shape)}), got "
+            f"{index.ndim} (shape {index.shape})"
+        )
+    for d, (ni, nx) in enumerate(zip(index.shape, x_shape)):
+        if d != dim and ni > nx:
+            raise ValueError(
+                f"{what}: index shape {index.shape} is larger than {other} shape "
+                f"{tuple(x_shape)} at dim {d}"
+            )
+
+
+# --- gather / scatter --------------------------------------------------------------------
+class GatherOp(Function):
+    """out[i][j][k] = x[i][index[i][j][k]][k] (dim = 1); backward adds gy back at index."""
+
+    name, formula = "gather", 1.0
+
+    def forward(self, x, dim, grid):
+        self.shape, self.grid = x.shape, grid
+        return x[grid]
+
+    def backward(self, gy):
+        g = xp.zeros(self.shape, gy.dtype)
+        xp.add.at(g, self.grid, gy)
+        return g
+
+
+@op(records=GatherOp)
+def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
+    """Pick values along ``dim`` by ``index`` (same number of dims as input; the output has
+    index's shape): ``out[i][j] = input[i][index[i][j]]`` for dim = 1."""
+    x = _tensor(input)
+    d = norm_axis(int(dim), max(x.ndim, 1), "gather")
+    idx = _index(index, "gather")
+    if x.ndim == 0:
+        x, idx = x.reshape(1), idx.reshape(1) if idx.ndim == 0 else idx
+    _check_gather_shapes(x.shape, idx, d, "gather")
+    idx = _check_bounds(idx, x.shape[d], "gather", dim)
+    out = GatherOp.apply(x, d, _grid(idx, d))
+    return out.reshape(()) if input is not x and np.ndim(index) == 0 else out
+
+
+class ScatterOp(Function):
+    """A copy of x with src written at index along dim; src is a Tensor or a number."""
+
+    name, formula = "scatter", ("[not overwritten]", "[written to the output]")
+
+    def forward(self, x, src, grid, src_grid, add):
+        self.grid, self.src_grid, self.add = grid, src_grid, add
+        self.src_shape = np.shape(src)
+        out = x.copy()
+        vals = src[src_grid] if src_grid is not None else src
+        if add:
+            xp.add.at(out, grid, vals)
+        else:
+            out[grid] = vals
+        return out
+
+    def backward(self, gy):
+        gx = gy
+        if not self.add:
+            gx = gy.copy()
+            gx[self.grid] = 0
+        gs = None
+        if self.src_grid is not None:
+            gs = xp.zeros(self.src_shape, gy.dtype)
+            gs[self.src_grid] = gy[self.grid]
+        return gx, gs
+
+
+def _scatter(input, dim, index, src, add: bool, what: str):
+    x = _tensor(input)
+    d = norm_axis(int(dim), max(x.ndim, 1), what)
+    idx = _index(index, what)
+    _check_gather_shapes(x.shape, idx, d, what, "self")
+    idx = _check_bounds(idx, x.shape[d], what, dim)
+    grid = _grid(idx, d)
+    if isinstance(src, Tensor) or isinstance(src, np.ndarray):
+        s = src if isinstance(src, Tensor) else Tensor._wrap(src)
+        _check_gather_shapes(s.shape, idx, -1, what, "src")
+        if s.data.dtype != x.data.dtype:
+            raise TypeError(f"{what}: self ({x.data.dtype}) and src ({s.data.dtype}) must "
+                            f"have the same dtype")
+        src_grid = tuple(np.indices(idx.shape, sparse=True))
+        return ScatterOp.apply(x, s, grid, src_grid, add)
+    value = operand(src, x)
+    if add:
+        raise TypeError(f"{what}: src must be a tensor")
+    return ScatterOp.apply(x, xp.asarray(value, dtype=x.data.dtype), grid, None, False)
+
+
+@op(inplace="scatter_", records=ScatterOp)
+def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``src`` (a tensor, read at the same positions as index, or
+    a number ``value``) written along ``dim`` at ``index``: ``out[i][index[i][j]] =
+    src[i][j]`` for dim = 1. Where index repeats a position the last write wins."""
+    if reduce is not None:
+        if reduce != "add":
+            raise ValueError(f"scatter: reduce={reduce!r} is not supported (use 'add' or "
+                             f"scatter_add)")
+        return _scatter(input, dim, index, src if src is not None else value, True, "scatter")
+    if src is None:
+        if value is None:
+            raise TypeError("scatter: give src (a tensor) or value (a number)")
+        src = value
+    return _scatter(input, dim, index, src, False, "scatter")
+
+
+@op(inplace="scatter_add_", records=ScatterOp)
+def scatter_add(input, dim: int, index, src) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``src`` added along ``dim`` at ``index`` (repeated positions
+    add up): ``out[i][index[i][j]] += src[i][j]`` for dim = 1."""
+    return _scatter(input, dim, index, src, True, "scatter_add")
+
+
+# --- index_select / index_add ------------------------------------------------------------
+class IndexSelectOp(Function):
+    name, formula = "index_select", 1.0
+
+    def forward(self, x, dim, idx):
+        self.shape, self.dim, self.idx = x.shape, dim, idx
+        return xp.take(x, idx, axis=dim)
+
+    def backward(self, gy):
+        g = xp.zeros(self.shape, gy.dtype)
+        xp.add.at(g, (slice(None),) * self.dim + (self.idx,), gy)
+        return g
+
+
+@op(records=IndexSelectOp)
+def index_select(input, dim: int, index) -> Tensor:  # noqa: A002
+    """The slices of ``input`` along ``dim`` at the positions in ``index`` (1-D)."""
+    x = _tensor(input)
+    idx = _index(index, "index_select")
+    if idx.ndim > 1:
+        raise ValueError(f"index_select: index must be 1-D, got shape {idx.shape}")
+    idx = idx.reshape(-1)
+    if x.ndim == 0:
+        norm_axis(int(dim), 1, "index_select")
+        _check_bounds(idx, 1, "index_select", dim)
+        return IndexSelectOp.apply(x.reshape(1), 0, idx).reshape(idx.shape if idx.size != 1
+                                                                 else ())
+    d = norm_axis(int(dim), x.ndim, "index_select")
+    idx = _check_bounds(idx, x.shape[d], "index_select", dim)
+    return IndexSelectOp.apply(x, d, idx)
+
+
+class IndexAddOp(Function):
+    name, formula = "index_add", (1.0, "alpha")
+
+    def forward(self, x, src, dim, idx, alpha):
+        self.dim, self.idx, self.alpha = dim, idx, alpha
+        out = x.copy()
+        xp.add.at(out, (slice(None),) * dim + (idx,), src * alpha if alpha != 1 else src)
+        return out
+
+    def backward(self, gy):
+        gs = xp.take(gy, self.idx, axis=self.dim)
+        return gy, (gs * self.alpha if self.alpha != 1 else gs)
+
+
+@op(inplace="index_add_", records=IndexAddOp)
+def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``alpha · source`` slices added at positions ``index``
+    along ``dim`` (repeated positions add up)."""
+    x = _tensor(input)
+    s = _tensor(source)
+    d = norm_axis(int(dim), max(x.ndim, 1), "index_add")
+    idx = _check_bounds(_index(index, "index_add").reshape(-1), x.shape[d], "index_add", dim)
+    want = x.shape[:d] + (idx.size,) + x.shape[d + 1:]
+    if tuple(s.shape) != want:
+        raise ValueError(f"index_add: source must have shape {want}, got {tuple(s.shape)}")
+    return IndexAddOp.apply(x, s, d, idx, alpha)
+
+
+# --- masks -------------------------------------------------------------------------------
+def _mask(mask, what: str) -> np.ndarray:
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"{what}: mask must be a bool tensor, got dtype {m.dtype}")
+    return m
+
+
+class MaskedFillOp(Function):
+    name, formula = "masked_fill", ("[not masked]", "[masked]")
+
+    def forward(self, x, value, mask):
+        self.mask = mask
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
+
+    def backward(self, gy):
+        zero = xp.zeros((), gy.dtype)
+        gv = xp.where(self.mask, gy, zero).sum() if self.needs_input_grad[1] else None
+        return xp.where(self.mask, zero, gy), gv
+
+
+@op(inplace="masked_fill_", records=MaskedFillOp)
+def masked_fill(input, mask, value) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``value`` (a number or 0-d tensor) where ``mask`` is True
+    (mask broadcasts to input's shape); the gradient is zero at the filled positions."""
+    x = _tensor(input)
+    m = _mask(mask, "masked_fill")
+    try:
+        full = np.broadcast_shapes(m.shape, x.shape)
+    except ValueError:
+        full = None
+    if full != tuple(x.shape):
+        raise ValueError(f"masked_fill: mask of shape {m.shape} cannot be broadcast to the "
+                         f"input's shape {tuple(x.shape)}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                             f"shape {tuple(value.shape)}")
+    else:
+        value = operand(value, x)
+    return MaskedFillOp.apply(x, value, m)
+
+
+class MaskedSelectOp(Function):
+    name, formula = "masked_select", 1.0
+
+    def forward(self, x, mask):
+        self.full = np.broadcast_shapes(x.shape, mask.shape)
+        self.mask = xp.broadcast_to(mask, self.full)
+        return xp.broadcast_to(x, self.full)[self.mask]
+
+    def backward(self, gy):
+        g = xp.zeros(self.full, gy.dtype)
+        g[self.mask] = gy
+        return g  # the engine sums it back to the input's shape
+
+
+@op(records=MaskedSelectOp)
+def masked_select(input, mask) -> Tensor:  # noqa: A002
+    """The elements of ``input`` where ``mask`` is True, as a 1-D tensor (the two are
+    broadcast together first)."""
+    x = _tensor(input)
+    m = _mask(mask, "masked_select")
+    try:
+        np.broadcast_shapes(x.shape, m.shape)
+    except ValueError:
+        raise ValueError(f"masked_select: input {tuple(x.shape)} and mask {m.shape} cannot "
+                         f"be broadcast together") from None
+    return MaskedSelectOp.apply(x, m)
+
+
+# --- flat and broadcast indexing ---------------------------------------------------------
+class TakeOp(Function):
+    name, formula = "take", 1.0
+
+    def forward(self, x, idx):
+        self.shape, self.idx = x.shape, idx
+        return x.reshape(-1)[idx]
+
+    def backward(self, gy):
+        g = xp.zeros(int(np.prod(self.shape)), gy.dtype)
+        xp.add.at(g, self.idx, gy)
+        return g.reshape(self.shape)
+
+
+@op(records=TakeOp)
+def take(input, index) -> Tensor:  # noqa: A002
+    """Elements of the flattened ``input`` at ``index``; the output has index's shape."""
+    x = _tensor(input)
+    idx = _check_bounds(_index(index, "take"), x.data.size, "take", "(flattened)")
+    return TakeOp.apply(x, idx)
+
+
+@op(records=GatherOp)
+def take_along_dim(input, indices, dim: int | None = None) -> Tensor:  # noqa: A002
+    """Like :func:`gather`, with index and input broadcast against each other (without
+    ``dim``: on the flattened input)."""
+    x = _tensor(input)
+    idx = _index(indices, "take_along_dim")
+    if dim is None:
+        return take(x, idx.reshape(-1))
+    d = norm_axis(int(dim), x.ndim, "take_along_dim")
+    if idx.ndim != x.ndim:
+        raise ValueError(f"take_along_dim: indices must have {x.ndim} dims, got {idx.ndim}")
+    shape_x = list(np.broadcast_shapes(
+        tuple(1 if i == d else n for i, n in enumerate(x.shape)),
+        tuple(1 if i == d else n for i, n in enumerate(idx.shape))))
+    sx, si = list(shape_x), list(shape_x)
+    sx[d], si[d] = x.shape[d], idx.shape[d]
+    xb = x.expand(*sx) if tuple(sx) != tuple(x.shape) else x
+    idx = np.broadcast_to(idx, si)
+    idx = _check_bounds(idx, x.shape[d], "take_along_dim", dim)
+    return GatherOp.apply(xb, d, _grid(idx, d))
+
+
+@op()
+def nonzero(input, *, as_tuple: bool = False):  # noqa: A002
+    """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or with
+    ``as_tuple=True`` one 1-D index tensor per dim."""
+    a = _tensor(input).data
+    if as_tuple:
+        if a.ndim == 0:
+            return (Tensor._wrap(np.flatnonzero(a.reshape(1)).astype(np.int64)),)
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(a))
+    return Tensor._wrap(np.argwhere(a).astype(np.int64))
+
+
+@op()
+def argwhere(input) -> Tensor:  # noqa: A002
+    """Indices of the non-zero elements as an ``(n, ndim)`` int64 tensor."""
+    return nonzero(input)
