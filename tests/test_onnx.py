@@ -391,17 +391,53 @@ def test_control_flow_on_batch_size_is_refused(tmp_path):
                        dynamic_axes={"input": [0]})
 
 
-def test_recurrent_lengths_are_refused(tmp_path):
-    class Padded(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rnn = nn.GRU(3, 4)
+class Lengths(nn.Module):
+    def __init__(self, cls, batch_first):
+        super().__init__()
+        self.rnn = getattr(nn, cls)(3, 4, num_layers=2, bidirectional=True,
+                                    batch_first=batch_first)
 
-        def forward(self, x):
-            return self.rnn(x, lengths=[3, 2])[0]
+    def forward(self, x, lengths):
+        out, state = self.rnn(x, lengths=lengths)
+        return out, state
 
-    with pytest.raises(gn.onnx.UnsupportedOperatorError, match="lengths"):
-        gn.onnx.export(Padded(), gn.randn(3, 2, 3), tmp_path / "m.onnx")
+
+@pytest.mark.parametrize("cls,batch_first", [("LSTM", False), ("GRU", True), ("RNN", False)])
+def test_recurrent_lengths_become_sequence_lens(tmp_path, cls, batch_first):
+    gn.manual_seed(0)
+    model = Lengths(cls, batch_first).eval()
+    x = gn.randn(3, 5, 3) if batch_first else gn.randn(5, 3, 3)
+    axis = 0 if batch_first else 1
+    path = tmp_path / "m.onnx"
+    gn.onnx.export(model, (x, gn.tensor([5, 2, 4])), path, input_names=["x", "lengths"],
+                   dynamic_axes={"x": [axis], "lengths": [0]})
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((4, 5, 3) if batch_first else (5, 4, 3)).astype(np.float32)
+    L = np.array([1, 5, 3, 2])
+    got = sess.run(None, {"x": X, "lengths": L})
+    with gn.no_grad():
+        want = _flat(model(gn.tensor(X), gn.tensor(L)))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.numpy(), atol=ATOL)
+
+
+class Unbatched(nn.Module):
+    def __init__(self, cls):
+        super().__init__()
+        self.cls = cls
+        self.rnn = getattr(nn, cls)(3, 4, num_layers=2)
+
+    def forward(self, x):  # (T, 3), initial state from the first step
+        h = x[0, :1].expand(2, 4) * 0.5
+        return self.rnn(x, (h, h.tanh()) if self.cls == "LSTM" else h)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+def test_recurrent_unbatched(tmp_path, cls):
+    gn.manual_seed(0)
+    _roundtrip(tmp_path, Unbatched(cls), lambda rng, n: rng.standard_normal((n, 3)).astype(
+        np.float32), batches=(4, 6))
 
 
 @pytest.mark.parametrize("kwargs,err", [

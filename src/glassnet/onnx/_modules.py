@@ -30,9 +30,11 @@ def _arg(r, i: int, name: str):
     return r.kwargs.get(name)
 
 
-def _layer(b, m, mode: str, x: str, weights: list, h0: str, c0: str, base: str):
-    """One ONNX recurrent node over ``x`` (T, N, I) for every direction of one layer;
-    returns (Y (T, N, D·H), Y_h (D, N, H), Y_c or None)."""
+def _layer(b, m, mode: str, x: str, weights: list, h0: str, c0: str, base: str,
+           lengths: str = ""):
+    """One ONNX recurrent node over ``x`` (T, N, I) for every direction of one layer
+    (``lengths``: the valid steps of each sequence, int32, or ""); returns
+    (Y (T, N, D·H), Y_h (D, N, H), Y_c or None)."""
     H = m.hidden_size
     D = len(weights)
     W = np.stack([_reorder(np.asarray(w[0].data), mode, H) for w in weights])
@@ -45,7 +47,7 @@ def _layer(b, m, mode: str, x: str, weights: list, h0: str, c0: str, base: str):
         ins.append(b.const(B, f"{base}.B"))
     else:
         ins.append("")
-    ins += ["", h0 or ""]
+    ins += [lengths, h0 or ""]
     if mode == "LSTM":
         ins.append(c0 or "")
     while ins and ins[-1] == "":
@@ -67,29 +69,38 @@ def _state_slice(b, h: str, k: int, D: int) -> str:
 
 
 def _rnn(b, r):
-    """RNN/LSTM/GRU over a padded batch: ``(T, N, I)`` (``(N, T, I)`` with batch_first),
-    every layer and direction; ``hx`` optional."""
+    """RNN/LSTM/GRU over a padded batch: ``(T, N, I)`` (``(N, T, I)`` with batch_first) or
+    unbatched ``(T, I)``, every layer and direction; ``hx`` optional; ``lengths`` (a tensor
+    input or constant) becomes ONNX's ``sequence_lens``: padded steps leave the states alone
+    and give zero outputs, as in glassnet."""
     m = r.module
     x = _arg(r, 0, "input")
     hx = _arg(r, 1, "hx")
-    if _arg(r, 2, "lengths") is not None:
-        raise Unsupported("lengths= (variable-length batches) has no export; pad and run "
-                          "without lengths")
+    lengths = _arg(r, 2, "lengths")
     if not isinstance(x, Tensor):
         raise Unsupported(f"input of type {type(x).__name__} (a PackedSequence?); pass a "
-                          f"padded tensor")
-    if x.ndim != 3:
-        raise Unsupported(f"an unbatched input of shape {tuple(x.shape)}; add a batch dim")
+                          f"padded tensor, with lengths= for sequences of different lengths")
     mode = m.mode
     D = 2 if m.bidirectional else 1
+    unbatched = x.ndim == 2
+    seq = ""
+    if lengths is not None:
+        seq = b.value(lengths) if isinstance(lengths, Tensor) else b.const(
+            np.asarray(lengths, np.int64).reshape(-1), "lengths")
+        seq = b.node("Cast", [seq], to=b.onnx.TensorProto.INT32)
+    one = b.ints([1], "axes")
     h0 = c0 = None
     if hx is not None:
-        if mode == "LSTM":
-            h0, c0 = (b.value(hx[0]), b.value(hx[1]))
-        else:
-            h0 = b.value(hx)
+        h0, c0 = (hx[0], hx[1]) if mode == "LSTM" else (hx, None)
+        h0 = b.value(h0)
+        c0 = None if c0 is None else b.value(c0)
+        if unbatched:
+            h0 = b.node("Unsqueeze", [h0, one])
+            c0 = None if c0 is None else b.node("Unsqueeze", [c0, one])
     xn = b.value(x)
-    if m.batch_first:
+    if unbatched:
+        xn = b.node("Unsqueeze", [xn, one])  # (T, 1, I)
+    elif m.batch_first:
         xn = b.node("Transpose", [xn], perm=[1, 0, 2])
     hs, cs = [], []
     for layer in range(m.num_layers):
@@ -97,16 +108,23 @@ def _rnn(b, r):
         xn, hn, cn = _layer(b, m, mode, xn, weights,
                             None if h0 is None else _state_slice(b, h0, layer, D),
                             None if c0 is None else _state_slice(b, c0, layer, D),
-                            f"{r.path or type(m).__name__.lower()}.l{layer}")
+                            f"{r.path or type(m).__name__.lower()}.l{layer}", seq)
         hs.append(hn)
         cs.append(cn)
-    if m.batch_first:
+    if unbatched:
+        xn = b.node("Squeeze", [xn, one])
+    elif m.batch_first:
         xn = b.node("Transpose", [xn], perm=[1, 0, 2])
     hn = hs[0] if len(hs) == 1 else b.node("Concat", hs, axis=0)
+    cn = None
+    if mode == "LSTM":
+        cn = cs[0] if len(cs) == 1 else b.node("Concat", cs, axis=0)
+    if unbatched:
+        hn = b.node("Squeeze", [hn, one])
+        cn = None if cn is None else b.node("Squeeze", [cn, one])
     out, states = r.out
     b.bind(out, xn)
     if mode == "LSTM":
-        cn = cs[0] if len(cs) == 1 else b.node("Concat", cs, axis=0)
         b.bind(states[0], hn)
         b.bind(states[1], cn)
     else:
