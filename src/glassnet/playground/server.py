@@ -150,8 +150,11 @@ def create_app(*, allowed_hosts=LOOPBACK, max_sessions: int | None = None,
             if not session.playing:
                 conn.wake.clear()
                 continue
+            # tabs take turns on the engine: share the slice so each still updates often
+            playing = sum(1 for s in sessions.values() if s.playing)
+            budget = max(0.008, tick_seconds / max(1, playing))
             try:
-                msg = await anyio.to_thread.run_sync(_tick, session, tick_seconds)
+                msg = await anyio.to_thread.run_sync(_tick, session, budget)
             except Exception as e:  # report it and stop training; the server goes on
                 traceback.print_exc(file=sys.stderr)
                 session.playing = False

@@ -4,7 +4,10 @@ the training loop, and the pictures and explanations the page shows.
 Everything the page displays is computed here with glassnet: the network is an
 ``nn.Sequential`` of ``nn.Linear`` layers and activations, trained by ``gn.optim``; the
 chain-rule panel is ``gn.explain.chain_rule`` on the last training batch. A session is
-used from worker threads; ``lock`` serialises training and commands.
+used from worker threads. glassnet's grad mode and explain hooks are process-wide (not
+per thread), so every session shares one lock, ``ENGINE``: one session computes at a time
+(the GIL would serialise the Python work anyway), and a ``no_grad()`` or a traced
+explanation in one tab never leaks into another tab's training step.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ __all__ = ["Session", "CommandError", "build_model", "GRID", "THUMB_STEP"]
 
 GRID = 50          # heat map cells per side
 THUMB_STEP = 2     # neuron thumbnails take every 2nd cell: 25 x 25
+ENGINE = threading.RLock()  # held while any session runs glassnet code
 CURVE_POINTS = 101  # points of the dosage curves
 HISTORY_MAX = 1000  # loss-curve points kept (halved by dropping every other one when full)
 
@@ -86,13 +90,14 @@ class Session:
     """The state behind one tab. ``cfg`` is a checked configuration (``config.validate``)."""
 
     def __init__(self, cfg: dict | None = None, sid: str = ""):
-        self.lock = threading.RLock()
+        self.lock = ENGINE
         self.sid = sid
         self.cfg = C.validate(cfg if cfg is not None else C.defaults_for("circle"))
         self.playing = False
         self.selected: tuple | None = None  # (param name, index) shown in the chain-rule panel
-        self._new_data()
-        self._new_model()
+        with self.lock:
+            self._new_data()
+            self._new_model()
 
     # --- building -------------------------------------------------------------------------
     def _new_data(self) -> None:
