@@ -753,7 +753,7 @@ class Trainer:
         from . import distributed as dist
 
         v = np.array([value], dtype=np.float64)
-        dist.all_reduce(v)
+        dist.process_group._all_reduce(v, "sum", False, check=False)  # one value per rank
         return float(v[0])
 
     # --- the loop ------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class DistributedSampler:
         self.num_replicas, self.rank = int(num_replicas), int(rank)
         self.shuffle, self.seed, self.drop_last = bool(shuffle), int(seed), bool(drop_last)
         self.epoch = 0
+        self._n = n
         if self.drop_last and n % self.num_replicas:
             self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
         else:
@@ -86,12 +87,9 @@ class DistributedSampler:
 
     def __iter__(self):
         n = len(self.dataset)
-        expected = (math.ceil((n - self.num_replicas) / self.num_replicas)
-                    if self.drop_last and n % self.num_replicas
-                    else math.ceil(n / self.num_replicas))
-        if expected != self.num_samples:
+        if n != self._n:
             raise RuntimeError(f"DistributedSampler: the dataset changed length since the "
-                               f"sampler was made (now {n} samples)")
+                               f"sampler was made ({self._n} samples then, {n} now)")
         return iter(self.order()[self.rank:self.total_size:self.num_replicas].tolist())
 
     def __len__(self) -> int:

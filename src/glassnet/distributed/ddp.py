@@ -217,7 +217,9 @@ class DistributedDataParallel(Module):
         self._progress()
 
     def _launch(self, b: _Bucket) -> None:
-        buf = np.empty(b.size, dtype=b.dtype)  # a fresh buffer: the grads become its views
+        # the parameters' dtype now (a model may be cast after wrapping); a fresh buffer
+        # each step, since the gradients become views of it
+        buf = np.empty(b.size, dtype=np.result_type(*[p.data.dtype for p in b.params]))
         off, n = b.offsets, len(b.params)
         flags = buf[off[-1]:]
         for i, p in enumerate(b.params):
@@ -230,7 +232,8 @@ class DistributedDataParallel(Module):
                 flags[i] = 1
         assert flags.size == n
         b.buffer = buf
-        b.work = pg.all_reduce(buf, pg.ReduceOp.SUM, async_op=True)
+        # shapes were compared at wrap time: no per-call check
+        b.work = pg._all_reduce(buf, pg.ReduceOp.SUM, async_op=True, check=False)
 
     def _progress(self) -> None:
         """Let MPI move the started reductions along (it progresses inside MPI calls)."""

@@ -188,7 +188,16 @@ def _abort_hook(exc_type, exc, tb) -> None:
     sys.stderr.write(f"[rank {w.rank} of {w.size}] {text}"
                      f"[rank {w.rank}] glassnet.distributed: aborting the job\n")
     sys.stderr.flush()
-    w.MPI.COMM_WORLD.Abort(1)
+    _abort(w)
+
+
+def _abort(w: _World) -> None:
+    """MPI_Abort; should it return (a rank that already finalized cannot be reached), the
+    process exits with status 1, which makes the launcher stop the other ranks."""
+    try:
+        w.MPI.COMM_WORLD.Abort(1)
+    finally:
+        os._exit(1)
 
 
 def _install_abort_hook() -> None:
@@ -204,7 +213,7 @@ def _abort_timeout(what: str) -> None:
         f"{w.timeout:g} s: another rank has stopped, failed or called a different "
         f"collective; aborting the job\n")
     sys.stderr.flush()
-    w.MPI.COMM_WORLD.Abort(1)
+    _abort(w)
 
 
 def _wait(req, what: str) -> None:
@@ -282,10 +291,29 @@ def _wire(a: np.ndarray) -> np.ndarray:
     return a if a.flags.c_contiguous and a.flags.writeable else np.ascontiguousarray(a).copy()
 
 
+def _check_same(a: np.ndarray, what: str) -> None:
+    """Every rank must pass the same number of elements and dtype: one tiny all-reduce
+    (the max of each value and of its negative) lets every rank see a mismatch and raise
+    the same error, instead of MPI silently reducing the common part or waiting."""
+    w = _world
+    v = np.array([a.size, -a.size, a.dtype.num, -a.dtype.num], dtype=np.int64)
+    _wait(w.comm.Iallreduce(w.MPI.IN_PLACE, v, op=w.MPI.MAX), what)
+    if v[0] != -v[1] or v[2] != -v[3]:
+        raise ValueError(
+            f"{what}: the ranks passed different tensors: between {-v[1]} and {v[0]} "
+            f"elements{'' if v[2] == -v[3] else ' and different dtypes'} (this rank: "
+            f"{a.size} of {a.dtype}); every rank must pass the same shape and dtype")
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """Combine ``tensor`` over all ranks with ``op``, in place: afterwards every rank holds
     the same result (e.g. the sum of every rank's tensor). Returns a :class:`Work` when
-    ``async_op`` (the tensor holds the result after ``wait()``), else None."""
+    ``async_op`` (the tensor holds the result after ``wait()``), else None. Ranks passing
+    different sizes or dtypes get a ValueError on every rank."""
+    return _all_reduce(tensor, op, async_op, check=True)
+
+
+def _all_reduce(tensor, op, async_op: bool, check: bool):
     w = _get()
     a = _array(tensor, "all_reduce")
     if op not in (ReduceOp.SUM, ReduceOp.AVG, ReduceOp.PRODUCT, ReduceOp.MIN, ReduceOp.MAX):
@@ -294,6 +322,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
     if w.comm is None or w.size == 1:
         return Work() if async_op else None
     mop = _mpi_op(op, "all_reduce", a.dtype)
+    if check:
+        _check_same(a, "all_reduce")
     buf = _wire(a)
     req = w.comm.Iallreduce(w.MPI.IN_PLACE, buf, op=mop)
 
@@ -317,6 +347,7 @@ def broadcast(tensor, src: int = 0, group=None, async_op: bool = False):
     _check_rank(src, "broadcast", "src")
     if w.comm is None or w.size == 1:
         return Work() if async_op else None
+    _check_same(a, "broadcast")
     buf = _wire(a)
     req = w.comm.Ibcast(buf, root=src)
 
@@ -348,6 +379,7 @@ def all_gather(tensor_list: list, tensor, group=None, async_op: bool = False):
     if w.comm is None or w.size == 1:
         np.copyto(outs[0], a, casting="unsafe")
         return Work() if async_op else None
+    _check_same(a, "all_gather")
     send = _wire(a)
     recv = np.empty((w.size,) + a.shape, dtype=send.dtype)
     req = w.comm.Iallgather(send, recv)
