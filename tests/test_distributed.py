@@ -98,6 +98,8 @@ def test_collectives_in_a_single_rank_world(world):
         dist.broadcast(t, src=1)
     with pytest.raises(ValueError, match="unknown op"):
         dist.all_reduce(t, op="mean")
+    with pytest.raises(TypeError, match="AVG needs a floating-point tensor"):
+        dist.all_reduce(gn.tensor([1, 2]), op=dist.ReduceOp.AVG)
     with pytest.raises(TypeError, match="expected a Tensor"):
         dist.all_reduce([1.0, 2.0])
     with pytest.raises(ValueError, match="list of world_size=1"):
@@ -354,6 +356,12 @@ for op in ("sum", "avg", "max", "min", "product"):
     t = gn.tensor(mine(r))
     dist.all_reduce(t, op=op)
     out[op] = t.data.tolist()
+flags = gn.tensor(np.array([r == 0, r == 1, True, False]))
+dist.all_reduce(flags)  # booleans: sum is "any"
+out["any"] = flags.data.tolist()
+flags = gn.tensor(np.array([r == 0, r == 1, True, False]))
+dist.all_reduce(flags, op="min")  # min is "all"
+out["all"] = flags.data.tolist()
 t = gn.tensor(mine(r).astype(np.float32))
 w = dist.all_reduce(t, async_op=True)
 w.wait()
@@ -420,6 +428,7 @@ def test_collectives_ddp_and_fit_over_two_ranks(tmp_path):
         for key, value in expect.items():
             np.testing.assert_allclose(d[key], value, rtol=1e-6, err_msg=key)
         np.testing.assert_array_equal(d["gather"], every)
+        assert d["any"] == [True, True, True, False] and d["all"] == [False, False, True, False]
         assert d["objects"] == [{"r": 0}, {"r": 1}]
     # DDP: rank 0's weights everywhere; the gradient of the 16 samples of both ranks
     r0, r1 = res

@@ -160,7 +160,7 @@ class DistributedDataParallel(Module):
                 bufs = [b for _, b in self.module.named_buffers()]
                 if bufs:
                     _broadcast_coalesced(bufs)
-            if self._sync:
+            if self._sync and self._buckets:
                 self._arm()
         return self.module(*args, **kwargs)
 

@@ -272,16 +272,23 @@ def _array(tensor, what: str) -> np.ndarray:
     raise TypeError(f"{what}: expected a Tensor (or NumPy array), got {type(tensor).__name__}")
 
 
-def _mpi_op(op, what: str, dtype):
-    MPI = _world.MPI
-    ops = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
-           ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX}
-    if op not in ops:
-        raise ValueError(f"{what}: unknown op {op!r}; use gn.distributed.ReduceOp.SUM, AVG, "
-                         f"PRODUCT, MIN or MAX")
+_OPS = ("sum", "avg", "product", "min", "max")
+
+
+def _check_op(op, dtype) -> None:
+    if op not in _OPS:
+        raise ValueError(f"all_reduce: unknown op {op!r}; use gn.distributed.ReduceOp.SUM, "
+                         f"AVG, PRODUCT, MIN or MAX")
     if op == ReduceOp.AVG and dtype.kind not in "fc":
-        raise TypeError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got {dtype}")
-    return ops[op]
+        raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got {dtype}")
+
+
+def _mpi_op(op, dtype):
+    MPI = _world.MPI
+    if dtype.kind == "b":  # MPI combines booleans with logical operations only
+        return {"sum": MPI.LOR, "max": MPI.LOR, "min": MPI.LAND, "product": MPI.LAND}[op]
+    return {"sum": MPI.SUM, "avg": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN,
+            "max": MPI.MAX}[op]
 
 
 def _wire(a: np.ndarray) -> np.ndarray:
@@ -316,12 +323,10 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op: bool = False):
 def _all_reduce(tensor, op, async_op: bool, check: bool):
     w = _get()
     a = _array(tensor, "all_reduce")
-    if op not in (ReduceOp.SUM, ReduceOp.AVG, ReduceOp.PRODUCT, ReduceOp.MIN, ReduceOp.MAX):
-        raise ValueError(f"all_reduce: unknown op {op!r}; use gn.distributed.ReduceOp.SUM, "
-                         f"AVG, PRODUCT, MIN or MAX")
+    _check_op(op, a.dtype)
     if w.comm is None or w.size == 1:
         return Work() if async_op else None
-    mop = _mpi_op(op, "all_reduce", a.dtype)
+    mop = _mpi_op(op, a.dtype)
     if check:
         _check_same(a, "all_reduce")
     buf = _wire(a)
