@@ -8,9 +8,38 @@
 The model runs once (twice with ``dynamic_axes``) on ``args`` while every op it executes is
 recorded; each op becomes ONNX nodes (``_ops.OPS``), recurrent layers become ONNX's own
 RNN/LSTM/GRU nodes (``_modules.MODULES``), parameters and buffers become initializers.
-Needs the ``onnx`` package (``pip install 'glassnet[onnx]'``), imported only here.
+Needs the ``onnx`` package (``pip install 'glassnet[onnx]'``). The exporter itself is
+imported on the first export, so ``import glassnet`` does not pay for it.
 """
 
-from ._export import OnnxExporterError, UnsupportedOperatorError, export
+from __future__ import annotations
 
 __all__ = ["export", "OnnxExporterError", "UnsupportedOperatorError"]
+
+
+class OnnxExporterError(RuntimeError):
+    """The model could not be exported (bad arguments, inconsistent traces, checker)."""
+
+
+class UnsupportedOperatorError(OnnxExporterError):
+    """An op (or a use of it) that has no ONNX form; names the op and the module path."""
+
+
+def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=None,
+           opset_version: int | None = None) -> None:
+    """Write ``model`` as an ONNX file ``f`` (a path or a binary file object), traced on
+    ``args`` (a Tensor or a tuple of Tensors, the positional inputs of ``forward``).
+
+    The model is exported in eval mode (dropout off, batch norm on its running statistics)
+    and put back in its mode afterwards. ``input_names``/``output_names`` name the graph's
+    inputs and outputs (default ``input``, ``output``; ``input_0``, ``input_1``, ... when
+    several). ``dynamic_axes`` maps a name to the axes that may change size, as a list
+    (``{"x": [0]}``) or with dim names (``{"x": {0: "batch"}}``). ``opset_version``:
+    17 (the default) or newer. An op without an ONNX form raises
+    :class:`UnsupportedOperatorError` naming it and its module path; nothing is written
+    unless the whole model converts and passes ``onnx.checker``.
+    """
+    from ._export import export as _export
+
+    _export(model, args, f, input_names=input_names, output_names=output_names,
+            dynamic_axes=dynamic_axes, opset_version=opset_version)

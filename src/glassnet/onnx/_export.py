@@ -24,17 +24,10 @@ from .. import autograd as _autograd
 from ..explain import _graph
 from ..nn import module as _module
 from ..tensor import Tensor
+from . import OnnxExporterError, UnsupportedOperatorError
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 17
-
-
-class OnnxExporterError(RuntimeError):
-    """The model could not be exported (bad arguments, inconsistent traces, checker)."""
-
-
-class UnsupportedOperatorError(OnnxExporterError):
-    """An op (or a use of it) that has no ONNX form; names the op and the module path."""
 
 
 class Unsupported(Exception):
@@ -428,18 +421,7 @@ def _import_onnx():
 
 def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=None,
            opset_version: int | None = None) -> None:
-    """Write ``model`` as an ONNX file ``f`` (a path or a binary file object), traced on
-    ``args`` (a Tensor or a tuple of Tensors, the positional inputs of ``forward``).
-
-    The model is exported in eval mode (dropout off, batch norm on its running statistics)
-    and put back in its mode afterwards. ``input_names``/``output_names`` name the graph's
-    inputs and outputs (default ``input``, ``output``; ``input_0``, ``input_1``, ... when
-    several). ``dynamic_axes`` maps a name to the axes that may change size, as a list
-    (``{"x": [0]}``) or with dim names (``{"x": {0: "batch"}}``). ``opset_version``:
-    17 (the default) or newer. An op without an ONNX form raises
-    :class:`UnsupportedOperatorError` naming it and its module path; nothing is written
-    unless the whole model converts and passes ``onnx.checker``.
-    """
+    """See :func:`glassnet.onnx.export`."""
     onnx = _import_onnx()
     from . import _modules, _ops
 
