@@ -31,6 +31,8 @@ CASES = [
     ("broadcast batch", (2, 3, 4, 5), (1, 3, 6, 5), (1, 3, 6, 5), None, {}),
     ("gqa", (2, 4, 3, 5), (2, 2, 6, 5), (2, 2, 6, 4), None, {"enable_gqa": True}),
     ("fully masked row", (2, 4, 5), (2, 6, 5), (2, 6, 5), ("dead", (4, 6)), {}),
+    ("no keys", (2, 3, 4), (2, 0, 4), (2, 0, 5), None, {}),
+    ("no queries", (2, 0, 4), (2, 3, 4), (2, 3, 5), None, {"is_causal": True}),
 ]
 
 

@@ -51,6 +51,8 @@ def _scores_softmax(q, k, mask, scale: float, safe: bool):
             s += mask
         else:  # the mask has more batch dims than the scores
             s = s + mask
+    if s.shape[-1] == 0:  # no keys at all: no weights, an output of zeros
+        return s
     m = s.max(axis=-1, keepdims=True)
     dead = None
     if safe and mask is not None:
