@@ -378,19 +378,21 @@ class _Bar:
 
             self.bar = tqdm(total=total, desc="trials", unit="trial", file=sys.stderr,
                             dynamic_ncols=True)
-        self._t = 0.0
+        self._shown: str | None = None
 
     def _update(self, n_done: int) -> None:
         bar = self.bar
         if bar is None:
             return
-        bar.update(max(0, n_done - bar.n))
+        if n_done <= bar.n and self._shown is not None:
+            return
         try:
             best = self.st.best_value
         except ValueError:  # no complete trial yet
             best = None
-        text = "best=none" if best is None else f"best={best:.4g}"
-        bar.set_postfix_str(text, refresh=True)
+        self._shown = "best=none" if best is None else f"best={best:.4g}"
+        bar.set_postfix_str(self._shown, refresh=False)
+        bar.update(max(0, n_done - bar.n))
 
     def callback(self, st, frozen) -> None:
         if self.bar is not None:
