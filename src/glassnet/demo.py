@@ -23,6 +23,7 @@ CHAPTERS: list[tuple[str, str, str]] = [
     ("cross-entropy", "Cross entropy and its derivative", "cross_entropy"),
     ("iris", "Iris classifier from random weights", "iris_classifier"),
     ("digits-mlp", "Digits MLP", "digits_mlp"),
+    ("tuning", "Tuning the digits MLP (Optuna)", "tuning_digits"),
     ("cnn-o-vs-x", "Convolution: O versus X", "cnn_o_vs_x"),
     ("cnn-digits", "CNN on 8x8 digits with augmentation", "cnn_digits"),
     ("lstm-stock", "LSTM stock prices", "lstm_stock"),
