@@ -364,18 +364,37 @@ def _inputs(r) -> list:
     return list(r.args) + (list(r.kwargs.values()) if isinstance(r, ModuleRecord) else [])
 
 
-def _check_constants(r, s, b: Builder, known1: set, known2: set) -> None:
+def _arrays(args) -> list:
+    """The Tensors and arrays among ``args``, looking inside tuples and lists (index keys)."""
+    out = []
+    for a in args:
+        if isinstance(a, (Tensor, np.ndarray)):
+            out.append(a)
+        elif isinstance(a, (tuple, list)):
+            out += _arrays(a)
+    return out
+
+
+def _check_constants(r, s, b: Builder, known1: set, known2: set, pick=None) -> None:
     """Refuse a constant (a tensor the op reads that no input, parameter, buffer or recorded
-    op made) that differs between the two runs: it was computed from the input."""
-    for a1, a2 in zip(_inputs(r), _inputs(s)):
-        if not isinstance(a1, (Tensor, np.ndarray)) or b.known(a1) or id(a1) in known1:
+    op made) that differs between the two runs: it was computed from the input. ``pick``
+    (a converter's ``constants``) chooses the arguments the ONNX form uses from the op's
+    arguments (leaving out what only backward needs)."""
+    ins1, ins2 = _inputs(r), _inputs(s)
+    if pick is not None:
+        ins1, ins2 = pick(ins1), pick(ins2)
+    arrays1, arrays2 = _arrays(ins1), _arrays(ins2)
+    if len(arrays1) != len(arrays2):
+        arrays2 = [None] * len(arrays1)
+    for a1, a2 in zip(arrays1, arrays2):
+        if b.known(a1) or id(a1) in known1:
             continue
-        if id(a2) in known2 or _values_differ(a1, a2):
+        if a2 is None or id(a2) in known2 or _values_differ(a1, a2):
             raise OnnxExporterError(
                 f"export: op {r.name} in {_where(r)} reads a tensor that is neither an input, "
                 f"a parameter, a buffer nor the output of a recorded op, and it changes with "
-                f"the input (computed through .data, .numpy(), .item() or NumPy?): it cannot "
-                f"be exported as a constant")
+                f"the input (computed through .data, .numpy(), .item(), comparisons or "
+                f"NumPy?): it cannot be exported as a constant")
 
 
 def _where(r) -> str:
@@ -485,7 +504,7 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
             else:
                 conv = _modules.MODULES[type(r.module).__name__]
                 conv(b, r)
-            _check_constants(r, s, b, known1, known2)
+            _check_constants(r, s, b, known1, known2, getattr(conv, "constants", None))
         except Unsupported as e:
             raise UnsupportedOperatorError(
                 f"cannot export op {r.name!r} in {_where(r)} to ONNX: {e}") from None

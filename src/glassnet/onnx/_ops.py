@@ -178,6 +178,50 @@ def _reduce(op_type: str):
     return conv
 
 
+def _max_along(b, r):
+    """``max(dim)``'s values, args (x, axis, keepdim, indices); the indices (for backward)
+    are not part of the ONNX form. The older ``max`` over axes has three args."""
+    return _reduce("ReduceMax")(b, r)
+
+
+_max_along.constants = lambda args: args[:3]
+
+
+def _var(b, r):
+    """mean of squared deviations × n / (n - correction); n must not follow the batch."""
+    x, axes, keepdim, correction = r.args[:4]
+    shape = _arr(x).shape
+    nd = len(shape)
+    axes = tuple(range(nd)) if axes is None else tuple(int(a) % nd for a in np.atleast_1d(axes))
+    shape2 = b.shape2_of(x)
+    if any(shape[a] != shape2[a] for a in axes):
+        raise Unsupported("a variance over a dynamic axis")
+    n = int(np.prod([shape[a] for a in axes]))
+    dt = _dt(r)
+    xn = b.value(x)
+    d = b.node("Sub", [xn, b.reduce("ReduceMean", xn, axes, True)])
+    v = b.reduce("ReduceMean", b.node("Mul", [d, d]), axes, keepdim)
+    return b.node("Mul", [v, b.scalar(n / (n - correction) if n > correction else np.nan, dt)])
+
+
+def _prod(b, r):
+    x, axis, keepdim = r.args[:3]
+    if axis is not None and np.isscalar(axis):
+        axis = (int(axis),)
+    as_input = b.opset >= 18
+    xn = b.value(x)
+    if axis is None:
+        return b.node("ReduceProd", [xn], keepdims=int(bool(keepdim)))
+    if as_input:
+        return b.node("ReduceProd", [xn, b.ints(axis, "axes")], keepdims=int(bool(keepdim)))
+    return b.node("ReduceProd", [xn], axes=[int(a) for a in axis], keepdims=int(bool(keepdim)))
+
+
+def _cumsum(b, r):
+    x, dim = r.args[:2]
+    return b.node("CumSum", [b.value(x), b.const(np.asarray(int(dim), np.int64), "axis")])
+
+
 def _softmax(b, r):
     x, axis = r.args[:2]
     t = r.args[2] if len(r.args) > 2 else 1.0
@@ -422,6 +466,61 @@ def _training_only(b, r):
                       "mode; pass training=self.training to F.dropout)")
 
 
+def _index_select(b, r):
+    x, dim, idx = r.args[:3]
+    return b.node("Gather", [b.value(x), b.value(np.asarray(idx, np.int64))], axis=int(dim))
+
+
+def _gather(b, r):
+    """torch.gather: the index along ``dim`` (the rest of the grid is every position)."""
+    x, dim, grid = r.args[:3]
+    idx = np.broadcast_to(np.asarray(grid[dim], np.int64), r.out.shape)
+    return b.node("GatherElements", [b.value(x), b.const(np.ascontiguousarray(idx), "index")],
+                  axis=int(dim))
+
+
+_gather.constants = lambda args: [args[0], args[2][args[1]]]  # not the grid's aranges
+
+
+def _masked_fill(b, r):
+    x, value, mask = r.args[:3]
+    dt = _dt(r)
+    v = b.scalar(value, dt) if np.isscalar(value) else b.node(
+        "Cast", [b.value(value)], to=b.helper.np_dtype_to_tensor_dtype(np.dtype(dt)))
+    return b.node("Where", [b.value(np.asarray(mask, bool)), v, b.value(x)])
+
+
+def _repeat(b, r):
+    x, reps = r.args[:2]
+    xn = b.value(x)
+    lead = len(reps) - _arr(x).ndim
+    if lead:
+        xn = b.node("Unsqueeze", [xn, b.ints(list(range(lead)), "axes")])
+    return b.node("Tile", [xn, b.ints(reps, "repeats")])
+
+
+def _flip(b, r):
+    x, dims = r.args[:2]
+    dims = [int(d) for d in np.atleast_1d(dims)]
+    n = len(dims)
+    return b.node("Slice", [b.value(x), b.ints([-1] * n, "starts"), b.ints([INT_MIN] * n, "ends"),
+                            b.ints(dims, "axes"), b.ints([-1] * n, "steps")])
+
+
+def _trilu(upper: int):
+    def conv(b, r):
+        x, k = r.args[:2]
+        return b.node("Trilu", [b.value(x), b.const(np.asarray(int(k), np.int64), "k")],
+                      upper=upper)
+    return conv
+
+
+def _round(b, r):
+    if len(r.args) > 1 and r.args[1]:
+        raise Unsupported("round with decimals")
+    return b.node("Round", [b.value(r.args[0])])
+
+
 # --- shapes ------------------------------------------------------------------------------
 
 
@@ -588,11 +687,14 @@ OPS = {
     # reductions, softmax
     "sum": _reduce("ReduceSum"),
     "mean": _reduce("ReduceMean"),
-    "max": _reduce("ReduceMax"),
+    "max": _max_along,
     "min": _reduce("ReduceMin"),
     "amax": _reduce("ReduceMax"),
     "amin": _reduce("ReduceMin"),
     "logsumexp": _reduce("ReduceLogSumExp"),
+    "var": _var,
+    "prod": _prod,
+    "cumsum": _cumsum,
     "softmax": _softmax,
     "logsoftmax": _log_softmax,
     # layers
@@ -624,4 +726,16 @@ OPS = {
     "cat": _cat,
     "pad": _pad,
     "getitem": _getitem,
+    "indexselect": _index_select,
+    "gather": _gather,
+    "maskedfill": _masked_fill,
+    "repeat": _repeat,
+    "flip": _flip,
+    "tril": _trilu(0),
+    "triu": _trilu(1),
+    # piecewise constant
+    "round": _round,
+    "floor": _unary("Floor"),
+    "ceil": _unary("Ceil"),
+    "sign": _unary("Sign"),
 }
