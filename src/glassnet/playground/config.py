@@ -78,7 +78,7 @@ DEFAULTS = {
 
 # The curriculum's dosage network: one input, two softplus nodes, one output.
 _DOSAGE_PRESET = {"features": ["x1"], "layers": [2], "activation": "softplus", "lr": 0.1,
-                  "optimizer": "sgd", "batch": 3, "noise": 0}
+                  "optimizer": "adam", "batch": 3, "noise": 0}
 
 # Fields that change the data (a new data set), the model (new weights) or only training.
 DATA_KEYS = frozenset({"dataset", "noise", "ratio", "n", "seed", "iris_x", "iris_y"})

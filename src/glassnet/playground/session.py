@@ -68,10 +68,21 @@ def build_model(cfg: dict, n_out: int, seed: int | None = None) -> nn.Sequential
     return net
 
 
+def _bytes(v: np.ndarray) -> np.ndarray:
+    """Values in [-1, 1] as bytes 0..255 (NaN as 0.5 grey)."""
+    v = np.where(np.isnan(v), 0.0, v)
+    return np.rint((np.clip(v, -1, 1) + 1) * 127.5).astype(np.uint8)
+
+
 def _quantize(v: np.ndarray) -> str:
     """Values in [-1, 1] as base64 bytes 0..255 (what the page's canvas draws)."""
-    q = np.rint((np.clip(np.nan_to_num(v), -1, 1) + 1) * 127.5).astype(np.uint8)
-    return base64.b64encode(q.tobytes()).decode("ascii")
+    return base64.b64encode(_bytes(v).tobytes()).decode("ascii")
+
+
+def _quantize_rows(m: np.ndarray) -> list:
+    """One base64 string per row of ``m``, quantised in one pass."""
+    q = _bytes(m)
+    return [base64.b64encode(row.tobytes()).decode("ascii") for row in q]
 
 
 def _r(v: float, digits: int = 5) -> float | None:
@@ -81,9 +92,26 @@ def _r(v: float, digits: int = 5) -> float | None:
     return float(f"{v:.{digits}g}")
 
 
-def _rlist(a: np.ndarray, digits: int = 4):
-    return [[_r(x, digits) for x in row] for row in a] if a.ndim == 2 else \
-        [_r(x, digits) for x in a]
+def _rlist(a, digits: int = 4) -> list:
+    """``a`` rounded to ``digits`` significant digits as nested lists (JSON stays short);
+    NaN and infinities become None."""
+    a = np.asarray(a, dtype=np.float64)
+    out = np.zeros_like(a)
+    ok = np.isfinite(a) & (a != 0)
+    v = a[ok]
+    k = digits - 1 - np.floor(np.log10(np.abs(v)))  # decimals to keep
+    p = 10.0 ** np.abs(k)
+    # divide by an exact power of ten so each value prints in its shortest form
+    out[ok] = np.where(k >= 0, np.round(v * p) / p, np.round(v / p) * p)
+    lst = out.tolist()
+    if not np.isfinite(a).all():
+        flat = np.argwhere(~np.isfinite(a))
+        for idx in flat:
+            if a.ndim == 1:
+                lst[idx[0]] = None
+            else:
+                lst[idx[0]][idx[1]] = None
+    return lst
 
 
 class Session:
@@ -387,9 +415,8 @@ class Session:
                 heat = _quantize(out[:, 0])
             G, s = GRID, THUMB_STEP
             sub = np.arange(G * G).reshape(G, G)[::s, ::s].ravel()
-            inputs = [_quantize(self._show_input(self.grid_features[sub, j]))
-                      for j in range(self.grid_features.shape[1])]
-            neurons = [[_quantize(col) for col in self._show(h[sub]).T] for h in hidden]
+            inputs = _quantize_rows(self._show_input(self.grid_features[sub]).T)
+            neurons = [_quantize_rows(self._show(h[sub]).T) for h in hidden]
             layers = []
             for info in self.layers_info():
                 lin = self.model[int(info["weight"].split(".")[0])]
@@ -413,7 +440,8 @@ class Session:
             return msg
 
     def _show_input(self, v: np.ndarray) -> np.ndarray:
-        return v / max(float(np.max(np.abs(v))), 1e-12)
+        """Each input column scaled to [-1, 1]."""
+        return v / np.maximum(np.max(np.abs(v), axis=0, keepdims=True), 1e-12)
 
     def _curves(self) -> dict:
         """The curriculum's picture: each node of the last hidden layer scaled by its
