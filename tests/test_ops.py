@@ -30,6 +30,12 @@ def case(name, fn, shapes, domain="real", ref=None):
 M = (4, 5)  # the default matrix shape
 COL = np.array([[1.5], [-2.0], [0.5], [3.0]])  # a float64 ndarray operand
 
+
+def F(m):
+    """``nn.functional`` on the glassnet side (the PyTorch namespace falls back to it)."""
+    return gn.nn.functional if m is gn else m
+
+
 CASES = [
     # --- arithmetic, with broadcasting and reversed operands ---------------------------
     case("add", lambda m, a, b: a + b, [M, M]),
@@ -89,6 +95,24 @@ CASES = [
     case("minimum", lambda m, a, b: m.minimum(a, b), [(3, 1, 5), (1, 4, 1)]),
     case("where", lambda m, a, b: m.where(a > 0, a, b), [M, (5,)], "away0"),
     case("where_scalar", lambda m, a: m.where(a < 0, a * a, 0.5), [M], "away0"),
+    # --- more activations (ops/activation_more.py) -------------------------------------
+    case("gelu", lambda m, a: F(m).gelu(a * 2), [M]),
+    case("gelu_tanh", lambda m, a: F(m).gelu(a * 2, approximate="tanh"), [M]),
+    case("silu", lambda m, a: F(m).silu(a * 3), [M]),
+    case("mish", lambda m, a: F(m).mish(a * 3), [M]),
+    case("elu", lambda m, a: F(m).elu(a, alpha=0.7), [M], "away0"),
+    case("selu", lambda m, a: m.selu(a), [M], "away0"),
+    case("celu", lambda m, a: m.celu(a * 2, alpha=0.5), [M]),
+    case("hardtanh", lambda m, a: F(m).hardtanh(a * 2, -0.5, 1.5), [M], "away0"),
+    case("relu6", lambda m, a: F(m).relu6(a * 5), [M], "away0"),
+    case("hardswish", lambda m, a: F(m).hardswish(a * 3), [M], "away0"),
+    case("hardsigmoid", lambda m, a: F(m).hardsigmoid(a * 3), [M], "away0"),
+    case("softsign", lambda m, a: F(m).softsign(a * 2), [M]),
+    case("logsigmoid", lambda m, a: F(m).logsigmoid(a * 4), [M]),
+    case("tanhshrink", lambda m, a: F(m).tanhshrink(a), [M]),
+    case("prelu_channels", lambda m, a, w: m.prelu(a, w), [M, (5,)], "away0"),
+    case("prelu_shared", lambda m, a, w: F(m).prelu(a, w), [(2, 3, 4), (1,)], "away0"),
+    case("erf", lambda m, a: m.erf(a), [M]),
     # --- reductions --------------------------------------------------------------------
     case("sum_all", lambda m, a: a.sum(), [M]),
     case("sum_all_keep", lambda m, a: m.sum(a, dim=None, keepdim=True), [M]),

@@ -21,46 +21,17 @@ gradients on to the inputs.
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections import OrderedDict
 
 from .. import autograd
-from ..autograd import Function
+from ..autograd import Function, RemovableHandle
 from ..backend import xp
 from ..tensor import Tensor
 
 __all__ = ["RemovableHandle", "add", "call_with_hooks"]
 
 _KINDS = ("forward_pre", "forward", "backward", "backward_pre")
-_ids = itertools.count()
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods: ``handle.remove()`` takes the hook off
-    again (also usable as a context manager: removed on leaving the block)."""
-
-    def __init__(self, module, kind: str) -> None:
-        self.id = next(_ids)
-        self._module, self._kind = module, kind
-
-    def remove(self) -> None:
-        m = self._module
-        if m is None:
-            return
-        store = m.__dict__.get("_hook_store", {})
-        store.get(self._kind, {}).pop(self.id, None)
-        m.__dict__["_has_hooks"] = any(store.values())
-        self._module = None
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-    def __repr__(self) -> str:
-        return f"RemovableHandle(id={self.id}, {self._kind} hook)"
 
 
 def add(module, kind: str, hook, prepend: bool, **opts) -> RemovableHandle:
@@ -68,8 +39,12 @@ def add(module, kind: str, hook, prepend: bool, **opts) -> RemovableHandle:
         raise TypeError(f"register_{kind}_hook: hook must be callable, got "
                         f"{type(hook).__name__}")
     store = module.__dict__.setdefault("_hook_store", {k: OrderedDict() for k in _KINDS})
-    handle = RemovableHandle(module, kind)
     hooks = store[kind]
+
+    def on_remove():
+        module.__dict__["_has_hooks"] = any(store.values())
+
+    handle = RemovableHandle(hooks, on_remove)
     hooks[handle.id] = (hook, opts)
     if prepend:
         hooks.move_to_end(handle.id, last=False)
@@ -159,8 +134,8 @@ class _BackwardState:
 
     def wrap_inputs(self, args: tuple) -> tuple:
         self.positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        self.anchor = ModuleHookAnchor.apply(_ALWAYS, *[args[i] for i in self.positions],
-                                             state=self)
+        self.tensors = [args[i] for i in self.positions]
+        self.anchor = ModuleHookAnchor.apply(_ALWAYS, *self.tensors, state=self)
         self.n_in = len(args)
         self.grad_input = [None] * len(args)
         return tuple(
@@ -203,7 +178,14 @@ class _BackwardState:
         return gy
 
     def run_hooks(self) -> list:
-        grad_input = tuple(_wrap(g) for g in self.grad_input)
+        gin = self.grad_input
+        if any(a.requires_grad for a in self.tensors):
+            # As in PyTorch: once some input needs a gradient, every tensor input gets one
+            # (zeros where none arrived); with none needing one, all are None.
+            for i, a in zip(self.positions, self.tensors):
+                if gin[i] is None:
+                    gin[i] = xp.zeros(a.shape, dtype=a.data.dtype)
+        grad_input = tuple(_wrap(g) for g in gin)
         grad_output = tuple(_wrap(g) for g in self.grad_output)
         for hook in self.hooks:
             r = hook(self.module, grad_input, grad_output)

@@ -89,3 +89,27 @@ def norm_axis(dim: int, ndim: int, op: str) -> int:
     if not -ndim <= dim < ndim:
         raise IndexError(f"{op}: dim {dim} out of range for a tensor of {ndim} dims")
     return dim % ndim
+
+
+def check_dtypes(op: str, input, **params) -> None:
+    """Refuse an input whose dtype differs from the layer's parameters (PyTorch's rule: a
+    float64 batch into a float32 model is an error, not a silent float64 computation).
+
+    ``params`` are the named parameter Tensors (None skipped); the message says which
+    conversion fixes it.
+    """
+    xd = input.data.dtype
+    for name, p in params.items():
+        if p is None:
+            continue
+        pd = p.data.dtype
+        if pd is xd or pd == xd:
+            continue
+        if xd.kind != "f":
+            fix = f"convert the input with .to({pd.name}) (e.g. input.float())"
+        elif pd.itemsize < xd.itemsize:
+            fix = "convert the input with input.float(), or the model with model.double()"
+        else:
+            fix = "convert the input with input.double(), or the model with model.float()"
+        raise TypeError(f"{op}: input dtype {xd.name} does not match {name} dtype {pd.name}; "
+                        f"{fix}")

@@ -22,6 +22,7 @@ from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
+from ._util import check_dtypes
 
 __all__ = [
     "gelu", "silu", "elu", "selu", "celu", "mish", "hardtanh", "relu6", "hardswish",
@@ -108,9 +109,9 @@ class GeluOp(Function):
             t = xp.tanh(_SQRT_2_PI * (x + 0.044715 * x2 * x))
             self.t = t
             return 0.5 * x * (1.0 + t)
-        cdf = 0.5 * (1.0 + _erf(x * _INV_SQRT_2))
-        self.cdf = cdf
-        return x * cdf
+        # Φ(x) is recomputed in backward rather than kept: one array fewer per GELU for as
+        # long as the graph lives (a Transformer's feed-forward blocks are the largest).
+        return x * (0.5 * (1.0 + _erf(x * _INV_SQRT_2)))
 
     def backward(self, gy):
         x = self.x
@@ -119,7 +120,7 @@ class GeluOp(Function):
             du = _SQRT_2_PI * (1.0 + 3 * 0.044715 * (x * x))
             return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * (x * x))
-        return gy * (self.cdf + x * pdf)
+        return gy * (0.5 * (1.0 + _erf(x * _INV_SQRT_2)) + x * pdf)
 
 
 def _sigmoid(x):
@@ -435,4 +436,5 @@ def prelu(input, weight) -> Tensor:  # noqa: A002
                 f"prelu: weight has {n} slopes, which must be 1 or the number of channels "
                 f"(input dim 1), but the input has shape {tuple(x.shape)}"
             )
+    check_dtypes("prelu", x, weight=w)
     return PreluOp.apply(x, w)

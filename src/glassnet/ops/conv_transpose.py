@@ -24,6 +24,7 @@ from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
+from ._util import check_dtypes
 from .conv import _pad, col2im, im2col, pair
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose_output_size",
@@ -135,6 +136,7 @@ def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, di
     O = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (O,):
         raise ValueError(f"{op_name}: bias must have shape ({O},), got {tuple(bias.shape)}")
+    check_dtypes(op_name, x, weight=weight, bias=bias)
     kernel = tuple(weight.shape[2:])
     spatial = tuple(x.shape[2:])
     for o, s, d in zip(out_pad, stride, dilation):

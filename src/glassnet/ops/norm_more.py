@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from ._registry import op
+from ._util import check_dtypes
 from .norm import ChannelAffine, Normalize, _data
 
 __all__ = ["group_norm", "instance_norm"]
@@ -67,6 +68,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (C,):
             raise ValueError(f"group_norm: {name} must have shape ({C},), got {tuple(t.shape)}")
+    check_dtypes("group_norm", x, weight=weight, bias=bias)
     rest = tuple(x.shape[2:])
     xg = x.reshape(N, G, C // G, *rest)
     axes = tuple(range(2, xg.ndim))
@@ -96,6 +98,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if t is not None and tuple(t.shape) != (C,):
             raise ValueError(f"instance_norm: {name} must have shape ({C},) for an input with "
                              f"{C} channels, got {tuple(t.shape)}")
+    check_dtypes("instance_norm", x, weight=weight, bias=bias)
     spatial = tuple(range(2, x.ndim))
     pshape = (C,) + (1,) * len(spatial)
     if use_input_stats:
