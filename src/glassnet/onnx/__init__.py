@@ -5,9 +5,10 @@
 >>> gn.onnx.export(model, gn.randn(2, 4), "model.onnx", input_names=["x"],
 ...                output_names=["logits"], dynamic_axes={"x": {0: "batch"}})
 
-The model runs once (twice with ``dynamic_axes``) on ``args`` while every op it executes is
-recorded; each op becomes ONNX nodes (``_ops.OPS``), recurrent layers become ONNX's own
-RNN/LSTM/GRU nodes (``_modules.MODULES``), parameters and buffers become initializers.
+The model runs on ``args`` (and once more on altered inputs, see ``_export``) while every op
+it executes is recorded; each op becomes ONNX nodes (``_ops.OPS``), recurrent layers become
+ONNX's own RNN/LSTM/GRU nodes (``_modules.MODULES``), parameters and buffers become
+initializers.
 Needs the ``onnx`` package (``pip install 'glassnet[onnx]'``). The exporter itself is
 imported on the first export, so ``import glassnet`` does not pay for it.
 """

@@ -5,26 +5,34 @@ tracing on, so every recorded op knows the module path that ran it. Layers liste
 ``_modules.MODULES`` (the recurrent ones) are recorded as one call each, with the ops
 inside them hidden, and exported as ONNX's own recurrent nodes.
 
-With ``dynamic_axes`` the model runs a second time on inputs one larger along each dynamic
-axis; comparing the two recordings tells which dims of every value follow the batch, so
-reshapes can be written with 0 (copy) and -1 (infer). Both runs also perturb the input
-values: a tensor the ops read that is neither an input, a parameter, a buffer nor an op's
-output is baked in as a constant, and if it differs between the runs it was computed from
-the input outside the recorded ops, which is an error rather than a silently wrong model.
+The model runs twice: the second time on inputs one larger along each dynamic axis, with
+their values shuffled. Comparing the two recordings tells which dims of every value follow
+the batch, so reshapes can be written with 0 (copy) and -1 (infer); and a tensor an op
+reads that is neither an input, a parameter, a buffer nor an op's output (it would be
+baked in as a constant) must be the same in both runs, or it was computed from the input
+outside the recorded ops, which is an error rather than a silently wrong model.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import autograd as _autograd
-from ..explain import _graph
-from ..nn import module as _module
 from ..tensor import Tensor
 from . import OnnxExporterError, UnsupportedOperatorError
+from ._trace import (
+    OpRecord,
+    _align,
+    _check_constants,
+    _flatten_out,
+    _grow,
+    _needed,
+    _produced,
+    _run,
+    _values_differ,
+    _where,
+)
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 17
@@ -38,86 +46,6 @@ def op_key(name: str) -> str:
     """The table key of an op name: lowercase without underscores (``MaxPool2d``,
     ``max_pool2d`` -> ``maxpool2d``), so the table survives renames of that kind."""
     return name.lower().replace("_", "")
-
-
-# --- recording ----------------------------------------------------------------------------
-
-
-@dataclass
-class OpRecord:
-    fn: object
-    out: Tensor
-    args: tuple
-    path: str
-    module: object
-    shape2: tuple | None = None  # the output's shape in the second run
-
-    @property
-    def name(self) -> str:
-        return self.fn.name
-
-
-@dataclass
-class ModuleRecord:
-    module: object
-    path: str
-    args: tuple
-    kwargs: dict
-    out: object
-    outs2: list = field(default_factory=list)  # output shapes in the second run
-
-    @property
-    def name(self) -> str:
-        return type(self.module).__name__
-
-
-class _Recorder:
-    def __init__(self, model, module_table: dict):
-        self.records: list = []
-        self.hidden = 0
-        self.model = model
-        self.wrapped: list = []
-        for path, m in model.named_modules():
-            if type(m).__name__ in module_table and "forward" not in m.__dict__:
-                self._wrap(m, path)
-
-    def _wrap(self, m, path: str) -> None:
-        orig = m.forward
-        rec = self
-
-        def forward(*args, **kwargs):
-            rec.hidden += 1
-            try:
-                out = orig(*args, **kwargs)
-            finally:
-                rec.hidden -= 1
-            if not rec.hidden:
-                rec.records.append(ModuleRecord(m, path, args, kwargs, out))
-            return out
-
-        m.__dict__["forward"] = forward
-        self.wrapped.append(m)
-
-    def unwrap(self) -> None:
-        for m in self.wrapped:
-            m.__dict__.pop("forward", None)
-        self.wrapped = []
-
-    def hook(self, fn, out, args) -> None:
-        if self.hidden:
-            return
-        m = _module.current_module()
-        self.records.append(OpRecord(fn, out, tuple(args), _graph.module_path(), m))
-
-
-def _run(model, args: tuple, module_table: dict):
-    rec = _Recorder(model, module_table)
-    try:
-        with _autograd.no_grad(), _graph.tracing(rec.hook):
-            out = model(*args)
-    finally:
-        rec.unwrap()
-    return rec.records, out
 
 
 # --- the graph being built ----------------------------------------------------------------
@@ -263,19 +191,6 @@ def _as_args(args) -> tuple:
     return tuple(out)
 
 
-def _flatten_out(out, where: str = "output") -> list:
-    if isinstance(out, Tensor):
-        return [out]
-    if isinstance(out, (tuple, list)):
-        flat = []
-        for i, o in enumerate(out):
-            if o is not None:
-                flat += _flatten_out(o, f"{where}[{i}]")
-        return flat
-    raise OnnxExporterError(f"export: the model returned {type(out).__name__} at {where}; "
-                            f"expected Tensors (or tuples of them)")
-
-
 def _names(given, n: int, default: str, what: str) -> list:
     if given is None:
         given = []
@@ -300,133 +215,6 @@ def _dyn_spec(dynamic_axes, all_names: list) -> dict:
         else:
             spec[name] = {int(a): f"{name}_dynamic_axes_{k + 1}" for k, a in enumerate(axes)}
     return spec
-
-
-def _grow(t: Tensor, axes, rng) -> Tensor:
-    """A second input: one larger along each dynamic axis, its values shuffled."""
-    a = np.asarray(t.data)
-    for ax in sorted(axes):
-        if not -a.ndim <= ax < a.ndim:
-            raise ValueError(f"export: dynamic axis {ax} is out of range for an input of "
-                             f"shape {tuple(a.shape)}")
-        first = np.take(a, [0], axis=ax) if a.shape[ax] else np.zeros_like(
-            np.take(np.ones((1,) * a.ndim), [0], axis=ax), dtype=a.dtype)
-        a = np.concatenate([a, first], axis=ax)
-    # Shuffled values: the same ones (so the same domain: positive, valid indices), in
-    # other places, so anything computed from them outside the recorded ops changes.
-    a = rng.permutation(a.reshape(-1)).reshape(a.shape)
-    return Tensor(a)
-
-
-def _values_differ(a, b) -> bool:
-    if isinstance(a, Tensor):
-        a = a.data
-    if isinstance(b, Tensor):
-        b = b.data
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return True
-    if a.dtype.kind == "f":
-        return not np.array_equal(a, b, equal_nan=True)
-    return not np.array_equal(a, b)
-
-
-def _produced(args: tuple, records: list) -> set:
-    """ids of the inputs and of every recorded output (Tensors and their arrays)."""
-    ids = set()
-    for t in list(args) + [o for r in records for o in
-                           (_flatten_out(r.out) if isinstance(r, ModuleRecord) else [r.out])]:
-        ids.add(id(t))
-        ids.add(id(t.data))
-    return ids
-
-
-def _align(recs1: list, recs2: list, b: Builder) -> None:
-    """Attach second-run shapes to the first run's records."""
-    def kind(r):
-        return type(r.fn if isinstance(r, OpRecord) else r.module)
-
-    if any(kind(r) is not kind(s) for r, s in zip(recs1, recs2)):
-        raise OnnxExporterError(
-            "export: the model ran different ops on inputs of another batch size (or other "
-            "values): data-dependent control flow cannot be exported as one ONNX graph")
-    for r, s in zip(recs1, recs2):
-        if isinstance(r, OpRecord):
-            r.shape2 = tuple(s.out.shape)
-            b.shape2[id(r.out)] = r.shape2
-            b.shape2[id(r.out.data)] = r.shape2
-        else:
-            for o1, o2 in zip(_flatten_out(r.out), _flatten_out(s.out)):
-                b.shape2[id(o1)] = tuple(o2.shape)
-
-
-def _inputs(r) -> list:
-    return list(r.args) + (list(r.kwargs.values()) if isinstance(r, ModuleRecord) else [])
-
-
-def _arrays(args) -> list:
-    """The Tensors and arrays among ``args``, looking inside tuples and lists (index keys)."""
-    out = []
-    for a in args:
-        if isinstance(a, (Tensor, np.ndarray)):
-            out.append(a)
-        elif isinstance(a, (tuple, list)):
-            out += _arrays(a)
-    return out
-
-
-def _check_constants(r, s, b: Builder, known1: set, known2: set, pick=None) -> None:
-    """Refuse a constant (a tensor the op reads that no input, parameter, buffer or recorded
-    op made) that differs between the two runs: it was computed from the input. ``pick``
-    (a converter's ``constants``) chooses the arguments the ONNX form uses from the op's
-    arguments (leaving out what only backward needs)."""
-    ins1, ins2 = _inputs(r), _inputs(s)
-    if pick is not None:
-        ins1, ins2 = pick(ins1), pick(ins2)
-    arrays1, arrays2 = _arrays(ins1), _arrays(ins2)
-    if len(arrays1) != len(arrays2):
-        arrays2 = [None] * len(arrays1)
-    for a1, a2 in zip(arrays1, arrays2):
-        if b.known(a1) or id(a1) in known1:
-            continue
-        if a2 is None or id(a2) in known2 or _values_differ(a1, a2):
-            raise OnnxExporterError(
-                f"export: op {r.name} in {_where(r)} reads a tensor that is neither an input, "
-                f"a parameter, a buffer nor the output of a recorded op, and it changes with "
-                f"the input (computed through .data, .numpy(), .item(), comparisons or "
-                f"NumPy?): it cannot be exported as a constant")
-
-
-def _where(r) -> str:
-    m = r.module
-    if not r.path and m is None:
-        return "the model's forward"
-    t = type(m).__name__ if m is not None else "?"
-    return f"module {r.path!r} ({t})" if r.path else f"the top-level module ({t})"
-
-
-def _needed(records: list, outs: list) -> list:
-    """The records whose outputs the model's outputs depend on, in order."""
-    need = {id(o) for o in outs} | {id(o.data) for o in outs}
-    keep = []
-    for r in reversed(records):
-        produced = _flatten_out(r.out) if isinstance(r, ModuleRecord) else [r.out]
-        if not any(id(o) in need or id(o.data) in need for o in produced):
-            continue
-        keep.append(r)
-        ins = list(r.args) + (list(r.kwargs.values()) if isinstance(r, ModuleRecord) else [])
-        stack = ins
-        while stack:
-            a = stack.pop()
-            if isinstance(a, Tensor):
-                need.add(id(a))
-                need.add(id(a.data))
-            elif isinstance(a, np.ndarray):
-                need.add(id(a))
-            elif isinstance(a, (tuple, list)):
-                stack.extend(a)
-    keep.reverse()
-    return keep
 
 
 def _import_onnx():
