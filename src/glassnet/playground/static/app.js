@@ -360,8 +360,10 @@ function drawMain() {
   if (!d) return;
   ctx.clearRect(0, 0, W, H);
   if (d.dataset === "dosage") { drawSquiggle(ctx, W, H); return; }
-  if (s) {
-    const G = s.grid, v = decode(s.heat);
+  const cells = s ? (d.task === "multiclass" ? 3 : 1) * s.grid * s.grid : 0;
+  const v = s ? decode(s.heat) : null;
+  if (s && v.length === cells) {  // (a state from before a change of data set waits)
+    const G = s.grid;
     heatCanvas.width = G; heatCanvas.height = G;
     const hctx = heatCanvas.getContext("2d"), img = hctx.createImageData(G, G);
     for (let i = 0; i < G * G; i++) {
