@@ -227,6 +227,26 @@ def test_more_tensor_ops(tmp_path, opset):
     _roundtrip(tmp_path, MoreOps(), _normal(4, 5), batches=(2, 3), opset=opset)
 
 
+UNARY = ["tan", "asin", "acos", "atan", "sinh", "cosh", "reciprocal", "rsqrt", "square",
+         "expm1", "log1p", "log2", "log10", "exp2", "trunc", "erf"]
+
+
+class Unary(nn.Module):
+    def forward(self, x):  # x in (0.1, 0.9): inside every domain
+        x = x * 3.0
+        ys = [getattr(gn, n)(x / 3.0) for n in UNARY if hasattr(gn, n)]
+        ys.append(gn.einsum("nij,njk->nik", x[:, :2, :], x.transpose(1, 2)[:, :, :3]))
+        return tuple(ys)
+
+
+@pytest.mark.skipif(not hasattr(gn, "expm1"), reason="always: needs the newer ops")
+def test_more_elementwise_ops(tmp_path):
+    def make(rng, n):
+        return rng.uniform(0.1, 0.9, (n, 3, 4)).astype(np.float32)
+
+    _roundtrip(tmp_path, Unary(), make, batches=(2, 3))
+
+
 class Tokens(nn.Module):
     def __init__(self):
         super().__init__()

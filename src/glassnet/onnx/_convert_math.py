@@ -169,6 +169,46 @@ def _prelu(b, r):
     return b.node("PRelu", [b.value(x), an])
 
 
+def _chain(*steps):
+    """Unary ops written as a few ONNX nodes: ``steps`` are op types, or (op type, constant)
+    for a binary node with a scalar of the output's dtype on the right, or (constant,
+    op type) with it on the left."""
+    def conv(b, r):
+        y = b.value(r.args[0])
+        dt = _dt(r)
+        for st in steps:
+            if isinstance(st, str):
+                y = b.node(st, [y])
+            elif isinstance(st[0], str):
+                y = b.node(st[0], [y, b.scalar(st[1], dt)])
+            else:
+                y = b.node(st[1], [b.scalar(st[0], dt), y])
+        return y
+    return conv
+
+
+def _square(b, r):
+    xn = b.value(r.args[0])
+    return b.node("Mul", [xn, xn])
+
+
+def _trunc(b, r):
+    """sign(x)·floor(|x|)."""
+    xn = b.value(r.args[0])
+    return b.node("Mul", [b.node("Sign", [xn]), b.node("Floor", [b.node("Abs", [xn])])])
+
+
+def _einsum(b, r):
+    subs, out = getattr(r.fn, "subs", None), getattr(r.fn, "out", None)
+    if subs is None or out is None:
+        raise Unsupported("the subscripts were not recorded")
+    sizes = getattr(r.fn, "sizes", {})
+    for sub, a in zip(subs, r.args):
+        if any(n != sizes.get(c, n) for c, n in zip(sub, _arr(a).shape)):
+            raise Unsupported("size-1 dims broadcast against other operands")
+    return b.node("Einsum", [b.value(a) for a in r.args], equation=",".join(subs) + "->" + out)
+
+
 # --- reductions and softmax --------------------------------------------------------------
 
 

@@ -11,6 +11,8 @@ The converters live in ``_convert_math.py``, ``_convert_layers.py`` and
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._convert_layers import (
     _adaptive_avg_pool,
     _attention,
@@ -38,8 +40,10 @@ from ._convert_layers import (
 from ._convert_math import (
     _binary,
     _cast,
+    _chain,
     _clamp,
     _cumsum,
+    _einsum,
     _elu,
     _gelu,
     _hardsigmoid,
@@ -55,7 +59,9 @@ from ._convert_math import (
     _silu,
     _softmax,
     _softplus,
+    _square,
     _tanhshrink,
+    _trunc,
     _unary,
     _var,
     _where,
@@ -112,6 +118,22 @@ OPS = {
     "hardswish": _unary("HardSwish"),
     "hardsigmoid": _hardsigmoid,
     "prelu": _prelu,
+    "tan": _unary("Tan"),
+    "asin": _unary("Asin"),
+    "acos": _unary("Acos"),
+    "atan": _unary("Atan"),
+    "sinh": _unary("Sinh"),
+    "cosh": _unary("Cosh"),
+    "reciprocal": _unary("Reciprocal"),
+    "rsqrt": _chain("Sqrt", "Reciprocal"),
+    "square": _square,
+    "expm1": _chain("Exp", ("Sub", 1.0)),
+    "log1p": _chain(("Add", 1.0), "Log"),
+    "log2": _chain("Log", ("Div", np.log(2.0))),
+    "log10": _chain("Log", ("Div", np.log(10.0))),
+    "exp2": _chain((2.0, "Pow")),
+    "trunc": _trunc,
+    "einsum": _einsum,
     # reductions, softmax
     "sum": _reduce("ReduceSum"),
     "mean": _reduce("ReduceMean"),
