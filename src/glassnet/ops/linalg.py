@@ -273,3 +273,74 @@ def cdist(x1, x2, p: float = 2.0) -> Tensor:
         raise ValueError(f"cdist: batch dims of {tuple(x1.shape)} and {tuple(x2.shape)} "
                          f"cannot be broadcast") from None
     return CDist.apply(x1, x2, float(p))
+
+
+# --- vector and matrix helpers (composed from matmul, einsum and the core ops) ------------
+@op()
+def dot(input, tensor) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Inner product of two 1-D tensors of the same length (a 0-d tensor)."""
+    sa, sb = tuple(shape_of(input)), tuple(shape_of(tensor))
+    if len(sa) != 1 or len(sb) != 1 or sa != sb:
+        raise ValueError(f"dot: expected two 1-D tensors of the same length, got shapes "
+                         f"{sa} and {sb}")
+    return _arith.matmul(input, tensor)
+
+
+@op()
+def vdot(input, other) -> Tensor:  # noqa: A002
+    """``dot`` (real tensors: no conjugation needed)."""
+    return dot(input, other)
+
+
+@op()
+def mv(input, vec) -> Tensor:  # noqa: A002
+    """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``."""
+    if len(shape_of(input)) != 2 or len(shape_of(vec)) != 1:
+        raise ValueError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
+                         f"{tuple(shape_of(input))} and {tuple(shape_of(vec))}")
+    return _arith.matmul(input, vec)
+
+
+@op()
+def inner(input, other) -> Tensor:  # noqa: A002
+    """Sum of products over the last dims: ``(..., k), (..., k) -> (...a, ...b)``."""
+    a, b = _as_tensor(input), _as_tensor(other)
+    if a.ndim == 0 or b.ndim == 0:
+        return _arith.mul(a, b)
+    return einsum("...k,...k", a, b) if a.ndim == b.ndim == 1 else \
+        _arith.matmul(a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1]).T).reshape(
+            *(a.shape[:-1] + b.shape[:-1]))
+
+
+@op()
+def trace(input) -> Tensor:  # noqa: A002
+    """Sum of the main diagonal of a 2-D tensor."""
+    x = _as_tensor(input)
+    if x.ndim != 2:
+        raise ValueError(f"trace: expected a 2-D tensor, got shape {tuple(x.shape)}")
+    return einsum("ii->", x[:, :min(x.shape)][:min(x.shape)])
+
+
+@op()
+def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta · input + alpha · (mat1 @ mat2)."""
+    return beta * _as_tensor(input) + alpha * mm(mat1, mat2)
+
+
+@op()
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
+    """beta · input + alpha · bmm(batch1, batch2)."""
+    return beta * _as_tensor(input) + alpha * bmm(batch1, batch2)
+
+
+@op()
+def kron(input, other) -> Tensor:  # noqa: A002
+    """Kronecker product of two tensors with the same number of dims."""
+    a, b = _as_tensor(input), _as_tensor(other)
+    if a.ndim != b.ndim:
+        raise ValueError(f"kron: give tensors with the same number of dims, got shapes "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    n = a.ndim
+    la, lb = _LETTERS[:n], _LETTERS[n:2 * n]
+    out = einsum(f"{la},{lb}->" + "".join(x + y for x, y in zip(la, lb)), a, b)
+    return out.reshape(*[p * q for p, q in zip(a.shape, b.shape)])

@@ -106,13 +106,13 @@ def ceil(input) -> Tensor:  # noqa: A002
     return _step(CeilOp, input)
 
 
-@op(inplace="trunc_", aliases=("fix",), records=TruncOp)
+@op(method=("trunc", "fix"), aliases=("fix",), inplace="trunc_", records=TruncOp)
 def trunc(input) -> Tensor:  # noqa: A002
     """Round toward zero (same dtype). Zero gradient."""
     return _step(TruncOp, input)
 
 
-@op(inplace="sign_", records=SignOp)
+@op(method=("sign", "sgn"), aliases=("sgn",), inplace="sign_", records=SignOp)
 def sign(input) -> Tensor:  # noqa: A002
     """-1, 0 or 1 by the sign of x (same dtype). Zero gradient."""
     x = _tensor(input)

@@ -293,3 +293,238 @@ def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001,A002
 def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001,A002
     """True where some element (along ``dim``) is non-zero; a bool tensor."""
     return _logical(xp.any, "any", input, dim, keepdim)
+
+
+# --- order statistics, running extremes, counts --------------------------------------------
+MedianResult = namedtuple("median", ["values", "indices"])
+KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+CummaxResult = namedtuple("cummax", ["values", "indices"])
+CumminResult = namedtuple("cummin", ["values", "indices"])
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
+
+
+def _pick(x: Tensor, idx: np.ndarray, d: int) -> Tensor:
+    """x's values at ``idx`` along ``d`` (gradients add up where an index repeats)."""
+    from .indexing import GatherOp, _grid
+
+    return GatherOp.apply(x, d, _grid(idx, d))
+
+
+def _kth(x: Tensor, k: int, dim, keepdim: bool, cls, what: str):
+    if dim is None:
+        flat = x.reshape(-1)
+        idx = _argsort(flat.data, 0, False)[k:k + 1]
+        return _pick(flat, idx, 0).reshape(())
+    if x.ndim == 0:
+        norm_axis(int(dim), 1, what)
+        return cls(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+    d = _axis(dim, x, what)
+    idx = xp.take(_argsort(x.data, d, False), [k], axis=d)
+    vals = _pick(x, idx, d)
+    if not keepdim:
+        vals, idx = vals.squeeze(d), idx.squeeze(d)
+    return cls(vals, Tensor._wrap(idx.astype(np.int64)))
+
+
+@op()
+def median(input, dim: int | None = None, keepdim: bool = False):  # noqa: A002
+    """The median (the lower of the two middle values for an even count, as PyTorch);
+    along ``dim``: a ``(values, indices)`` named tuple. The gradient goes to the chosen
+    element."""
+    x = _tensor(input)
+    n = x.data.size if dim is None else (x.shape[_axis(dim, x, "median")] if x.ndim else 1)
+    if n == 0:
+        raise ValueError("median: the input is empty")
+    return _kth(x, (n - 1) // 2, dim, keepdim, MedianResult, "median")
+
+
+@op()
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    """The ``k``-th smallest element (1-based) along ``dim`` and its index."""
+    x = _tensor(input)
+    n = x.shape[_axis(dim, x, "kthvalue")] if x.ndim else 1
+    if not 1 <= int(k) <= n:
+        raise ValueError(f"kthvalue: k ({k}) must be in [1, {n}]")
+    return _kth(x, int(k) - 1, dim, keepdim, KthvalueResult, "kthvalue")
+
+
+def _cumext(input, dim, better, cls, what):
+    x = _tensor(input)
+    if x.ndim == 0:
+        norm_axis(int(dim), 1, what)
+        return cls(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+    d = _axis(dim, x, what)
+    a = xp.moveaxis(x.data, d, -1)
+    run = better.accumulate(a, axis=-1)
+    prev = xp.concatenate([a[..., :1], run[..., :-1]], axis=-1)
+    hit = (a == better(a, prev)) | xp.isnan(a)
+    pos = xp.where(hit, xp.arange(a.shape[-1]), 0)
+    idx = xp.moveaxis(xp.maximum.accumulate(pos, axis=-1), -1, d)
+    return cls(_pick(x, idx, d), Tensor._wrap(idx.astype(np.int64)))
+
+
+@op()
+def cummax(input, dim: int):  # noqa: A002
+    """Running maximum along ``dim`` and the index where it was reached (the latest on
+    ties): a ``(values, indices)`` named tuple."""
+    return _cumext(input, dim, xp.maximum, CummaxResult, "cummax")
+
+
+@op()
+def cummin(input, dim: int):  # noqa: A002
+    """Running minimum along ``dim`` and the index where it was reached (the latest on
+    ties)."""
+    return _cumext(input, dim, xp.minimum, CumminResult, "cummin")
+
+
+@op()
+def logcumsumexp(input, dim: int) -> Tensor:  # noqa: A002
+    """log(cumsum(exp(x))) along ``dim``, computed stably (shifted by the max)."""
+    x = _tensor(input)
+    d = _axis(dim, x, "logcumsumexp")
+    if x.ndim == 0:
+        return x.clone()
+    m = xp.max(x.data, axis=d, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    shift = Tensor._wrap(m)
+    return (x - shift).exp().cumsum(d).log() + shift
+
+
+@op()
+def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002
+    """The number of non-zero elements (along ``dim``), int64."""
+    a = _tensor(input).data
+    axes = None if dim is None else norm_dim(dim, max(a.ndim, 1), "count_nonzero")
+    if a.ndim == 0:
+        axes = None
+    return Tensor._wrap(xp.asarray(xp.count_nonzero(a, axis=axes)).astype(np.int64))
+
+
+@op()
+def nansum(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Sum treating NaN as 0 (the gradient at a NaN is 0)."""
+    x = _tensor(input)
+    clean = x.masked_fill(Tensor._wrap(xp.isnan(x.data)), 0.0) if x.data.dtype.kind == "f" \
+        else x
+    return clean.sum() if dim is None else clean.sum(dim, keepdim)
+
+
+@op()
+def nanmean(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """Mean of the non-NaN elements."""
+    x = _tensor(input)
+    n = (~xp.isnan(x.data)).sum(axis=None if dim is None else norm_dim(dim, x.ndim, "nanmean"),
+                                keepdims=bool(keepdim) and dim is not None)
+    return nansum(x, dim, keepdim) / Tensor._wrap(xp.asarray(n, dtype=x.data.dtype))
+
+
+@op()
+def aminmax(input, *, dim: int | None = None, keepdim: bool = False):  # noqa: A002
+    """``(min, max)`` together, over everything or along ``dim``."""
+    x = _tensor(input)
+    if dim is None:
+        return AminmaxResult(x.amin(), x.amax())
+    return AminmaxResult(x.amin(dim, keepdim), x.amax(dim, keepdim))
+
+
+@op()
+def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
+             correction=None) -> tuple:
+    """``(std, mean)`` in one call."""
+    x = _tensor(input)
+    return (x.std(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim))
+
+
+@op()
+def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *,  # noqa: A002
+             correction=None) -> tuple:
+    """``(var, mean)`` in one call."""
+    x = _tensor(input)
+    return (x.var(dim, unbiased, keepdim, correction=correction), x.mean(dim, keepdim))
+
+
+@op()
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:  # noqa: A002
+    """The ``n``-th forward difference along ``dim``: ``x[i+1] - x[i]``."""
+    from . import shape as _shape
+
+    x = _tensor(input)
+    d = _axis(dim, x, "diff")
+    parts = [p if isinstance(p, Tensor) else Tensor(p) for p in (prepend,) if p is not None]
+    parts += [x] + [p if isinstance(p, Tensor) else Tensor(p) for p in (append,)
+                    if p is not None]
+    if len(parts) > 1:
+        x = _shape.cat(parts, d)
+    lead = (slice(None),) * d
+    for _ in range(int(n)):
+        if x.data.dtype == np.bool_:
+            x = Tensor._wrap(x.data[lead + (slice(1, None),)] ^ x.data[lead + (slice(None, -1),)])
+        else:
+            x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    return x
+
+
+@op()
+def bincount(input, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """Counts of each value 0..max in a 1-D non-negative integer tensor (int64), or sums of
+    ``weights`` per value."""
+    a = _tensor(input).data
+    if a.ndim != 1 or a.dtype.kind not in "iu":
+        raise TypeError(f"bincount: expected a 1-D integer tensor, got shape {a.shape} "
+                        f"dtype {a.dtype}")
+    if a.size and a.min() < 0:
+        raise ValueError("bincount: values must be non-negative")
+    if weights is None:
+        return Tensor._wrap(xp.bincount(a, minlength=minlength).astype(np.int64))
+    w = weights.data if isinstance(weights, Tensor) else xp.asarray(weights)
+    out = xp.bincount(a, weights=w, minlength=minlength)
+    return Tensor._wrap(out.astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+@op()
+def histc(input, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are
+    0); elements outside are ignored. Same dtype as the input."""
+    a = _tensor(input).data
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = np.histogram(a, bins=int(bins), range=(lo, hi))
+    return Tensor._wrap(counts.astype(a.dtype if a.dtype.kind == "f" else np.float32))
+
+
+@op()
+def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A002
+                 right: bool = False, side: str | None = None, sorter=None) -> Tensor:
+    """For each value, the index where it would be inserted in the sorted last dim of
+    ``sorted_sequence`` (``right=True``/``side="right"``: after equal elements)."""
+    seq = _tensor(sorted_sequence).data
+    vals = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    side = side or ("right" if right else "left")
+    if sorter is not None:
+        order = _tensor(sorter).data
+        seq = xp.take_along_axis(seq, order, axis=-1)
+    if seq.ndim == 1:
+        out = xp.searchsorted(seq, vals, side=side)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise ValueError(f"searchsorted: leading dims of the sequence {seq.shape} and "
+                             f"the values {vals.shape} must match")
+        s2, v2 = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
+        out = xp.stack([xp.searchsorted(s, v, side=side) for s, v in zip(s2, v2)])
+        out = out.reshape(vals.shape)
+    return Tensor._wrap(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+@op()
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
+    """The bucket of each element given 1-D sorted ``boundaries``: i with
+    boundaries[i-1] < x ≤ boundaries[i] (``right=True``: boundaries[i-1] ≤ x < boundaries[i])."""
+    b = _tensor(boundaries).data
+    if b.ndim != 1:
+        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
+    x = input.data if isinstance(input, Tensor) else xp.asarray(input)
+    out = xp.searchsorted(b, x, side="right" if right else "left")
+    return Tensor._wrap(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
