@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .backend import DEFAULT_FLOAT, xp
+from .device import check_device
+from .dtypes import to_numpy
 from .random import resolve
 from .tensor import Tensor
 
@@ -13,6 +17,19 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand", "randn", "randint", "rand_like", "randn_like",
     "randperm",
 ]
+
+
+def _on_cpu(factory):
+    """Accept PyTorch's ``device=`` (the CPU only; anything else raises) and
+    ``pin_memory=`` (nothing to pin without a GPU) on a factory."""
+
+    @functools.wraps(factory)
+    def wrapper(*args, device=None, pin_memory: bool = False, **kwargs):
+        if device is not None:
+            check_device(device, f"{factory.__name__}()")
+        return factory(*args, **kwargs)
+
+    return wrapper
 
 
 def _shape(size) -> tuple:
@@ -24,8 +41,12 @@ def _shape(size) -> tuple:
     return tuple(int(n) for n in size)
 
 
-def _dtype(dtype, default=DEFAULT_FLOAT):
-    return np.dtype(default if dtype is None else dtype)
+def _dtype(dtype, default=None):
+    """A NumPy dtype from any dtype spelling (``gn.float64``, ``np.int64``, ``float``);
+    None gives ``default``, or the default float dtype (read now: it can be changed)."""
+    if dtype is None:
+        return np.dtype(DEFAULT_FLOAT if default is None else default)
+    return to_numpy(dtype)
 
 
 def _make(arr, requires_grad: bool) -> Tensor:
@@ -35,6 +56,7 @@ def _make(arr, requires_grad: bool) -> Tensor:
     return t
 
 
+@_on_cpu
 def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A new tensor holding a copy of ``data``; Python floats become float32. ``name``
     labels it in explanations and graph views."""
@@ -53,18 +75,22 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
+@_on_cpu
 def zeros(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.zeros(_shape(size), _dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def ones(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.ones(_shape(size), _dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def empty(*size, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.empty(_shape(size), _dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, bool) else
@@ -76,18 +102,22 @@ def _like(t, dtype):
     return np.dtype(dtype) if dtype is not None else xp.asarray(t).dtype
 
 
+@_on_cpu
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.zeros(np.shape(t), _like(t, dtype)), requires_grad)
 
 
+@_on_cpu
 def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.ones(np.shape(t), _like(t, dtype)), requires_grad)
 
 
+@_on_cpu
 def full_like(t, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.full(np.shape(t), fill_value, _like(t, dtype)), requires_grad)
 
 
+@_on_cpu
 def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
     """Like PyTorch: integers give int64, any float argument gives float32."""
     if end is None:
@@ -100,34 +130,41 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     return _make(xp.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.linspace(start, end, int(steps), dtype=_dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
+@_on_cpu
 def rand(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
     arr = resolve(generator).random(_shape(size), dtype=np.float64).astype(_dtype(dtype))
     return _make(arr, requires_grad)
 
 
+@_on_cpu
 def randn(*size, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
     arr = resolve(generator).standard_normal(_shape(size)).astype(_dtype(dtype))
     return _make(arr, requires_grad)
 
 
+@_on_cpu
 def rand_like(t, generator=None, dtype=None) -> Tensor:
     return rand(np.shape(t), generator=generator, dtype=dtype or _like(t, None))
 
 
+@_on_cpu
 def randn_like(t, generator=None, dtype=None) -> Tensor:
     return randn(np.shape(t), generator=generator, dtype=dtype or _like(t, None))
 
 
+@_on_cpu
 def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
     """Integers uniform on [low, high) (``randint(high, size)`` also works)."""
     if high is None:
@@ -140,5 +177,32 @@ def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
     return Tensor._wrap(arr)
 
 
+@_on_cpu
 def randperm(n: int, generator=None) -> Tensor:
     return Tensor._wrap(resolve(generator).permutation(int(n)).astype(np.int64))
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a Tensor, sharing memory where possible: a Tensor of the same dtype is
+    returned as it is, a NumPy array of the same dtype is wrapped without a copy; anything
+    else is converted as :func:`tensor` does."""
+    if device is not None:
+        check_device(device, "as_tensor")
+    dt = None if dtype is None else to_numpy(dtype, "as_tensor")
+    if isinstance(data, Tensor):
+        return data if dt is None or dt == data.data.dtype else data.to(dt)
+    if isinstance(data, np.ndarray) and (dt is None or dt == data.dtype):
+        return Tensor(data)
+    return Tensor(data, dtype=dt)
+
+
+def is_tensor(obj) -> bool:
+    """Is ``obj`` a glassnet Tensor?"""
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:  # noqa: A002 - PyTorch's name
+    """The number of elements of a Tensor."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"numel: expected a Tensor, got {type(input).__name__}")
+    return int(input.data.size)
