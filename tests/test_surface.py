@@ -752,6 +752,93 @@ F.cross_entropy(x, i[:2])
 F.one_hot(i, 4)
 F.linear(x, m)
 F.dropout(x, 0.5, training=False)
+lib.max(x, y)
+lib.min(x, y)
+lib.max(x, dim=1)
+x.max(dim=1, keepdim=True)
+x.sum(axis=0)
+x.sum(0, dtype=lib.float64)
+x.mean(dtype=lib.float64)
+lib.square(x)
+lib.rsqrt(x.abs())
+lib.log1p(x.abs())
+lib.expm1(x)
+lib.isinf(x / 0)
+lib.isclose(x, y)
+lib.equal(x, x.clone())
+x.unbind(0)
+x.narrow(1, 0, 2)
+x.select(0, 1)
+x.split([1, 2], dim=1)
+lib.log2(x.abs())
+lib.reciprocal(x)
+lib.sinh(x)
+lib.atan2(x, y)
+lib.arctan(x)
+lib.asin(x.clamp(-1, 1))
+x // 0.25
+i // 2
+lib.floor_divide(i, 2)
+lib.true_divide(x, 2)
+lib.lerp(x, y, 0.3)
+lib.addcmul(x, x, y, value=0.5)
+lib.addmm(x, x, m)
+lib.dot(v, v)
+lib.mv(m, x[0])
+lib.inner(x, y)
+lib.trace(m)
+lib.kron(x, y).shape
+lib.count_nonzero(x > 0)
+lib.cummax(x, 1)
+lib.cummin(i, 0)
+lib.kthvalue(x, 2, 1)
+lib.median(x)
+lib.median(x, 1)
+lib.nansum(x)
+lib.diff(x, dim=1)
+lib.rot90(x)
+lib.diag_embed(v)
+lib.broadcast_to(x[0], (2, 2, 3))
+x.movedim(0, 1)
+lib.moveaxis(a3, 0, -1).shape
+x.ravel()
+a3.unflatten(2, (2, 2)).shape
+lib.hstack([x, y])
+lib.vstack([x, y])
+lib.column_stack([v, v])
+lib.meshgrid(v[:2], v, indexing="ij")
+lib.meshgrid(v[:2], v, indexing="xy")
+lib.tensor_split(x, 2, dim=1)
+lib.atleast_2d(v).shape
+lib.sgn(x)
+lib.signbit(x)
+lib.nan_to_num(x / 0)
+lib.histc(x, bins=4)
+lib.bincount(i)
+lib.bucketize(x, lib.tensor([-1.0, 0.0, 1.0]))
+lib.searchsorted(lib.tensor([1.0, 2.0, 3.0]), lib.tensor([2.5, 0.1]))
+x.logcumsumexp(1)
+x.aminmax()
+lib.std_mean(x)
+lib.var_mean(x, 1)
+x.clamp_min(0)
+x.clamp_max(0)
+lib.xlogy(x.abs(), y.abs())
+lib.sigmoid(x).logit()
+lib.hypot(x, y)
+x.exp2()
+lib.multinomial(lib.ones(4), 2).shape
+lib.bernoulli(lib.ones(3) * 0.5).shape
+lib.normal(0.0, 1.0, size=(2,)).shape
+x.clone().uniform_(-1, 1).shape
+x.clone().normal_(0, 0.02).shape
+x.clone().bernoulli_(0.5).shape
+x.clone().random_(0, 10).shape
+x.clone().exponential_().shape
+lib.randint(0, 10, (3,)).dtype
+lib.randperm(4).dtype
+lib.rand_like(x).shape
+lib.empty(2, 3).shape
 """.strip().splitlines()
 
 

@@ -121,7 +121,7 @@ class Einsum(Function):
     """``np.einsum`` with explicit subscripts; backward = one einsum per operand."""
 
     name = "einsum"
-    formula = "the output gradient contracted with the other operands (an einsum)"
+    formula = "Σ(products of the other operands)"
 
     def forward(self, *arrays, subs, out, sizes):
         # size-1 dims broadcast against the other operands (PyTorch's rule); the engine
