@@ -15,7 +15,7 @@ import glassnet as gn
 from glassnet.playground import config as C
 from glassnet.playground import datasets as D
 from glassnet.playground import export as E
-from glassnet.playground.session import CommandError, Session
+from glassnet.playground.session import EXPLAIN_POINTS, CommandError, Session
 
 BASE = "http://127.0.0.1:8765"
 WS = "ws://127.0.0.1:8765/ws"
@@ -154,14 +154,23 @@ def test_a_step_equals_pytorch(torch):
     ("dataset=iris&layers=4&activation=relu", "2.bias", [2]),
     ("dataset=bumps&layers=3&l1=0.01&features=x1,x2,x1x2", "0.weight", [2, 2]),
     ("dataset=dosage", "2.weight", [0, 1]),
+    ("dataset=spiral&layers=3,3&batch=50&dropout=0.3&l2=0.1", "3.weight", [2, 1]),
 ])
 def test_explain_equals_autograd(query, param, index):
     s = Session(C.from_query(query))
     s.train(steps=20)
     got = s.explain(param, index)
-    # the gradient of the same objective on the same batch, by plain autograd
+    # the gradient of the same objective on the same batch (at most its first 32 points,
+    # dropout off), by plain autograd
+    idx = s.last_batch[:EXPLAIN_POINTS]
+    assert got["batch"] == len(idx)
+    if len(s.last_batch) > EXPLAIN_POINTS:
+        assert any("first 32 points of the last batch of 50" in n for n in got["notes"])
+        assert any("dropout is off" in n for n in got["notes"])
+        assert any("weight decay" in n for n in got["notes"])
+    s.model.eval()
     s.model.zero_grad()
-    loss, _, _ = s._objective(s.Xf_train[s.last_batch], s.T_train[s.last_batch])
+    loss, _, _ = s._objective(s.Xf_train[idx], s.T_train[idx])
     loss.backward()
     want = dict(s.model.named_parameters())[param].grad.numpy()[tuple(index)]
     assert got["grad"] == pytest.approx(float(want), rel=1e-6, abs=1e-12)
@@ -319,14 +328,14 @@ def _session_messages(client, ws, hello):
     state = _until(ws, "state")
     assert state["steps"] == 0 and len(state["layers"]) == 2
     assert client.get("/health").json() == {"sessions": 1}
-    ws.send_json({"type": "step", "steps": 25})
-    assert _until(ws, "state")["steps"] == 25
+    ws.send_json({"type": "step", "steps": 250})  # run in slices of 100
+    assert _until(ws, "state")["steps"] == 250
     ws.send_json({"type": "explain", "param": "0.weight", "index": [2, 1]})
     ex = _until(ws, "explain")
     assert ex["param"] == "0.weight" and "equal" in ex["text"]
     ws.send_json({"type": "step"})  # paused: the selected weight is explained again
-    assert _until(ws, "state")["steps"] == 26
-    assert _until(ws, "explain")["steps"] == 26
+    assert _until(ws, "state")["steps"] == 251
+    assert _until(ws, "explain")["steps"] == 251
     ws.send_json({"type": "set", "config": {"layers": [4, 4], "dataset": "circle"}})
     cfg = _until(ws, "config")
     assert cfg["query"] == "dataset=circle&layers=4,4&lr=0.1"

@@ -36,6 +36,7 @@ __all__ = ["create_app", "serve_in_thread", "TICK_SECONDS", "LOOPBACK"]
 TICK_SECONDS = 0.03  # training time per page update (plus ~5 ms to draw the state)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_STEPS = 10000    # most steps one "step" message may ask for
+STEP_CHUNK = 100     # ... run this many at a time between other tabs' turns
 
 
 def static_dir() -> str:
@@ -303,7 +304,10 @@ async def _handle(conn: _Connection, text: str) -> list:
                                f"got {steps!r}", kind)]
             session.playing = False
             conn.wake.clear()
-            await run(lambda: session.train(steps=steps))
+            while steps > 0:  # in slices, so other tabs get their turns meanwhile
+                chunk = min(steps, STEP_CHUNK)
+                await run(lambda n=chunk: session.train(steps=n))
+                steps -= chunk
             return await run(_paused_replies, session)
         if kind == "reset":
             await run(session.reset)

@@ -32,6 +32,7 @@ GRID = 50          # heat map cells per side
 THUMB_STEP = 2     # neuron thumbnails take every 2nd cell: 25 x 25
 ENGINE = threading.RLock()  # held while any session runs glassnet code
 CURVE_POINTS = 101  # points of the dosage curves
+EXPLAIN_POINTS = 32  # the chain-rule panel explains at most this many points of the batch
 HISTORY_MAX = 1000  # loss-curve points kept (halved by dropping every other one when full)
 
 _ACTIVATIONS = {"relu": nn.ReLU, "softplus": nn.Softplus, "tanh": nn.Tanh,
@@ -465,7 +466,8 @@ class Session:
     # --- the glass box --------------------------------------------------------------------------
     def explain(self, param: str, index) -> dict:
         """``gn.explain.chain_rule`` for one weight or bias on the last training batch (the
-        first batch before any training), with dropout off."""
+        first batch before any training; at most its first ``EXPLAIN_POINTS`` points), with
+        dropout off."""
         with self.lock:
             params = dict(self.model.named_parameters())
             if not isinstance(param, str) or param not in params:
@@ -488,6 +490,9 @@ class Session:
             idx = self.last_batch
             if idx is None:
                 idx = np.arange(min(self.cfg["batch"], len(self.Xf_train)))
+            batch = len(idx)
+            # every term is listed per point and unit: a big batch would take seconds
+            idx = idx[:EXPLAIN_POINTS]
             self.model.eval()
             try:
                 loss, x, t = self._objective(self.Xf_train[idx], self.T_train[idx], names=True)
@@ -497,6 +502,9 @@ class Session:
                 self.model.train()
             self.selected = (param, list(index))
             notes = []
+            if batch > len(idx):
+                notes.append(f"the loss here is over the first {len(idx)} points of the "
+                             f"last batch of {batch} (a shorter list of terms)")
             if self.cfg["dropout"] > 0:
                 notes.append("dropout is off in this explanation (evaluation mode)")
             if self.cfg["l2"] > 0 and param.endswith("weight"):
