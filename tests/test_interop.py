@@ -147,6 +147,12 @@ CASES = [
     ("dropout2d-eval", lambda: tnn.Sequential(tnn.Conv2d(1, 2, 1), tnn.Dropout2d(0.5)),
      _x(2, 1, 3, 3), False),
 ]
+if hasattr(gn.nn, "ReflectionPad2d"):
+    CASES.append(("padding", lambda: tnn.Sequential(
+        tnn.ZeroPad2d((1, 2, 0, 1)), tnn.ConstantPad2d(1, 0.5), tnn.ReflectionPad2d(1),
+        tnn.ReplicationPad2d((0, 1, 2, 0)), tnn.CircularPad2d(1),
+        tnn.UpsamplingNearest2d(scale_factor=2), tnn.UpsamplingBilinear2d(size=(7, 9))),
+        _x(2, 2, 3, 4), False))
 if hasattr(gn.nn, "Upsample"):
     CASES.append(("upsample", lambda: tnn.Sequential(
         tnn.Upsample(scale_factor=2), tnn.Upsample(size=(5, 9), mode="bilinear"),
@@ -376,3 +382,24 @@ def test_shared_layers_stay_shared():
     with torch.no_grad():
         want = tmodel(torch.tensor(x)).numpy()
     np.testing.assert_allclose(gmodel(gn.tensor(x)).detach().numpy(), want, rtol=1e-6)
+
+
+@pytest.mark.skipif(not hasattr(gn.nn, "HuberLoss"), reason="always: needs the newer losses")
+def test_losses_with_their_weights_round_trip():
+    torch.manual_seed(0)
+    x, y = _x(4, 3), _x(4, 3, seed=1)
+    labels = np.array([0, 2, 1, 2])
+    w = torch.tensor([1.0, 2.0, 0.5], dtype=torch.float64)
+    cases = [
+        (tnn.MSELoss(reduction="sum"), y), (tnn.L1Loss(), y), (tnn.SmoothL1Loss(beta=0.5), y),
+        (tnn.HuberLoss(delta=0.3), y), (tnn.CrossEntropyLoss(weight=w, label_smoothing=0.1),
+                                        labels),
+        (tnn.NLLLoss(weight=w, ignore_index=1), labels),
+        (tnn.BCEWithLogitsLoss(pos_weight=w), (y > 0).astype(np.float64)),
+    ]
+    for loss, target in cases:
+        g = interop.from_torch(loss)
+        back = interop.to_torch(g)
+        want = loss(torch.tensor(x), torch.tensor(target))
+        _close(g(gn.tensor(x), gn.tensor(target)), want, type(loss).__name__)
+        _close(back(torch.tensor(x), torch.tensor(target)), want, type(loss).__name__ + " back")

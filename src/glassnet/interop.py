@@ -103,6 +103,27 @@ _LAYERS: dict = {
     "LogSigmoid": [],
     "Tanhshrink": [],
     "PReLU": ["num_parameters"],
+    "ZeroPad1d": ["padding"],
+    "ZeroPad2d": ["padding"],
+    "ConstantPad1d": ["padding", "value"],
+    "ConstantPad2d": ["padding", "value"],
+    "ReflectionPad1d": ["padding"],
+    "ReflectionPad2d": ["padding"],
+    "ReplicationPad1d": ["padding"],
+    "ReplicationPad2d": ["padding"],
+    "CircularPad1d": ["padding"],
+    "CircularPad2d": ["padding"],
+    "UpsamplingNearest2d": ["size", "scale_factor"],
+    "UpsamplingBilinear2d": ["size", "scale_factor"],
+    "CosineSimilarity": ["dim", "eps"],
+    "MSELoss": ["reduction"],
+    "L1Loss": ["reduction"],
+    "SmoothL1Loss": ["reduction", "beta"],
+    "HuberLoss": ["reduction", "delta"],
+    "CrossEntropyLoss": ["ignore_index", "reduction", "label_smoothing"],
+    "NLLLoss": ["ignore_index", "reduction"],
+    "BCELoss": ["reduction"],
+    "BCEWithLogitsLoss": ["reduction"],
 }
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 
@@ -205,6 +226,11 @@ def _copy_state(src, dst, name: str, to_array, assign, recurse: bool) -> None:
         ("buffer", dict(src.named_buffers(recurse=recurse)),
          dict(dst.named_buffers(recurse=recurse))),
     ):
+        if kind == "buffer" and not recurse:
+            for k in set(s) - set(d):  # a buffer left None by the constructor (loss weights)
+                if k in dst._buffers:
+                    dst.register_buffer(k, assign(None, to_array(s[k]), False))
+                    d[k] = getattr(dst, k)
         if set(s) != set(d):
             raise ConversionError(f"{name}: {kind}s differ: {sorted(s)} vs {sorted(d)}")
         for k, t in s.items():
@@ -261,6 +287,7 @@ def from_torch(torch_module):
     the same weights (dtypes kept), ``requires_grad`` flags and train/eval mode."""
     import torch
 
+    import glassnet as gn
     import glassnet.nn as gnn
 
     if not isinstance(torch_module, torch.nn.Module):
@@ -272,6 +299,8 @@ def from_torch(torch_module):
         return t.detach().cpu().numpy().copy()
 
     def assign(dst, arr, requires_grad):
+        if dst is None:
+            return gn.Tensor(arr)
         dst.data = arr
         if arr.dtype.kind == "f":
             dst.requires_grad = requires_grad
@@ -294,6 +323,8 @@ def to_torch(gn_module):
         return np.array(t.data, copy=True)
 
     def assign(dst, arr, requires_grad):
+        if dst is None:
+            return torch.from_numpy(arr)
         with torch.no_grad():
             dst.data = torch.from_numpy(arr)
         if arr.dtype.kind == "f":
