@@ -143,6 +143,10 @@ if hasattr(nn, "InstanceNorm2d"):
 if hasattr(nn, "GroupNorm"):
     CASES.append(("groupnorm", lambda: nn.GroupNorm(2, 4), _normal(4, 3, 5), 0))
     CASES.append(("groupnorm-1d", lambda: nn.GroupNorm(4, 4, affine=False), _normal(4, 6), 0))
+if hasattr(nn, "ReflectionPad2d"):
+    CASES.append(("padding-modes", lambda: nn.Sequential(
+        nn.ZeroPad2d((1, 2, 0, 1)), nn.ReflectionPad2d(1), nn.ReplicationPad2d((0, 1, 2, 0)),
+        nn.CircularPad2d(1), nn.ReflectionPad1d(2)), _normal(2, 3, 4), 0))
 if hasattr(nn, "Upsample"):
     CASES += [
         ("upsample-nearest", lambda: nn.Upsample(scale_factor=2), _normal(2, 3, 4), 0),

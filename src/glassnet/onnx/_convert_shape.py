@@ -59,6 +59,14 @@ def _cat(b, r):
 
 
 def _pad(b, r):
+    """Constant padding, args (x, widths, value); or the reflect/replicate/circular modes,
+    args (x, plan) with the source position of every output position along each axis."""
+    if len(r.args) == 2:
+        y = b.value(r.args[0])
+        for axis, _n, _before, idx in r.args[1]:
+            y = b.node("Gather", [y, b.const(np.asarray(idx, np.int64), "index")],
+                       axis=int(axis))
+        return y
     x, widths, value = r.args[:3]
     pads = [int(a) for a, _ in widths] + [int(c) for _, c in widths]
     return b.node("Pad", [b.value(x), b.ints(pads, "pads"), b.scalar(value, _dt(r))],
