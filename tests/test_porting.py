@@ -151,3 +151,35 @@ def test_ported_script_matches_pytorch(tmp_path):
     assert sorted(w_g) == sorted(w_t)
     for k in w_t:
         np.testing.assert_allclose(w_g[k], w_t[k], rtol=1e-3, atol=1e-4, err_msg=k)
+
+
+def test_save_and_load_accept_pytorch_arguments(tmp_path):
+    import io
+
+    import glassnet as gn
+
+    model = gn.nn.Sequential(gn.nn.Linear(3, 2), gn.nn.BatchNorm1d(2))
+    path = tmp_path / "model.safetensors"
+    gn.save(model.state_dict(), path)
+    for kwargs in ({}, {"map_location": "cpu"}, {"map_location": gn.device("cpu")},
+                   {"map_location": {"cuda:0": "cpu"}}, {"map_location": lambda s, loc: s},
+                   {"weights_only": True}, {"weights_only": False},
+                   {"map_location": "cpu", "weights_only": True}):
+        state = gn.load(path, **kwargs)
+        assert sorted(state) == sorted(model.state_dict())
+        model.load_state_dict(state)
+    buf = io.BytesIO()  # file objects work too
+    gn.save({"epoch": 3, "weights": model.state_dict()}, buf)
+    buf.seek(0)
+    back = gn.load(buf, map_location="cpu", weights_only=True)
+    assert back["epoch"] == 3
+    np.testing.assert_array_equal(back["weights"]["0.weight"].detach().numpy(),
+                                  model.state_dict()["0.weight"].detach().numpy())
+    with pytest.raises(RuntimeError, match="CPU only"):
+        gn.load(path, map_location="cuda:0")
+    with pytest.raises(TypeError, match=r"whole model .*model\.state_dict\(\)"):
+        gn.save(model, tmp_path / "whole.safetensors")
+    opt = gn.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"optimizer\.state_dict\(\)"):
+        gn.save({"opt": opt}, tmp_path / "opt.safetensors")
+    assert not (tmp_path / "whole.safetensors").exists()
