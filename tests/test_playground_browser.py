@@ -23,9 +23,9 @@ if not CHROMIUM:
     pytest.skip("Chromium is not installed (apt-get install chromium, or set GLASSNET_CHROMIUM)",
                 allow_module_level=True)
 try:
-    import websockets  # noqa: F401  (uvicorn needs websockets or wsproto for WebSockets)
+    import websockets  # noqa: F401
 except ImportError:
-    pytest.importorskip("wsproto")
+    pytest.importorskip("wsproto", reason="uvicorn serves WebSockets with websockets or wsproto")
 
 TIMEOUT_MS = 20000
 LOSS_BOUND = 0.15
