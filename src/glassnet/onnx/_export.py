@@ -286,7 +286,9 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
             if isinstance(r, OpRecord):
                 conv = _ops.OPS.get(op_key(r.name)) or _ops.OPS.get(op_key(type(r.fn).__name__))
                 if conv is None:
-                    raise Unsupported("no ONNX form")
+                    family = type(r.fn).__module__.rsplit(".", 1)[-1]
+                    raise Unsupported("a loss has no ONNX form: export the model that makes "
+                                      "the predictions" if "loss" in family else "no ONNX form")
                 name = conv(b, r)
                 b.bind(r.out, name, r.shape2)
             else:
