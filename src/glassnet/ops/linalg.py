@@ -321,13 +321,13 @@ def trace(input) -> Tensor:  # noqa: A002
     return einsum("ii->", x[:, :min(x.shape)][:min(x.shape)])
 
 
-@op()
+@op(inplace="addmm_")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta · input + alpha · (mat1 @ mat2)."""
     return beta * _as_tensor(input) + alpha * mm(mat1, mat2)
 
 
-@op()
+@op(inplace="baddbmm_")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta · input + alpha · bmm(batch1, batch2)."""
     return beta * _as_tensor(input) + alpha * bmm(batch1, batch2)

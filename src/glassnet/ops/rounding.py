@@ -123,6 +123,10 @@ def sign(input) -> Tensor:  # noqa: A002
     return SignOp.apply(x)
 
 
+op(name="fix_", method=False, top=False, inplace="fix_")(trunc)  # the in-place aliases
+op(name="sgn_", method=False, top=False, inplace="sgn_")(sign)
+
+
 @op(inplace="frac_", records=FracOp)
 def frac(input) -> Tensor:  # noqa: A002
     """x - trunc(x), the fractional part with x's sign; derivative 1."""
