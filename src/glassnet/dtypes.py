@@ -71,7 +71,7 @@ class dtype:  # noqa: N801 - PyTorch's name
         return self.numpy_dtype.itemsize
 
     def __getattr__(self, attr):
-        if attr.startswith("__"):
+        if attr.startswith("__") or attr in ("numpy_dtype", "_name"):
             raise AttributeError(attr)
         return getattr(self.numpy_dtype, attr)
 
