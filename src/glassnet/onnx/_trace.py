@@ -4,7 +4,7 @@ the dynamic axes; which constants were really computed from the input)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,7 +36,6 @@ class ModuleRecord:
     args: tuple
     kwargs: dict
     out: object
-    outs2: list = field(default_factory=list)  # output shapes in the second run
 
     @property
     def name(self) -> str:
@@ -46,8 +45,7 @@ class ModuleRecord:
 class _Recorder:
     def __init__(self, model, module_table: dict):
         self.records: list = []
-        self.hidden = 0
-        self.model = model
+        self.hidden = 0  # > 0 inside a layer recorded whole: its ops are not recorded
         self.wrapped: list = []
         for path, m in model.named_modules():
             if type(m).__name__ in module_table and "forward" not in m.__dict__:
@@ -112,8 +110,8 @@ def _grow(t: Tensor, axes, rng) -> Tensor:
         if not -a.ndim <= ax < a.ndim:
             raise ValueError(f"export: dynamic axis {ax} is out of range for an input of "
                              f"shape {tuple(a.shape)}")
-        first = np.take(a, [0], axis=ax) if a.shape[ax] else np.zeros_like(
-            np.take(np.ones((1,) * a.ndim), [0], axis=ax), dtype=a.dtype)
+        first = np.take(a, [0], axis=ax) if a.shape[ax] else np.zeros(
+            a.shape[:ax] + (1,) + a.shape[ax + 1:], a.dtype)
         a = np.concatenate([a, first], axis=ax)
     # Shuffled values: the same ones (so the same domain: positive, valid indices), in
     # other places, so anything computed from them outside the recorded ops changes.
@@ -217,16 +215,9 @@ def _needed(records: list, outs: list) -> list:
         if not any(id(o) in need or id(o.data) in need for o in produced):
             continue
         keep.append(r)
-        ins = list(r.args) + (list(r.kwargs.values()) if isinstance(r, ModuleRecord) else [])
-        stack = ins
-        while stack:
-            a = stack.pop()
+        for a in _arrays(_inputs(r)):
+            need.add(id(a))
             if isinstance(a, Tensor):
-                need.add(id(a))
                 need.add(id(a.data))
-            elif isinstance(a, np.ndarray):
-                need.add(id(a))
-            elif isinstance(a, (tuple, list)):
-                stack.extend(a)
     keep.reverse()
     return keep
