@@ -80,7 +80,31 @@ def _check_layer_args(cls: str, d_model, nhead, dim_feedforward, dropout) -> Non
         raise ValueError(f"{cls}: dropout must be between 0 and 1, got {dropout}")
 
 
-class TransformerEncoderLayer(Module):
+class _Block(Module):
+    """What both layer kinds share: the feed-forward block ``linear2(dropout(activation(
+    linear1(x))))``, its dropout after it (``dropout2`` or ``dropout3``) and the norms."""
+
+    def _build(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps, bias,
+               norm_first, n_norms, dtype, generator) -> None:
+        kw = {"dtype": dtype, "generator": generator}
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
+        self.dropout = Dropout(dropout, generator=generator)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
+        self.norm_first = norm_first
+        for i in range(1, n_norms + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                                dtype=dtype))
+        for i in range(1, n_norms + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout, generator=generator))
+        self.activation = _activation(activation)
+        self._ff_dropout = f"dropout{n_norms}"
+
+    def _ff_block(self, x):
+        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
+        return getattr(self, self._ff_dropout)(x)
+
+
+class TransformerEncoderLayer(_Block):
     """Self-attention and a feed-forward block: ``(S, N, E) -> (S, N, E)``.
 
     Post-norm (default): ``x = norm1(x + SA(x)); x = norm2(x + FF(x))``; with
@@ -96,18 +120,11 @@ class TransformerEncoderLayer(Module):
                  device=None, dtype=None, *, generator=None) -> None:
         super().__init__()
         _check_layer_args("TransformerEncoderLayer", d_model, nhead, dim_feedforward, dropout)
-        kw = {"dtype": dtype, "generator": generator}
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout, generator=generator)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout, generator=generator)
-        self.dropout2 = Dropout(dropout, generator=generator)
-        self.activation = _activation(activation)
+                                            batch_first=batch_first, dtype=dtype,
+                                            generator=generator)
+        self._build(d_model, dim_feedforward, dropout, activation, layer_norm_eps, bias,
+                    norm_first, 2, dtype, generator)
         self.batch_first = batch_first
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
@@ -125,12 +142,9 @@ class TransformerEncoderLayer(Module):
                            need_weights=False, is_causal=is_causal)[0]
         return self.dropout1(x)
 
-    def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_Block):
     """Masked self-attention, attention over ``memory``, and a feed-forward block:
     ``tgt (T, N, E), memory (S, N, E) -> (T, N, E)``.
 
@@ -150,17 +164,8 @@ class TransformerDecoderLayer(Module):
                                             batch_first=batch_first, **kw)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                                  batch_first=batch_first, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **kw)
-        self.dropout = Dropout(dropout, generator=generator)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **kw)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout, generator=generator)
-        self.dropout2 = Dropout(dropout, generator=generator)
-        self.dropout3 = Dropout(dropout, generator=generator)
-        self.activation = _activation(activation)
+        self._build(d_model, dim_feedforward, dropout, activation, layer_norm_eps, bias,
+                    norm_first, 3, dtype, generator)
         self.batch_first = batch_first
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
@@ -190,9 +195,6 @@ class TransformerDecoderLayer(Module):
                                 need_weights=False)[0]
         return self.dropout2(x)
 
-    def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
 
 
 class TransformerEncoder(Module):
