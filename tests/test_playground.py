@@ -393,6 +393,20 @@ def test_bad_messages_get_an_error_and_the_session_goes_on(client, text, words):
         assert _until(ws, "state")["steps"] == 3
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_diverging_training_stops_with_a_message(client):
+    with _open(client, "?dataset=plane&lr=10&activation=linear&layers=8,8") as (ws, _):
+        ws.send_json({"type": "play"})
+        err = _until(ws, "error", limit=200)
+        assert "diverged" in err["message"] and "learning rate" in err["message"]
+        last = _until(ws, "state", where=lambda m: not m["playing"])
+        assert last["train_loss"] is None  # NaN travels as null: the JSON stays valid
+        ws.send_json({"type": "set", "config": {"lr": 0.01}})
+        ws.send_json({"type": "reset"})
+        st = _until(ws, "state", where=lambda m: m["steps"] == 0)
+        assert st["train_loss"] is not None
+
+
 def test_binary_frames_and_bad_url_settings(client):
     with _open(client, "?dataset=spiral") as (ws, _):
         ws.send_bytes(b"\x00\x01")

@@ -68,7 +68,7 @@ def _wait(page, js: str, timeout: int = TIMEOUT_MS):
 
 
 def test_train_explain_export_in_the_browser(server, page, tmp_path):
-    page.goto(f"{server}/?dataset=circle&layers=4,2&lr=0.03", timeout=TIMEOUT_MS)
+    page.goto(f"{server}/?dataset=circle&layers=4,2&lr=0.3", timeout=TIMEOUT_MS)
     _wait(page, "() => window.playground.state !== null")
     assert page.evaluate("window.playground.state.test_loss") > LOSS_BOUND
     assert page.locator("#dataset-circle.selected").count() == 1
@@ -82,7 +82,9 @@ def test_train_explain_export_in_the_browser(server, page, tmp_path):
     assert shown < LOSS_BOUND * 1.5  # the number on the page, not only the message
     assert page.evaluate("window.playground.updates") >= 5
     assert int(page.inner_text("#epoch")) >= 1
-    page.screenshot(path=str(tmp_path / "playground-trained.png"), full_page=True)
+    shot = tmp_path / "playground.png"  # the trained page
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20000
 
     # add a hidden layer: the network and the URL follow
     page.click("#add-layer")
@@ -129,9 +131,6 @@ def test_train_explain_export_in_the_browser(server, page, tmp_path):
                                        rel=1e-4)
     assert lines[-1].startswith("epoch 1: ")
 
-    path = tmp_path / "playground.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 20000
     assert page.evaluate("window.playground.errors") == []
     assert page.errors == []
 

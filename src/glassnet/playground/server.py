@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 import sys
 import threading
@@ -167,7 +168,7 @@ def create_app(*, allowed_hosts=LOOPBACK, max_sessions: int | None = None,
                 await conn.send(_error(
                     "training stopped: the loss is no longer a finite number (the weights "
                     "diverged); lower the learning rate and press reset", "play"))
-                await conn.send(session.snapshot())
+                await conn.send(await anyio.to_thread.run_sync(session.snapshot))
 
     async def ws_endpoint(ws):
         problem = origin_problem(ws.headers)
@@ -230,8 +231,6 @@ def create_app(*, allowed_hosts=LOOPBACK, max_sessions: int | None = None,
 
 
 def _finite(session: Session) -> bool:
-    import math
-
     return math.isfinite(session.train_loss) or not len(session.Xf_train)
 
 

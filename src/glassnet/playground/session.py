@@ -321,7 +321,9 @@ class Session:
     def train(self, steps: int | None = None, seconds: float | None = None) -> int:
         """Run ``steps`` training steps, or as many as fit in ``seconds``; then evaluate.
         Returns the number of steps run."""
-        with self.lock:
+        # a diverging network overflows: the page is told (the loss is not finite), the
+        # server log is not flooded with NumPy warnings
+        with self.lock, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             done = 0
             if steps is not None:
                 for _ in range(steps):
@@ -403,7 +405,7 @@ class Session:
 
     def snapshot(self) -> dict:
         """The ``state`` message: losses, weights and gradients, heat map, thumbnails."""
-        with self.lock:
+        with self.lock, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             task = self.data.task
             out, hidden = self._forward_parts(self.grid_features)
             if task == "binary":
