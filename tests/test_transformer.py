@@ -433,3 +433,22 @@ def test_example_scripts_run_their_chapter(name, key, monkeypatch):
     from glassnet.demo import CHAPTERS
 
     assert (key, name) in [(k, m) for k, _, m in CHAPTERS]
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_attention_dropout_is_seeded(need_weights):
+    x = gn.tensor(np.random.default_rng(0).standard_normal((2, 6, 8)).astype(np.float32))
+
+    def run(seed):
+        m = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True,
+                                  generator=gn.Generator(seed))
+        return m, m(x, x, x, need_weights=need_weights, average_attn_weights=False)
+
+    m, (a, wa) = run(0)
+    _, (b, _) = run(0)
+    np.testing.assert_array_equal(a.data, b.data)
+    if need_weights:  # the returned weights are after dropout, as in PyTorch
+        assert (wa.data == 0).mean() > 0.2
+    m.eval()
+    e, we = m(x, x, x, need_weights=True, average_attn_weights=False)
+    np.testing.assert_allclose(we.data.sum(-1), 1.0, rtol=1e-5)

@@ -60,7 +60,7 @@ def windows(ids: np.ndarray, starts: np.ndarray, block: int):
     return ids[idx], ids[idx + 1]
 
 
-def held_out_loss(model, ids: np.ndarray, block: int, state_free: bool = True) -> float:
+def held_out_loss(model, ids: np.ndarray, block: int) -> float:
     """Mean cross-entropy (nats per character) over consecutive windows of ``ids``."""
     starts = np.arange(0, len(ids) - block - 1, block)
     total = 0.0
@@ -92,11 +92,12 @@ def sample(model, chars: list, prompt: str, length: int, temperature: float = 1.
     return "".join(chars[i] for i in out)
 
 
-def _train(model, ids, steps, batch, block, lr, rng, recurrent=False):
+def _train(model, ids, steps, batch, block, lr, rng, recurrent=False, label=""):
     opt = gn.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     model.train()
     losses = []
-    for _ in range(steps):
+    t0 = time.perf_counter()
+    for i in range(steps):
         x, y = windows(ids, rng.integers(0, len(ids) - block - 1, batch), block)
         out = model(gn.tensor(x))
         logits = out[0] if recurrent else out
@@ -106,6 +107,9 @@ def _train(model, ids, steps, batch, block, lr, rng, recurrent=False):
         gn.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         losses.append(float(loss.item()))
+        if label and (i + 1) % max(1, steps // 4) == 0:
+            print(f"  {label} step {i + 1:4d}: loss {np.mean(losses[-20:]):.3f} "
+                  f"({time.perf_counter() - t0:.0f} s)")
     model.eval()
     return losses
 
@@ -128,7 +132,8 @@ def run(fast: bool = False, plot_dir: str | None = None) -> dict:
     print(f"char-GPT: {layers} layers, d_model {d}, 4 heads: {gpt.num_parameters():,} "
           f"parameters")
     t0 = time.perf_counter()
-    gpt_losses = _train(gpt, train_ids, steps, batch, block, 3e-3, np.random.default_rng(1))
+    gpt_losses = _train(gpt, train_ids, steps, batch, block, 3e-3, np.random.default_rng(1),
+                        label="char-GPT")
     gpt_seconds = time.perf_counter() - t0
     gpt_valid = held_out_loss(gpt, valid_ids, block)
     print(f"char-GPT: training {np.mean(gpt_losses[-20:]):.3f}, held-out {gpt_valid:.3f} "
@@ -137,7 +142,7 @@ def run(fast: bool = False, plot_dir: str | None = None) -> dict:
     lstm = CharLSTM(len(chars), 32, hidden, generator=gn.Generator(0))
     t0 = time.perf_counter()
     lstm_losses = _train(lstm, train_ids, steps, batch, block, 3e-3, np.random.default_rng(1),
-                         recurrent=True)
+                         recurrent=True, label="char-LSTM")
     lstm_seconds = time.perf_counter() - t0
     lstm_valid = held_out_loss(lstm, valid_ids, block)
     print(f"char-LSTM ({hidden} units, {lstm.num_parameters():,} parameters): training "

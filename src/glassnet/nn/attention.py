@@ -225,7 +225,7 @@ def multi_head_attention_forward(
 
     if need_weights:
         w = attention_weights(q, k, mask)
-        wd = _dropout(w, dropout_p, True, generator) if dropout_p > 0 else w
+        wd = _dropout(w, dropout_p, True, generator=generator) if dropout_p > 0 else w
         y = wd @ v
     else:
         y = scaled_dot_product_attention(q, k, v, mask, dropout_p, generator=generator)
