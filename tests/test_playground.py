@@ -439,7 +439,7 @@ def test_cross_origin_and_foreign_hosts_are_refused(client):
 
 def test_session_cap_and_independent_sessions(client):
     with _open(client, "?dataset=circle") as (a, _), \
-            _open(client, "?dataset=spiral&layers=2") as (b, _), _open(client):
+            _open(client, "?dataset=spiral&layers=2") as (b, _), _open(client) as (c, _):
         a.send_json({"type": "step", "steps": 7})
         _until(a, "state", where=lambda m: m["steps"] == 7)
         b.send_json({"type": "step", "steps": 2})
@@ -448,6 +448,15 @@ def test_session_cap_and_independent_sessions(client):
         with client.websocket_connect(WS) as d:  # the cap is 3 in this fixture
             err = d.receive_json()
             assert err["type"] == "error" and "too many" in err["message"]
+        # two tabs training, a third one is still answered, and all three advance
+        a.send_json({"type": "play"})
+        b.send_json({"type": "play"})
+        c.send_json({"type": "step", "steps": 5})
+        _until(c, "state", where=lambda m: m["steps"] == 5)
+        for ws in (a, b):
+            first = _until(ws, "state", where=lambda m: m["playing"])["steps"]
+            assert _until(ws, "state", where=lambda m, n=first: m["steps"] > n)
+            ws.send_json({"type": "pause"})
 
 
 def test_cli_lists_the_command_and_rejects_a_bad_port(capsys):
