@@ -13,8 +13,9 @@ global batch stays fixed (each rank takes batch / N, as in the example whose wei
 equal one process's), one step = zero_grad, forward, backward with the bucketed
 all-reduce, SGD update, with a barrier before each timed step; the median over the
 repeats. At N = 1 the same step without the wrapper is timed too (the wrapper's own
-cost), and at N = 2 a bare all-reduce of the gradient's size (this machine's
-communication cost).
+cost); at N = 2 a bare all-reduce of the gradient's size (this machine's communication
+cost) and a step that averages the gradients with one all-reduce after backward (what
+the buckets started during backward save).
 
 Projected (the plan past one machine): per-rank batch fixed at the global batch above
 (weak scaling, the usual way to add machines), the compute time per step measured at
@@ -72,19 +73,25 @@ def _build(spec):
     return model, (1, 28, 28), 10
 
 
-def _timed(fn, repeats: int, warmup: int) -> float:
+def _timed(cases: dict, repeats: int, warmup: int) -> dict:
+    """Median seconds per call of each case, timed interleaved (each repeat runs every
+    case once, in an order rotated from repeat to repeat, so a burst of load on the shared
+    machine hits all cases alike), each call between two barriers."""
     import glassnet.distributed as dist
 
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        dist.barrier()
-        t0 = time.perf_counter()
-        fn()
-        dist.barrier()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    names = list(cases)
+    for name in names:
+        for _ in range(warmup):
+            cases[name]()
+    times = {name: [] for name in names}
+    for i in range(repeats):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            dist.barrier()
+            t0 = time.perf_counter()
+            cases[name]()
+            dist.barrier()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _measure(spec: dict, repeats: int, warmup: int) -> dict:
@@ -107,13 +114,28 @@ def _measure(spec: dict, repeats: int, warmup: int) -> dict:
         F.cross_entropy(net(x), y).backward()
         opt.step()
 
-    res = {"params": int(params), "batch": spec["batch"],
-           "ddp": _timed(lambda: step(ddp), repeats, warmup)}
+    res = {"params": int(params), "batch": spec["batch"]}
     if world == 1:
-        res["plain"] = _timed(lambda: step(model), repeats, warmup)
+        res.update(_timed({"ddp": lambda: step(ddp), "plain": lambda: step(model)},
+                          repeats, warmup))
     else:
         buf = np.zeros(params, np.float32)
-        res["allreduce"] = _timed(lambda: dist.all_reduce(buf), repeats, warmup)
+        plist = list(model.parameters())
+
+        def after_backward():  # the same averaging, one all-reduce after backward
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            flat = np.concatenate([p.grad.data.reshape(-1) for p in plist])
+            dist.all_reduce(flat)
+            flat /= world
+            off = 0
+            for p in plist:
+                p.grad = gn.Tensor(flat[off:off + p.data.size].reshape(p.data.shape))
+                off += p.data.size
+            opt.step()
+
+        res.update(_timed({"ddp": lambda: step(ddp), "after": after_backward,
+                           "allreduce": lambda: dist.all_reduce(buf)}, repeats, warmup))
     return res
 
 
@@ -165,15 +187,18 @@ def main() -> None:
     one, two = _run(1, args.repeats, args.warmup), _run(2, args.repeats, args.warmup)
     print(f"\n{'network':<11} {'params':>9} {'batch':>5} | {'1 rank ms':>9} {'img/s':>7} "
           f"| {'2 ranks ms':>10} {'img/s':>7} {'speed-up':>8} | {'wrapper':>7} "
-          f"{'allreduce ms':>12}")
+          f"{'allreduce ms':>12} {'after-bw ms':>11}")
     for name, a in one["networks"].items():
         b = two["networks"][name]
         B = a["batch"]
         print(f"{name:<11} {a['params']:>9,} {B:>5} | {ms(a['ddp']):>9} {B / a['ddp']:7.0f} "
               f"| {ms(b['ddp']):>10} {B / b['ddp']:7.0f} {a['ddp'] / b['ddp']:7.2f}x "
-              f"| {a['ddp'] / a['plain']:6.2f}x {ms(b['allreduce']):>12}")
+              f"| {a['ddp'] / a['plain']:6.2f}x {ms(b['allreduce']):>12} "
+              f"{ms(b['after']):>11}")
     print("\nwrapper: 1-rank step with DistributedDataParallel / without it; allreduce: one "
-          "blocking all-reduce of all gradients (float32) between the 2 ranks")
+          "blocking all-reduce of all gradients (float32) between the 2 ranks; after-bw: "
+          "2-rank step averaging the gradients with that one all-reduce after backward "
+          "instead of the wrapper's buckets started during backward")
     print("\nProjected scaling efficiency (weak scaling: per-rank batch = the batch above, "
           "compute per step as measured on 1 rank; ring all-reduce, no overlap):")
     head = " ".join(f"{f'N={n}':>7}" for n in PROJECT)

@@ -208,6 +208,7 @@ def test_ddp_gradients_equal_the_plain_model(world):
     ref = _mlp(h=32)
     model = _mlp(h=32)
     ddp = dist.DistributedDataParallel(model, bucket_cap_mb=0.0002)  # several buckets
+    ddp._reduce_alone = True  # run the buckets although one rank has nothing to average
     assert len(ddp._buckets) > 1
     x, y = gn.randn(16, 4), gn.tensor(np.arange(16) % 3)
     for _ in range(2):
@@ -221,6 +222,45 @@ def test_ddp_gradients_equal_the_plain_model(world):
     assert autograd._grad_ready_hooks == []  # disarmed after each backward
     assert list(ddp.state_dict()) == [f"module.{k}" for k in model.state_dict()]
     assert gn.nn.parallel.DistributedDataParallel is dist.DistributedDataParallel
+    alone = dist.DistributedDataParallel(_mlp())  # one rank: nothing to average, no hooks
+    alone(x)
+    assert autograd._grad_ready_hooks == []
+
+
+def test_ddp_starts_reductions_during_backward(world, monkeypatch):
+    """Each bucket's all-reduce starts as soon as its last gradient is ready, in bucket
+    order, while backward still has layers to go: the first bucket (the last layers) is
+    sent before the first layer's gradients exist."""
+    events = []
+    model = nn.Sequential(nn.Linear(4, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
+                          nn.Linear(64, 3))
+    ddp = dist.DistributedDataParallel(model, bucket_cap_mb=0.0009)  # 3 buckets
+    ddp._reduce_alone = True
+    assert [len(b.params) for b in ddp._buckets] == [3, 1, 2]
+    names = {id(p): n for n, p in model.named_parameters()}
+    real = dist.process_group._all_reduce
+
+    def spy(tensor, op, async_op, check):
+        events.append(f"send {tensor.size}")
+        return real(tensor, op, async_op, check)
+
+    monkeypatch.setattr(dist.process_group, "_all_reduce", spy)
+
+    def ready(leaf):
+        events.append("end" if leaf is None else "ready " + names[id(leaf)])
+
+    autograd._grad_ready_hooks.append(ready)  # before DDP's own, added by its forward
+    try:
+        ddp(gn.randn(8, 4)).sum().backward()
+    finally:
+        autograd._grad_ready_hooks.remove(ready)
+    sends = [e for e in events if e.startswith("send")]
+    assert sends == ["send 262", "send 4097", "send 322"]  # parameters + one flag each
+    # a Linear hands over its weight and bias gradients together, layer after layer
+    assert events[:-1] == ["ready 4.weight", "ready 4.bias", "ready 2.weight", "ready 2.bias",
+                           "send 262", "send 4097", "ready 0.weight", "ready 0.bias",
+                           "send 322"]
+    assert events[-1] == "end" and autograd._grad_ready_hooks == []
 
 
 def test_ddp_unused_parameters_no_sync_and_eval(world):
@@ -234,6 +274,7 @@ def test_ddp_unused_parameters_no_sync_and_eval(world):
 
     model = TwoHeads()
     ddp = dist.DistributedDataParallel(model)
+    ddp._reduce_alone = True
     x = gn.randn(3, 4)
     ddp(x).sum().backward()
     assert model.b.weight.grad is None and model.a.weight.grad is not None

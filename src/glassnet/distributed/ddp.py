@@ -108,6 +108,9 @@ class DistributedDataParallel(Module):
         d["_sync"] = True
         d["_next"] = 0
         d["_seen"] = 0
+        # one rank has nothing to average: its gradients are used as they are; tests set
+        # this to run the bucket machinery in one process
+        d["_reduce_alone"] = False
 
     # --- wrap time -------------------------------------------------------------------
     @staticmethod
@@ -160,7 +163,7 @@ class DistributedDataParallel(Module):
                 bufs = [b for _, b in self.module.named_buffers()]
                 if bufs:
                     _broadcast_coalesced(bufs)
-            if self._sync and self._buckets:
+            if self._sync and self._buckets and (self._world_size > 1 or self._reduce_alone):
                 self._arm()
         return self.module(*args, **kwargs)
 
