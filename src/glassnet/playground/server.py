@@ -79,12 +79,19 @@ def create_app(*, allowed_hosts=LOOPBACK, max_sessions: int | None = None,
     rebinding); ``None`` allows any (for a server bound to all interfaces).
     ``max_sessions``: most open tabs (default ``config.LIMITS["sessions"]``).
     """
+    import os
+
     import anyio.to_thread
     from starlette.applications import Starlette
     from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
 
+    for name in ("index.html", "app.js", "style.css"):
+        if not os.path.isfile(os.path.join(static_dir(), name)):
+            raise RuntimeError(
+                f"the playground's page file {name} is missing from this installation "
+                f"(expected in {static_dir()}); reinstall glassnet with its package data")
     sessions: dict[str, Session] = {}
     limit = C.LIMITS["sessions"] if max_sessions is None else max_sessions
     allowed = None if allowed_hosts is None else {h.lower() for h in allowed_hosts}
