@@ -60,7 +60,8 @@ def _show_attention(model, out: dict, plot_dir) -> None:
                 from ..explain import plot
             except ImportError:  # pragma: no cover
                 continue
-            path = os.path.join(plot_dir, f"seq2seq_attention_{words[0].strip(chr(39))}.png")
+            stem = words[0].replace("'", "")
+            path = os.path.join(plot_dir, f"seq2seq_attention_{stem}.png")
             plot.attention(w, words, [f"in: {t}" for t in fed], save=path,
                            title=f"attention: {' '.join(words)} -> {' '.join(got)}")
             out["plots"].append(path)
