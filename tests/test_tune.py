@@ -271,6 +271,17 @@ def test_tuning_chapter_fast(tmp_path, capsys):
     # and a validation loss that turned back up
     assert big["train_loss"] < best["train_loss"]
     assert big["val_loss"] > 1.1 * big["best_val_loss"] and big["best_epoch"] < big["epochs"]
-    assert "best configuration" in printed
+    assert "Best configuration" in printed
     for name in out["plots"]:
         assert os.path.getsize(name) > 1000
+
+
+def test_import_glassnet_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, glassnet; glassnet.tune.MLP; "
+            "print(sorted(m for m in ('optuna', 'sklearn', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

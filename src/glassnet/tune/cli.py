@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_final:
         data = C.load_data(cfg)
         epochs = int(best.user_attrs.get("best_epoch", cfg["train"]["epochs"]))
-        model, _ = C.train_model(params, data, cfg, train="rest", val=None, epochs=epochs)
+        with C.one_blas_thread():
+            model, _ = C.train_model(params, data, cfg, train="rest", val=None,
+                                     epochs=epochs)
         import glassnet as gn
 
         res = gn.train.evaluate(model, data["test_for_rest"],

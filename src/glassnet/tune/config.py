@@ -286,6 +286,19 @@ def train_model(params: dict, data: dict, cfg: dict, *, train="train", val="val"
     return model, history
 
 
+def one_blas_thread():
+    """BLAS kept to one thread (with threadpoolctl, installed with scikit-learn): the
+    matrices of a small MLP gain nothing from more, and with several trial processes
+    extra BLAS threads only compete for the same cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
+
+
 class Objective:
     """``objective(trial) -> float``: train the trial's MLP, return its best validation
     metric. Picklable (worker processes get it whole) and deterministic: the same
@@ -305,8 +318,9 @@ class Objective:
             self._data = load_data(self.cfg)
         metric = self.cfg["train"]["metric"]
         params = suggest(trial, self.cfg)
-        _, history = train_model(params, self._data, self.cfg,
-                                 callbacks=[PruningCallback(trial, monitor=metric)])
+        with one_blas_thread():
+            _, history = train_model(params, self._data, self.cfg,
+                                     callbacks=[PruningCallback(trial, monitor=metric)])
         values = history[metric]
         best = max(values) if METRICS[metric] == "maximize" else min(values)
         if not math.isfinite(best):
