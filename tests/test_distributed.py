@@ -432,13 +432,14 @@ out["X"], out["Y"] = X.tolist(), Y.tolist()
 # fit: reduced logs, the same early-stopping decision on every rank, rank 0 checkpoints
 ckpt = sys.argv[1]
 gn.manual_seed(0)
-model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
 Xf = rng.normal(size=(40, 4)).astype(np.float32); Yf = rng.integers(0, 3, 40)
 h = gn.fit(model, (Xf, Yf), loss_fn=F.cross_entropy, epochs=int(sys.argv[2]),
            batch_size=4 // n, val_data=(Xf, (Yf + 1) % 3), generator=gn.Generator(5),
            optimizer=gn.optim.SGD(model.parameters(), lr=0.1), early_stopping=2,
            checkpoint=dict(path=ckpt, every=1), progress=False)
 out["history"] = h.to_dict()
+out["running_mean"] = model[1].running_mean.data.tolist()
 out["stop_reason"] = h.stop_reason
 print("RESULT " + json.dumps(out))
 '''
@@ -484,6 +485,7 @@ def test_collectives_ddp_and_fit_over_two_ranks(tmp_path):
                                    err_msg=k)
     # fit: the same (reduced) history and early-stopping decision on both ranks
     assert r0["history"] == r1["history"] and r0["stop_reason"] == r1["stop_reason"]
+    assert r0["running_mean"] == r1["running_mean"]  # rank 0's BatchNorm buffers everywhere
     assert r0["stop_reason"] and "early stopping" in r0["stop_reason"]
     assert len(r0["history"]["epoch"]) < 30
     ck = gn.load_checkpoint(tmp_path / "run.ckpt", restore_rng=False)

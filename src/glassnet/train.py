@@ -798,6 +798,8 @@ class Trainer:
                 for cb in self.callbacks:
                     cb.on_epoch_begin(self, epoch)
                 logs = self._train_epoch(loader, epoch)
+                if distributed:
+                    self._sync_buffers()
                 if val_loader is not None:
                     logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
                 logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
@@ -848,6 +850,16 @@ class Trainer:
                         .integers(0, 2**31 - 1))]
         dist.broadcast_object_list(seed, src=0)
         return int(seed[0])
+
+    def _sync_buffers(self) -> None:
+        """Rank 0's buffers (BatchNorm running statistics, which each rank updated from its
+        own batches) on every rank before validation and checkpoints, so all ranks
+        evaluate and keep the same model."""
+        bufs = [b for _, b in self.model.named_buffers()]
+        if bufs and self.world_size > 1:
+            from .distributed.ddp import _broadcast_coalesced
+
+            _broadcast_coalesced(bufs)
 
     def _wrap_model(self) -> None:
         if self._net is self.model:
