@@ -581,3 +581,17 @@ def test_an_output_computed_outside_the_graph_is_refused(tmp_path):
         x = np.random.default_rng(0).standard_normal((8, 10)).astype(np.float32)
         gn.onnx.export(ArgMax(), gn.tensor(x), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_an_input_named_like_a_parameter(tmp_path):
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2))
+    path = tmp_path / "m.onnx"
+    gn.onnx.export(model, gn.randn(2, 3), path, input_names=["0.weight"])
+    proto = onnx.load(str(path))
+    assert "0.weight" not in {i.name for i in proto.graph.initializer}
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"0.weight": x})[0]
+    with gn.no_grad():
+        np.testing.assert_allclose(got, model(gn.tensor(x)).numpy(), atol=ATOL)

@@ -109,19 +109,19 @@ class Builder:
         if n is not None:
             return n
         p = self.params.get(id(obj))
-        if p is not None:
+        if p is not None:  # an initializer under its state_dict name (unless an input has it)
             name, t = p
-            if name not in self._used:
-                self._used.add(name)
-                self._initializer(name, np.asarray(t.data))
+            name = self.fresh(name)
+            self._initializer(name, np.asarray(t.data))
+            self.bind(t, name)
             return name
-        if isinstance(obj, Tensor):
-            arr = obj.data
-        elif isinstance(obj, (np.ndarray, np.generic, int, float, bool)):
-            arr = np.asarray(obj, dtype=dtype) if not isinstance(obj, np.ndarray) else obj
-        else:
-            raise Unsupported(f"an argument of type {type(obj).__name__} ({obj!r})")
-        return self.const(arr)
+        if isinstance(obj, (Tensor, np.ndarray)):  # a constant, one initializer however used
+            name = self.const(obj.data if isinstance(obj, Tensor) else obj)
+            self.bind(obj, name)
+            return name
+        if isinstance(obj, (np.generic, int, float, bool)):
+            return self.const(np.asarray(obj, dtype=dtype))
+        raise Unsupported(f"an argument of type {type(obj).__name__} ({obj!r})")
 
     def const(self, arr, base: str = "const") -> str:
         name = self.fresh(base)
@@ -308,7 +308,8 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
 
     graph_outputs = []
     for o, o2, n in zip(outs, outs2, out_names):
-        if not (b.known(o) or id(o) in known1) and (id(o2) in known2 or _values_differ(o, o2)):
+        made = id(o) in b.params or id(o) in known1
+        if not made and (id(o2) in known2 or _values_differ(o, o2)):
             raise OnnxExporterError(
                 f"export: output {n!r} is not computed by recorded ops (argmax, comparisons, "
                 f".numpy() or NumPy made it?), yet it changes with the input: it cannot be "

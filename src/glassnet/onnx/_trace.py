@@ -188,7 +188,7 @@ def _check_constants(r, s, b, known1: set, known2: set, pick=None) -> None:
     if len(arrays1) != len(arrays2):
         arrays2 = [None] * len(arrays1)
     for a1, a2 in zip(arrays1, arrays2):
-        if b.known(a1) or id(a1) in known1:
+        if id(a1) in b.params or id(a1) in known1:
             continue
         if a2 is None or id(a2) in known2 or _values_differ(a1, a2):
             raise OnnxExporterError(
