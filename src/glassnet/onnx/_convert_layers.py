@@ -8,14 +8,12 @@ import numpy as np
 from ._convert_math import INT_MIN, _arr, _dt
 from ._export import Unsupported
 
-# --- layers ------------------------------------------------------------------------------
-
 
 def _linear(b, r):
     """y = x Wᵀ + b: Gemm for a batch of rows, MatMul (+ Add) for other ranks."""
     x, w, bias = r.args[:3]
     xn, wn = b.value(x), b.value(w)
-    if x.ndim == 2:
+    if _arr(x).ndim == 2:
         ins = [xn, wn] + ([b.value(bias)] if bias is not None else [])
         return b.node("Gemm", ins, transB=1)
     y = b.node("MatMul", [xn, b.node("Transpose", [wn], perm=[1, 0])])
