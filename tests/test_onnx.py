@@ -91,6 +91,7 @@ def _activations():
 
 # (id, model factory, input factory, batch axis)
 CASES = [
+    ("identity", lambda: nn.Identity(), _normal(4), 0),
     ("linear", lambda: nn.Linear(4, 3), _normal(4), 0),
     ("linear-nobias-3d", lambda: nn.Linear(4, 3, bias=False), _normal(5, 4), 0),
     ("mlp-dropout", lambda: nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.ReLU(),
