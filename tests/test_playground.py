@@ -74,6 +74,12 @@ def test_update_switches_presets():
     assert back["features"] == ["x1", "x2"] and back["activation"] == "tanh"
     with pytest.raises(C.ConfigError, match="object"):
         C.update(cfg, ["layers"])
+    for bad, words in [({"layers": 5}, "layers: expected a list"),
+                       ({"features": [["x1"]]}, "features: unknown value"),
+                       ({"layers": [True]}, "layers"), ({"seed": -1}, "seed"),
+                       ({"lr": "inf"}, "finite")]:
+        with pytest.raises(C.ConfigError, match=words):
+            C.update(cfg, bad)
 
 
 # --- data -----------------------------------------------------------------------------------

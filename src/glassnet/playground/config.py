@@ -123,14 +123,17 @@ def _choice(key: str, value, allowed) -> str:
     return value
 
 
-def _layers(value) -> list:
+def _items(key: str, value, what: str) -> list:
+    """A list from a list, or from a comma-separated string (as in the URL)."""
     if isinstance(value, str):
-        parts = [p for p in value.replace(" ", "").split(",") if p != ""]
-    elif isinstance(value, (list, tuple)):
-        parts = list(value)
-    else:
-        raise ConfigError(f"layers: expected a list of unit counts such as [4, 2], got "
-                          f"{type(value).__name__}")
+        return [p for p in value.replace(" ", "").split(",") if p != ""]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise ConfigError(f"{key}: expected a list of {what}, got {type(value).__name__}")
+
+
+def _layers(value) -> list:
+    parts = _items("layers", value, "unit counts such as [4, 2]")
     if len(parts) > LIMITS["max_layers"]:
         raise ConfigError(f"layers: {len(parts)} hidden layers is too many; at most "
                           f"{LIMITS['max_layers']}")
@@ -146,13 +149,7 @@ def _layers(value) -> list:
 
 
 def _features(value) -> list:
-    if isinstance(value, str):
-        parts = [p for p in value.replace(" ", "").split(",") if p != ""]
-    elif isinstance(value, (list, tuple)):
-        parts = list(value)
-    else:
-        raise ConfigError(f"features: expected a list of feature names, got "
-                          f"{type(value).__name__}")
+    parts = _items("features", value, "feature names")
     for p in parts:
         _choice("features", p, FEATURES)
     chosen = [f for f in FEATURES if f in parts]  # canonical order, no repeats
