@@ -441,6 +441,16 @@ h = gn.fit(model, (Xf, Yf), loss_fn=F.cross_entropy, epochs=int(sys.argv[2]),
 out["history"] = h.to_dict()
 out["running_mean"] = model[1].running_mean.data.tolist()
 out["stop_reason"] = h.stop_reason
+
+# distributed=None inside a world of 2: automatic; a callback stopping rank 1 stops both
+def stop(t, e, logs):
+    if r == 1 and e == 2:
+        t.stop_training = True
+
+h = gn.fit(model, (Xf, Yf), loss_fn=F.cross_entropy, epochs=5, batch_size=2,
+           optimizer=gn.optim.SGD(model.parameters(), lr=0.1), progress=False,
+           callbacks=[gn.train.LambdaCallback(on_epoch_end=stop)])
+out["stopped_after"] = len(h)
 print("RESULT " + json.dumps(out))
 '''
 
@@ -486,6 +496,7 @@ def test_collectives_ddp_and_fit_over_two_ranks(tmp_path):
     # fit: the same (reduced) history and early-stopping decision on both ranks
     assert r0["history"] == r1["history"] and r0["stop_reason"] == r1["stop_reason"]
     assert r0["running_mean"] == r1["running_mean"]  # rank 0's BatchNorm buffers everywhere
+    assert r0["stopped_after"] == r1["stopped_after"] == 2
     assert r0["stop_reason"] and "early stopping" in r0["stop_reason"]
     assert len(r0["history"]["epoch"]) < 30
     ck = gn.load_checkpoint(tmp_path / "run.ckpt", restore_rng=False)

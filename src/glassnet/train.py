@@ -811,6 +811,8 @@ class Trainer:
                 self.history.append(epoch, logs)
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, epoch, logs)
+                if distributed:  # a callback stopping one rank stops them all
+                    self.stop_training = self._any_rank(self.stop_training)
                 if self.stop_training:
                     break
         finally:
@@ -850,6 +852,15 @@ class Trainer:
                         .integers(0, 2**31 - 1))]
         dist.broadcast_object_list(seed, src=0)
         return int(seed[0])
+
+    def _any_rank(self, flag: bool) -> bool:
+        if self.world_size == 1:
+            return bool(flag)
+        from . import distributed as dist
+
+        v = np.array([float(bool(flag))])
+        dist.all_reduce(v, dist.ReduceOp.MAX)
+        return bool(v[0])
 
     def _sync_buffers(self) -> None:
         """Rank 0's buffers (BatchNorm running statistics, which each rank updated from its
