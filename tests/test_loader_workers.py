@@ -163,3 +163,19 @@ def test_breaking_off_an_epoch_then_iterating_again():
     assert first == [0, 1]
     assert [b[0].tolist() for b in loader][0] == [0, 1]  # stale results are dropped
     assert len([b for b in loader]) == 10
+
+
+class Dies(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        if i == 2:
+            os._exit(3)  # a crash that leaves no Python exception behind
+        return i
+
+
+def test_a_dead_worker_is_reported():
+    loader = DataLoader(Dies(), batch_size=1, num_workers=1)
+    with pytest.raises(RuntimeError, match="exited unexpectedly with exit code 3"):
+        list(loader)
