@@ -86,7 +86,7 @@ def script(session) -> str:
         data = session.data
         added = session._added_points()
         n_out = session.n_out
-        epochs_done = session.epoch
+        done = f"{session.steps} steps ({session.epoch} epochs)"
     gen = D.GENERATORS[cfg["dataset"]]
     gen_src = inspect.getsource(gen)
     if cfg["dataset"] == "iris":
@@ -102,6 +102,8 @@ def script(session) -> str:
                       "    n_train = int(round(TRAIN_RATIO * len(X)))\n"
                       "    train, test = perm[:n_train], perm[n_train:]\n")
     feats = ", ".join(_FEATURE_CODE[f] for f in cfg["features"])
+    unpack = "".join(f"    x{k + 1} = X[:, {k}]\n" for k in (0, 1)
+                     if any(f"x{k + 1}" in f for f in cfg["features"]))
     added_code = repr([list(map(float, p)) for p in added])
     l1_code = ""
     if cfg["l1"] > 0:
@@ -120,7 +122,7 @@ def script(session) -> str:
         Data: {cfg["dataset"]} ({data.task}), inputs: {names},
         hidden layers: {cfg["layers"] or "none"} ({cfg["activation"]}),
         optimizer: {cfg["optimizer"]}.
-        The page had trained it for {epochs_done} epochs.
+        The page had trained it for {done}.
 
         Run:  python {SCRIPT_NAME} [--weights {WEIGHTS_NAME}] [--epochs N]
         With --weights the exported weights are loaded first; --epochs 0 then prints the
@@ -129,7 +131,7 @@ def script(session) -> str:
         ''')
     parts = [
         header,
-        "import argparse\n\nimport numpy as np\n\nimport glassnet as gn\n"
+        "import argparse\n\nimport glassnet as gn\nimport numpy as np\n"
         "from glassnet import nn\nfrom glassnet.nn import functional as F\n\n",
         f"SEED = {cfg['seed']}\nN_POINTS = {cfg['n']}\nNOISE = {cfg['noise'] / 100!r}\n"
         f"TRAIN_RATIO = {cfg['ratio'] / 100!r}\nBATCH_SIZE = {cfg['batch']}\n"
@@ -148,7 +150,7 @@ def script(session) -> str:
         "    return X_train, y_train, X_test, y_test\n\n\n",
         "def features(X):\n"
         f"    \"\"\"Input features ({names}) of points (N, 2).\"\"\"\n"
-        "    x1, x2 = X[:, 0], X[:, 1]\n"
+        + unpack +
         f"    return gn.tensor(np.stack([{feats}], axis=1).reshape(len(X), "
         f"{len(cfg['features'])}))\n\n\n",
         _loss_code(data.task), "\n\n",
