@@ -123,8 +123,16 @@ _BY_NUMPY = {d.numpy_dtype: d for d in (float32, float64, float16, int64, int32,
 _EXTRA: dict = {}  # NumPy dtypes PyTorch has no name for (uint16, ...), made on demand
 
 
+# NumPy's built-in dtypes are singletons: looking them up by identity skips np.dtype's
+# hash, which costs most of a microsecond (Tensor.dtype is read on hot paths)
+_BY_ID = {id(k): v for k, v in _BY_NUMPY.items()}
+
+
 def from_numpy(np_dtype) -> dtype:
     """The glassnet dtype for a NumPy dtype (``Tensor.dtype``)."""
+    d = _BY_ID.get(id(np_dtype))
+    if d is not None and d.numpy_dtype is np_dtype:
+        return d
     d = _BY_NUMPY.get(np_dtype)
     if d is None:
         np_dtype = np.dtype(np_dtype)
