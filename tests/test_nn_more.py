@@ -526,3 +526,20 @@ def test_buffers_apply_requires_grad_and_submodules(torch):
     # the same names as PyTorch's modules give
     t = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3))
     assert [n for n, _ in net.body.named_buffers()] == [n for n, _ in t.named_buffers()]
+
+
+def test_empty_batches_and_integer_inputs():
+    """Hostile inputs: an empty batch goes through with the right shape; integer data into
+    a floating activation and an empty spatial dim are clear errors."""
+    assert F.conv_transpose2d(gn.randn(0, 2, 3, 3), gn.randn(2, 3, 3, 3)).shape == (0, 3, 5, 5)
+    assert F.interpolate(gn.randn(0, 2, 3, 3), scale_factor=2, mode="bilinear").shape == \
+        (0, 2, 6, 6)
+    assert F.group_norm(gn.randn(0, 4, 3), 2).shape == (0, 4, 3)
+    assert F.instance_norm(gn.randn(0, 4, 3)).shape == (0, 4, 3)
+    assert F.pad(gn.randn(0, 2, 3), (1, 1), mode="reflect").shape == (0, 2, 5)
+    assert F.gelu(gn.randn(0, 3)).shape == (0, 3)
+    for fn in (F.gelu, F.silu, F.elu, F.hardswish):
+        with pytest.raises(TypeError, match="floating-point"):
+            fn(gn.tensor([1, 2]))
+    with pytest.raises(ValueError, match="empty spatial dim"):
+        F.interpolate(gn.randn(1, 2, 0, 3), size=(2, 2))

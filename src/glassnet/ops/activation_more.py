@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
@@ -168,6 +168,13 @@ class EluOp(Function):
     name = "elu"
     formula = "1 if {0} > 0 else α·exp({0})"
 
+    def local(self, slot, n_in, n_out):
+        alpha, scale, inner = self.parents[1], self.parents[2], self.parents[3]
+        e = "exp({0})" if inner == 1 else f"exp({{0}}/{1 / inner:g})"
+        k = alpha * scale * inner
+        neg = e if k == 1 else f"{k:g}·{e}"
+        return Local(1.0, f"{scale:g} if {{0}} > 0 else {neg}", (0,))
+
     def forward(self, x, alpha, scale, inner):
         pos = x > 0
         e = xp.exp(xp.minimum(x, 0) * inner) if inner != 1 else xp.exp(xp.minimum(x, 0))
@@ -251,6 +258,10 @@ class HardtanhOp(Function):
     name = "hardtanh"
     formula = "1 if min_val < {0} < max_val else 0"
 
+    def local(self, slot, n_in, n_out):
+        lo, hi = self.parents[1], self.parents[2]
+        return Local(1.0, f"[{float(lo):g} < {{0}} < {float(hi):g}]", (0,))
+
     def forward(self, x, lo, hi):
         self.mask = (x > lo) & (x < hi)
         return xp.clip(x, lo, hi).astype(x.dtype, copy=False)
@@ -329,6 +340,15 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _float(x, op: str) -> Tensor:
+    """The input as a Tensor, refusing integer and bool data (as PyTorch does)."""
+    x = _t(x)
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.data.dtype}; "
+                        f"convert it with .float()")
+    return x
+
+
 @op(records=ErfOp)
 def erf(input) -> Tensor:  # noqa: A002 - PyTorch's name
     """The error function, elementwise."""
@@ -341,31 +361,31 @@ def gelu(input, approximate: str = "none") -> Tensor:  # noqa: A002
     approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³)))). Any shape, the same shape out."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return GeluOp.apply(_t(input), approximate)
+    return GeluOp.apply(_float(input, "gelu"), approximate)
 
 
 @op(method=False, top=False, functional=True, records=SiluOp)
 def silu(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """SiLU (swish): x·σ(x)."""
-    return SiluOp.apply(_t(input))
+    return SiluOp.apply(_float(input, "silu"))
 
 
 @op(method=False, top=False, functional=True, records=MishOp)
 def mish(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """Mish: x·tanh(softplus(x))."""
-    return MishOp.apply(_t(input))
+    return MishOp.apply(_float(input, "mish"))
 
 
 @op(method=False, top=False, functional=True, records=EluOp)
 def elu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """ELU: x for x > 0, α(eˣ - 1) otherwise."""
-    return EluOp.apply(_t(input), float(alpha), 1.0, 1.0)
+    return EluOp.apply(_float(input, "elu"), float(alpha), 1.0, 1.0)
 
 
 @op(method=False, functional=True, records=SeluOp)
 def selu(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """SELU: λ·ELU(x, α) with λ ≈ 1.0507 and α ≈ 1.6733 (self-normalising constants)."""
-    return SeluOp.apply(_t(input), _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return SeluOp.apply(_float(input, "selu"), _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
 @op(method=False, functional=True, records=CeluOp)
@@ -373,7 +393,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A
     """CELU: max(0, x) + min(0, α(e^(x/α) - 1))."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0 (it divides the input)")
-    return CeluOp.apply(_t(input), float(alpha), 1.0, 1.0 / float(alpha))
+    return CeluOp.apply(_float(input, "celu"), float(alpha), 1.0, 1.0 / float(alpha))
 
 
 @op(method=False, top=False, functional=True, records=HardtanhOp)
@@ -382,50 +402,50 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
     """Clamp to [min_val, max_val] (gradient 1 strictly inside, 0 outside)."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return HardtanhOp.apply(_t(input), min_val, max_val)
+    return HardtanhOp.apply(_float(input, "hardtanh"), min_val, max_val)
 
 
 @op(method=False, top=False, functional=True, records=HardtanhOp)
 def relu6(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(x, 0), 6): ``hardtanh(x, 0, 6)``."""
-    return HardtanhOp.apply(_t(input), 0.0, 6.0)
+    return HardtanhOp.apply(_float(input, "relu6"), 0.0, 6.0)
 
 
 @op(method=False, top=False, functional=True, records=HardswishOp)
 def hardswish(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """x·relu6(x + 3)/6, a cheap swish."""
-    return HardswishOp.apply(_t(input))
+    return HardswishOp.apply(_float(input, "hardswish"))
 
 
 @op(method=False, top=False, functional=True, records=HardsigmoidOp)
 def hardsigmoid(input, inplace: bool = False) -> Tensor:  # noqa: A002
     """relu6(x + 3)/6, a cheap sigmoid."""
-    return HardsigmoidOp.apply(_t(input))
+    return HardsigmoidOp.apply(_float(input, "hardsigmoid"))
 
 
 @op(method=False, top=False, functional=True, records=SoftsignOp)
 def softsign(input) -> Tensor:  # noqa: A002
     """x / (1 + |x|)."""
-    return SoftsignOp.apply(_t(input))
+    return SoftsignOp.apply(_float(input, "softsign"))
 
 
 @op(method=False, top=False, functional=True, records=LogsigmoidOp)
 def logsigmoid(input) -> Tensor:  # noqa: A002
     """log σ(x), computed without overflow."""
-    return LogsigmoidOp.apply(_t(input))
+    return LogsigmoidOp.apply(_float(input, "logsigmoid"))
 
 
 @op(method=False, top=False, functional=True, records=TanhshrinkOp)
 def tanhshrink(input) -> Tensor:  # noqa: A002
     """x - tanh(x)."""
-    return TanhshrinkOp.apply(_t(input))
+    return TanhshrinkOp.apply(_float(input, "tanhshrink"))
 
 
 @op(functional=True, records=PreluOp)
 def prelu(input, weight) -> Tensor:  # noqa: A002
     """PReLU: x for x > 0, a·x otherwise; ``weight`` holds one slope, or one per channel
     (axis 1 of the input, which then needs at least 2 dims)."""
-    x, w = _t(input), _t(weight)
+    x, w = _float(input, "prelu"), _t(weight)
     n = w.data.size
     if w.ndim > 1:
         raise ValueError(f"prelu: weight must be 0-D or 1-D, got shape {tuple(w.shape)}")

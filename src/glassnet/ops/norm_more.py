@@ -13,6 +13,8 @@ The derivative is the one written out in ``ops/norm.py`` (:class:`Normalize`).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..tensor import Tensor
 from ._registry import op
 from ._util import check_dtypes
@@ -36,7 +38,7 @@ class InstanceNormalize(Normalize):
                 running_var=None, momentum=0.1):
         y = super().forward(x, weight, bias, axes, pshape, paxes, eps)
         mean, var = self.stats
-        n = x.size // (x.shape[0] * x.shape[1])
+        n = int(np.prod(x.shape[2:]))
         if running_mean is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean.reshape(x.shape[:2]).mean(axis=0).astype(
@@ -102,7 +104,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     spatial = tuple(range(2, x.ndim))
     pshape = (C,) + (1,) * len(spatial)
     if use_input_stats:
-        if x.size // (x.shape[0] * C) <= 1 and x.size:
+        if int(np.prod(x.shape[2:])) <= 1:
             raise ValueError(f"instance_norm: expected more than 1 spatial element when "
                              f"training, got input shape {tuple(x.shape)}")
         return InstanceNormalize.apply(x, weight, bias, spatial, pshape, (0,) + spatial,

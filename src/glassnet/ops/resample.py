@@ -158,6 +158,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     spatial = tuple(x.shape[2:])
+    if any(n == 0 for n in spatial):
+        raise ValueError(f"interpolate: cannot resize an input with an empty spatial dim, "
+                         f"shape {tuple(x.shape)}")
     if size is not None:
         out = tuple(int(s) for s in _per_dim(size, nd, "size"))
         scales = (None,) * nd
