@@ -270,7 +270,8 @@ def study(objective=None, *, storage=None, study_name: str | None = None,
         catch: exceptions that fail a trial without stopping the study (default: any
             ``Exception``; Optuna records the trial as failed with the error).
         progress: a progress bar of finished trials with the best value so far.
-        callbacks: Optuna callbacks ``cb(study, frozen_trial)`` (in-process runs).
+        callbacks: Optuna callbacks ``cb(study, frozen_trial)``, called after each
+            trial (with ``n_jobs > 1`` in the worker that ran it).
 
     Returns:
         The ``optuna.Study``.
@@ -310,7 +311,7 @@ def study(objective=None, *, storage=None, study_name: str | None = None,
                 bar.close()
             return st
         _run_workers(st, objective, os.fspath(storage), study_name, n_trials, timeout,
-                     n_jobs, sampler, pruner, seed, tuple(catch), progress)
+                     n_jobs, sampler, pruner, seed, tuple(catch), progress, callbacks)
         if tmpdir is not None:  # an in-memory copy outlives the temporary file
             mem = optuna.storages.InMemoryStorage()
             optuna.copy_study(from_study_name=study_name, from_storage=st._storage,
@@ -324,7 +325,7 @@ def study(objective=None, *, storage=None, study_name: str | None = None,
 
 
 def _worker(storage: str, study_name: str, objective, n_trials, timeout, sampler, pruner,
-            seed, index: int, catch, verbosity: int) -> int:
+            seed, index: int, catch, verbosity: int, callbacks=None) -> int:
     """One worker process: open the shared storage, run this worker's trials."""
     optuna = _optuna()
     optuna.logging.set_verbosity(verbosity)
@@ -336,12 +337,13 @@ def _worker(storage: str, study_name: str, objective, n_trials, timeout, sampler
         smp = _sampler(sampler, None if seed is None else seed + index)
     st = optuna.load_study(study_name=study_name, storage=open_storage(storage), sampler=smp,
                            pruner=_pruner(pruner))
-    st.optimize(objective, n_trials=n_trials, timeout=timeout, catch=catch)
+    st.optimize(objective, n_trials=n_trials, timeout=timeout, catch=catch,
+                callbacks=callbacks)
     return index
 
 
 def _run_workers(st, objective, storage, study_name, n_trials, timeout, n_jobs, sampler,
-                 pruner, seed, catch, progress) -> None:
+                 pruner, seed, catch, progress, callbacks) -> None:
     from concurrent.futures import FIRST_EXCEPTION, wait
 
     from joblib.externals.loky import get_reusable_executor
@@ -355,7 +357,8 @@ def _run_workers(st, objective, storage, study_name, n_trials, timeout, n_jobs, 
     verbosity = optuna.logging.get_verbosity()
     try:
         futures = [executor.submit(_worker, storage, study_name, objective, k, timeout,
-                                   sampler, pruner, seed, i, catch, verbosity)
+                                   sampler, pruner, seed, i, catch, verbosity,
+                                   list(callbacks or ()))
                    for i, k in jobs]
         pending = set(futures)
         while pending:
