@@ -63,17 +63,27 @@ class CumsumOp(Function):
         return xp.flip(xp.cumsum(xp.flip(gy, d), axis=d), d)
 
 
+def _in_dtype(input, dtype, what: str) -> Tensor:
+    """The input converted to the accumulation dtype (:func:`_out_dtype`)."""
+    x = _tensor(input)
+    dt = _out_dtype(x, dtype, what)
+    if dt != x.data.dtype:
+        x = x._cast(dt) if dt.kind == "f" else Tensor._wrap(x.data.astype(dt))
+    return x
+
+
+def _scan(cls, input, dim, dtype, what: str) -> Tensor:
+    x = _in_dtype(input, dtype, what)
+    d = _axis(dim, x, what)
+    if x.ndim == 0:
+        return cls.apply(x.reshape(1), 0).reshape(())
+    return cls.apply(x, d)
+
+
 @op(inplace="cumsum_", records=CumsumOp)
 def cumsum(input, dim: int, *, dtype=None) -> Tensor:  # noqa: A002 - PyTorch's names
     """Running sum along ``dim``: ``out[i] = x[0] + ... + x[i]``. Integers give int64."""
-    x = _tensor(input)
-    d = _axis(dim, x, "cumsum")
-    dt = _out_dtype(x, dtype, "cumsum")
-    if x.ndim == 0:
-        return cumsum(x.reshape(1), 0, dtype=dtype).reshape(())
-    if dt != x.data.dtype:
-        x = x._cast(dt) if dt.kind == "f" else Tensor._wrap(x.data.astype(dt))
-    return CumsumOp.apply(x, d)
+    return _scan(CumsumOp, input, dim, dtype, "cumsum")
 
 
 def _exclusive_cumprod(x, axis):
@@ -112,14 +122,7 @@ class CumprodOp(Function):
 @op(inplace="cumprod_", records=CumprodOp)
 def cumprod(input, dim: int, *, dtype=None) -> Tensor:  # noqa: A002
     """Running product along ``dim``: ``out[i] = x[0]·...·x[i]``. Integers give int64."""
-    x = _tensor(input)
-    d = _axis(dim, x, "cumprod")
-    dt = _out_dtype(x, dtype, "cumprod")
-    if x.ndim == 0:
-        return cumprod(x.reshape(1), 0, dtype=dtype).reshape(())
-    if dt != x.data.dtype:
-        x = x._cast(dt) if dt.kind == "f" else Tensor._wrap(x.data.astype(dt))
-    return CumprodOp.apply(x, d)
+    return _scan(CumprodOp, input, dim, dtype, "cumprod")
 
 
 class ProdOp(Function):
@@ -147,10 +150,7 @@ class ProdOp(Function):
 def prod(input, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """Product of all elements, or along ``dim``; ∂/∂x_k = the product of the others
     (exact with zeros). Integers and bools give int64."""
-    x = _tensor(input)
-    dt = _out_dtype(x, dtype, "prod")
-    if dt != x.data.dtype:
-        x = x._cast(dt) if dt.kind == "f" else Tensor._wrap(x.data.astype(dt))
+    x = _in_dtype(input, dtype, "prod")
     if dim is None:
         if keepdim:
             raise TypeError("prod: keepdim needs dim")
