@@ -34,7 +34,7 @@ from .session import CommandError, Session
 
 __all__ = ["create_app", "serve_in_thread", "TICK_SECONDS", "LOOPBACK"]
 
-TICK_SECONDS = 0.03  # training time per page update (plus ~5 ms to draw the state)
+TICK_SECONDS = 0.025  # training time per page update (plus a few ms to draw the state)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_STEPS = 10000    # most steps one "step" message may ask for
 STEP_CHUNK = 100     # ... run this many at a time between other tabs' turns
