@@ -354,11 +354,29 @@ class _Flattener:
             if obj.requires_grad:
                 node["requires_grad"] = True
             return self._array(arr, path, node)
+        _refuse_objects(obj, path)
         raise TypeError(
             f"save: cannot store a {_type_name(obj)} at "
             f"{path or '<root>'!r}; supported: "
             f"glassnet.Tensor, torch.Tensor (converted), numpy.ndarray, numbers, str, None, "
             f"and lists/tuples/dicts of them (no pickle)"
+        )
+
+
+def _refuse_objects(obj, path: str) -> None:
+    """A whole model or optimizer cannot be saved (that would mean pickling code): say
+    what to save instead."""
+    kind = next((c.__name__ for c in type(obj).__mro__
+                 if c.__module__.startswith("glassnet.") and c.__name__ in ("Module",
+                                                                          "Optimizer")), None)
+    if kind is None and hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):
+        kind = "object"
+    if kind is not None:
+        what = "model" if kind == "Module" else "optimizer" if kind == "Optimizer" else "object"
+        raise TypeError(
+            f"save: cannot store a whole {what} ({_type_name(obj)}) at {path or '<root>'!r}: "
+            f"glassnet saves data, never pickled objects. Save its state_dict instead: "
+            f"gn.save({what}.state_dict(), path), and later {what}.load_state_dict(gn.load(path))"
         )
 
 
@@ -372,8 +390,10 @@ def _is_torch_tensor(obj) -> bool:
     return any(c.__module__ == "torch" and c.__name__ == "Tensor" for c in type(obj).__mro__)
 
 
-def save(obj, path) -> None:
-    """Save ``obj`` to ``path`` (a safetensors file; written atomically).
+def save(obj, f, **kwargs) -> None:
+    """Save ``obj`` to ``f`` (a path: a safetensors file written atomically; or a binary
+    file object). PyTorch's extra arguments (``pickle_protocol``, ...) are accepted and
+    have nothing to do: nothing is pickled.
 
     ``obj`` is a Tensor, an array, a state_dict (dict of name -> Tensor/array), or any
     nesting of dicts (str or int keys), lists and tuples holding Tensors, arrays, numbers,
@@ -386,7 +406,10 @@ def save(obj, path) -> None:
     skeleton = flat.walk(obj, "")
     metadata = {_VERSION: str(FORMAT_VERSION), _SKELETON: json.dumps(skeleton, allow_nan=False)}
     data = st_save(flat.tensors, metadata=metadata)
-    atomic_write_bytes(path, data)
+    if hasattr(f, "write"):
+        f.write(data)
+    else:
+        atomic_write_bytes(f, data)
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -516,16 +539,25 @@ def _unflatten(node, tensors: dict, name: str, path: str = "<root>"):
     raise SaveFormatError(f"{name}: corrupt skeleton at {path}: unknown node {_short(node)}")
 
 
-def load(path):
-    """Load what :func:`save` wrote (the same structure: Tensors come back as Tensors,
-    arrays as arrays). A safetensors file from another tool loads as a dict of
-    name -> Tensor. A truncated, corrupt or foreign file raises :class:`SaveFormatError`
-    naming the file and, where known, the offset or field."""
+def load(f, map_location=None, weights_only=None, **kwargs):
+    """Load what :func:`save` wrote from a path or a binary file object (the same
+    structure: Tensors come back as Tensors, arrays as arrays). A safetensors file from
+    another tool loads as a dict of name -> Tensor. A truncated, corrupt or foreign file
+    raises :class:`SaveFormatError` naming the file and, where known, the offset or field.
+
+    PyTorch's ``map_location`` (``"cpu"``, a device, or a dict/callable mapping to the CPU)
+    and ``weights_only`` are accepted: everything loads onto the CPU, and loading is
+    always weights-only (data, never code) whatever ``weights_only`` says."""
     from safetensors.numpy import load as st_load
 
-    name = os.fspath(path)
-    with open(name, "rb") as f:
+    _check_map_location(map_location)
+    if hasattr(f, "read"):
+        name = getattr(f, "name", "<file object>")
         raw = f.read()
+    else:
+        name = os.fspath(f)
+        with open(name, "rb") as fh:
+            raw = fh.read()
     header, _ = _parse_header(raw, name)
     meta = header.get("__metadata__") or {}
     for key, info in header.items():
@@ -560,6 +592,16 @@ def load(path):
         raise SaveFormatError(
             f"{name}: corrupt metadata field {_SKELETON!r}: nested too deeply"
         ) from None
+
+
+def _check_map_location(map_location) -> None:
+    if map_location is None or callable(map_location):
+        return
+    from .device import check_device
+
+    targets = map_location.values() if isinstance(map_location, Mapping) else [map_location]
+    for t in targets:
+        check_device(t, "load(map_location=...)")
 
 
 # --- checkpoints -------------------------------------------------------------------------
