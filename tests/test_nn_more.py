@@ -543,3 +543,18 @@ def test_empty_batches_and_integer_inputs():
             fn(gn.tensor([1, 2]))
     with pytest.raises(ValueError, match="empty spatial dim"):
         F.interpolate(gn.randn(1, 2, 0, 3), size=(2, 2))
+
+
+def test_float32_stays_float32():
+    """float32 in, float32 out, and float32 gradients (no silent promotion)."""
+    x = gn.randn(2, 4, 5, 5, requires_grad=True)
+    w, b = gn.randn(4, 3, 3, 3, requires_grad=True), gn.randn(3, requires_grad=True)
+    outs = [F.conv_transpose2d(x, w, b, stride=2), F.group_norm(x, 2), F.instance_norm(x),
+            F.interpolate(x, scale_factor=1.5, mode="bilinear"), F.pad(x, (1, 1), "reflect"),
+            F.normalize(x), F.gelu(x), F.elu(x), F.smooth_l1_loss(x, x.detach() * 0.5),
+            F.kl_div(x, x.detach().exp(), reduction="batchmean")]
+    for y in outs:
+        assert y.dtype == np.float32
+        y.sum().backward()
+    for t in (x, w, b):
+        assert t.grad.dtype == np.float32
