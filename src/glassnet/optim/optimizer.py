@@ -8,6 +8,8 @@ safetensors plus JSON with no pickle.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd import enable_grad
@@ -33,7 +35,8 @@ def _check_hyper(name: str, value, low: float = 0.0) -> None:
         raise ValueError(f"Invalid {what}: {value} (must be >= {low})")
 
 
-_SCHEDULER_KEYS = {"initial_lr"}  # added to groups by learning-rate schedulers
+_SCHEDULER_KEYS = {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
+"""Keys learning-rate schedulers add to parameter groups (OneCycleLR the last four)."""
 
 
 def _guess_optimizer(keys: set) -> str:
@@ -60,6 +63,30 @@ class Optimizer:
     """Base class. ``params`` is an iterable of Parameters or of dicts (parameter groups,
     each ``{"params": [...], **hyper-parameters}``); ``defaults`` fills what a group
     leaves out. Subclasses implement ``step``."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_counts_writes", False):
+            @functools.wraps(step)
+            def counted_step(self, *args, **kwargs):
+                loss = step(self, *args, **kwargs)
+                self._count_writes()
+                return loss
+
+            counted_step._counts_writes = True
+            cls.step = counted_step
+
+    def _count_writes(self) -> None:
+        """A step writes each parameter with a gradient in place: bump their versions, so
+        a backward through a graph built before the step refuses, as in PyTorch."""
+        n = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p._version += 1
+                    n += 1
+        Tensor._writes += n
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = dict(defaults)
