@@ -118,6 +118,10 @@ DIFF = [
     ("diag_matrix", lambda L, a: a.diag(-1), _f64((3, 4))),
     ("diagonal", lambda L, a: a.diagonal(0, 1, 2), _f64((2, 3, 3))),
     ("diagonal_offset", lambda L, a: L.diagonal(a, offset=1, dim1=-1, dim2=0), _f64((4, 2, 3))),
+    ("index_fill", lambda L, a: a.index_fill(1, L.tensor(_idx(0, 2)), -1.0), _f64((2, 3))),
+    ("index_copy", lambda L, a, s: a.index_copy(0, L.tensor(_idx(2, 0)), s),
+     _f64((3, 2), (2, 2))),
+    ("masked_scatter", lambda L, a, s: a.masked_scatter(a > 0, s), _f64((2, 3), (7,))),
     # more elementwise math (ops/unary.py)
     ("square", lambda L, a: a.square(), _f64((2, 3))),
     ("rsqrt", lambda L, a: L.rsqrt(a.abs()), _f64((2, 3), lo=0.3)),
@@ -219,7 +223,8 @@ def test_differentiable_against_pytorch(name, fn, arrays):
         np.testing.assert_allclose(g, t, rtol=1e-9, atol=1e-12, err_msg=f"{name} grad {k}")
 
 
-GRADCHECK = ["atan2", "hypot", "logit_eps", "xlogy", "rot90_k3", "diag_embed_offset",
+GRADCHECK = ["masked_scatter", "index_copy", "atan2", "hypot", "logit_eps", "xlogy",
+             "rot90_k3", "diag_embed_offset",
              "median_dim", "cummax", "logcumsumexp", "kron", "meshgrid_xy", "movedim",
              "einsum_diag", "einsum_ellipsis", "cdist_2", "cdist_3", "prod_dim", "cumprod",
              "sort_values", "topk_values", "frac", "remainder", "gather", "scatter",
@@ -835,6 +840,11 @@ x.clone().normal_(0, 0.02).shape
 x.clone().bernoulli_(0.5).shape
 x.clone().random_(0, 10).shape
 x.clone().exponential_().shape
+x.clone().index_fill_(1, lib.tensor([0]), -1.0)
+x.index_copy(0, lib.tensor([1]), y[:1])
+x.masked_scatter(b, m)
+m.clone().fill_diagonal_(0.0)
+lib.zeros(5, 2).fill_diagonal_(1.0, wrap=True)
 lib.randint(0, 10, (3,)).dtype
 lib.randperm(4).dtype
 lib.rand_like(x).shape

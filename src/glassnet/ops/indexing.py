@@ -356,3 +356,95 @@ def nonzero(input, *, as_tuple: bool = False):  # noqa: A002
 def argwhere(input) -> Tensor:  # noqa: A002
     """Indices of the non-zero elements as an ``(n, ndim)`` int64 tensor."""
     return nonzero(input)
+
+
+# --- more index writes (composed, or one small Function) -----------------------------------
+def _dim_mask(x: Tensor, dim: int, idx: np.ndarray) -> np.ndarray:
+    """A bool mask, broadcastable to x, true at positions ``idx`` along ``dim``."""
+    m = np.zeros(x.shape[dim], dtype=bool)
+    m[idx] = True
+    return m.reshape([-1 if d == dim else 1 for d in range(x.ndim)])
+
+
+@op(inplace="index_fill_")
+def index_fill(input, dim: int, index, value) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    x = _tensor(input)
+    d = norm_axis(int(dim), max(x.ndim, 1), "index_fill")
+    idx = _check_bounds(_index(index, "index_fill").reshape(-1), x.shape[d] if x.ndim else 1,
+                        "index_fill", dim)
+    if x.ndim == 0:
+        return masked_fill(x, Tensor._wrap(np.asarray(idx.size > 0)), value)
+    return masked_fill(x, Tensor._wrap(_dim_mask(x, d, idx)), value)
+
+
+@op(inplace="index_copy_")
+def index_copy(input, dim: int, index, source) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with its slices at ``index`` along ``dim`` replaced by the
+    slices of ``source`` (``source.shape[dim] == len(index)``)."""
+    x = _tensor(input)
+    d = norm_axis(int(dim), max(x.ndim, 1), "index_copy")
+    idx = _check_bounds(_index(index, "index_copy").reshape(-1), x.shape[d], "index_copy", dim)
+    if len(set(idx.tolist())) != idx.size:
+        raise ValueError("index_copy: index repeats a position (the result would depend on "
+                         "the order of the writes)")
+    return index_add(index_fill(x, d, idx, 0.0), d, idx, source)
+
+
+class MaskedScatterOp(Function):
+    """Where mask is True, the next elements of source in order; elsewhere the input."""
+
+    name, formula = "masked_scatter", ("[not masked]", "[copied to the output]")
+
+    def forward(self, x, src, mask):
+        self.mask = xp.broadcast_to(mask, x.shape)
+        self.src_shape = src.shape
+        n = int(self.mask.sum())
+        out = x.copy()
+        out[self.mask] = src.reshape(-1)[:n]
+        self.n = n
+        return out
+
+    def backward(self, gy):
+        gs = xp.zeros(int(np.prod(self.src_shape)), gy.dtype)
+        gs[:self.n] = gy[self.mask]
+        return xp.where(self.mask, 0, gy), gs.reshape(self.src_shape)
+
+
+@op(inplace="masked_scatter_", records=MaskedScatterOp)
+def masked_scatter(input, mask, source) -> Tensor:  # noqa: A002
+    """A copy of ``input`` whose masked positions (row-major order) take ``source``'s
+    elements one after another; ``source`` needs at least as many elements as True
+    entries in the mask."""
+    x = _tensor(input)
+    m = _mask(mask, "masked_scatter")
+    try:
+        full = np.broadcast_shapes(m.shape, x.shape)
+    except ValueError:
+        full = None
+    if full != tuple(x.shape):
+        raise ValueError(f"masked_scatter: mask of shape {m.shape} cannot be broadcast to "
+                         f"the input's shape {tuple(x.shape)}")
+    s = _tensor(source)
+    n = int(np.broadcast_to(m, x.shape).sum())
+    if s.data.size < n:
+        raise ValueError(f"masked_scatter: the mask selects {n} elements but source has "
+                         f"only {s.data.size}")
+    if s.data.dtype != x.data.dtype:
+        raise TypeError(f"masked_scatter: input ({x.data.dtype}) and source "
+                        f"({s.data.dtype}) must have the same dtype")
+    return MaskedScatterOp.apply(x, s, m)
+
+
+@op(method="fill_diagonal_", top=False)
+def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
+    """Fill the main diagonal in place (all dims equal for more than 2 dims; ``wrap``
+    restarts the diagonal below a tall matrix every ``n + 1`` rows, as NumPy)."""
+    if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+        raise ValueError(f"fill_diagonal_: needs a 2-D tensor or one with all dims equal, "
+                         f"got shape {tuple(self.shape)}")
+    self._check_inplace("fill_diagonal_")
+    out = self.data.copy()
+    np.fill_diagonal(out, fill_value, wrap=wrap)
+    self._write(out, "fill_diagonal_")
+    return self
