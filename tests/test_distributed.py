@@ -294,6 +294,38 @@ def test_ddp_unused_parameters_no_sync_and_eval(world):
         dist.DistributedDataParallel(model, device_ids=[0])
 
 
+@pytest.mark.parametrize("shape", [(6, 4), (5, 4, 3), (3, 4, 5, 2)])
+def test_sync_batchnorm_in_one_rank_is_batchnorm(world, shape):
+    bn = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d}[len(shape)](4).double()
+    sync = nn.SyncBatchNorm(4).double()
+    for m in (bn, sync):
+        m.weight.data[:] = np.arange(1.0, 5.0)
+        m.bias.data[:] = 0.5
+    x = np.random.default_rng(0).normal(size=shape)
+    g = gn.tensor(np.random.default_rng(1).normal(size=shape))
+    outs = []
+    for m in (bn, sync):
+        xt = gn.tensor(x, requires_grad=True)
+        y = m(xt)
+        (y * g).sum().backward()
+        outs.append((y.data, xt.grad.data, m.weight.grad.data, m.bias.grad.data,
+                     m.running_mean.data, m.running_var.data))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    bn.eval()
+    sync.eval()
+    np.testing.assert_allclose(sync(gn.tensor(x)).data, bn(gn.tensor(x)).data, rtol=1e-12)
+    model = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), nn.Sequential(nn.BatchNorm1d(4)))
+    w = model[1].weight
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert isinstance(model[1], nn.SyncBatchNorm) and isinstance(model[2][0], nn.SyncBatchNorm)
+    assert model[1].weight is w
+    with pytest.raises(ValueError, match="expected input with 4 channels, got 3"):
+        nn.SyncBatchNorm(4)(gn.randn(2, 3))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.SyncBatchNorm(4)(gn.randn(1, 4))
+
+
 def test_fit_distributed_single_rank_equals_plain_fit(tmp_path):
     """distributed=True without mpiexec: a one-rank world, the same training as one
     process reading the same order; checkpoints resume as usual."""
@@ -429,6 +461,15 @@ out["ddp_weights"] = {k: v.data.tolist() for k, v in model.state_dict().items()}
 out["ddp_grads"] = {k: p.grad.data.tolist() for k, p in model.named_parameters()}
 out["X"], out["Y"] = X.tolist(), Y.tolist()
 
+# SyncBatchNorm: 2 ranks with half batches compute one process's batch norm of the whole
+gn.manual_seed(7)
+sm = nn.Sequential(nn.Linear(4, 6), nn.SyncBatchNorm(6), nn.ReLU(), nn.Linear(6, 3)).double()
+sddp = dist.DistributedDataParallel(sm)
+sl = slice(r * 8, (r + 1) * 8)
+F.cross_entropy(sddp(gn.tensor(X[sl])), gn.tensor(Y[sl])).backward()
+out["sbn_grads"] = {k: p.grad.data.tolist() for k, p in sm.named_parameters()}
+out["sbn_running_var"] = sm[1].running_var.data.tolist()
+
 # fit: reduced logs, the same early-stopping decision on every rank, rank 0 checkpoints
 ckpt = sys.argv[1]
 gn.manual_seed(0)
@@ -451,21 +492,21 @@ h = gn.fit(model, (Xf, Yf), loss_fn=F.cross_entropy, epochs=5, batch_size=2,
            optimizer=gn.optim.SGD(model.parameters(), lr=0.1), progress=False,
            callbacks=[gn.train.LambdaCallback(on_epoch_end=stop)])
 out["stopped_after"] = len(h)
-print("RESULT " + json.dumps(out))
+with open(f"{sys.argv[3]}.{r}.json", "w") as f:  # one file per rank: no interleaved lines
+    json.dump(out, f)
 '''
 
 
-def _results(stdout: str) -> list[dict]:
-    res = [json.loads(ln[7:]) for ln in stdout.splitlines() if ln.startswith("RESULT ")]
-    return sorted(res, key=lambda d: d["rank"])
+def _results(prefix: Path, n: int) -> list[dict]:
+    return [json.loads(Path(f"{prefix}.{r}.json").read_text()) for r in range(n)]
 
 
 def test_collectives_ddp_and_fit_over_two_ranks(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    out, _ = _mpirun(2, [str(script), str(tmp_path / "run.ckpt"), "30"])
+    out, _ = _mpirun(2, [str(script), str(tmp_path / "run.ckpt"), "30", str(tmp_path / "res")])
     assert out.returncode == 0, out.stderr
-    res = _results(out.stdout)
+    res = _results(tmp_path / "res", 2)
     assert [d["rank"] for d in res] == [0, 1] and {d["size"] for d in res} == {2}
     assert {d["backend"] for d in res} == {"mpi"}
 
@@ -493,6 +534,16 @@ def test_collectives_ddp_and_fit_over_two_ranks(tmp_path):
     for k, p in ref.named_parameters():
         np.testing.assert_allclose(r0["ddp_grads"][k], p.grad.data, rtol=1e-10, atol=1e-13,
                                    err_msg=k)
+    # SyncBatchNorm over 2 ranks == BatchNorm over the whole batch in one process
+    gn.manual_seed(7)
+    ref = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 3)).double()
+    F.cross_entropy(ref(gn.tensor(np.array(r0["X"]))), gn.tensor(np.array(r0["Y"]))).backward()
+    for k, p in ref.named_parameters():
+        for d in res:
+            np.testing.assert_allclose(d["sbn_grads"][k], p.grad.data, rtol=1e-9, atol=1e-12,
+                                       err_msg=k)
+    for d in res:
+        np.testing.assert_allclose(d["sbn_running_var"], ref[1].running_var.data, rtol=1e-12)
     # fit: the same (reduced) history and early-stopping decision on both ranks
     assert r0["history"] == r1["history"] and r0["stop_reason"] == r1["stop_reason"]
     assert r0["running_mean"] == r1["running_mean"]  # rank 0's BatchNorm buffers everywhere

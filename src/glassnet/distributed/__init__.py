@@ -7,10 +7,10 @@
 
 Run with ``mpiexec -n 4 python train.py`` (the ``mpich`` wheel of ``glassnet[mpi]``
 provides ``mpiexec``). mpi4py is imported by :func:`init_process_group` only when a
-launcher started the process, never by ``import glassnet``.
+launcher started the process, never by ``import glassnet``. The model wrappers load on
+first use (they build on ``gn.nn``, which itself offers them as ``gn.nn.parallel``).
 """
 
-from .ddp import DistributedDataParallel
 from .process_group import (
     DEFAULT_TIMEOUT,
     ReduceOp,
@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DistributedDataParallel",
     "ReduceOp",
+    "SyncBatchNorm",
     "Work",
     "all_gather",
     "all_gather_object",
@@ -51,3 +52,15 @@ __all__ = [
     "is_initialized",
     "is_mpi_available",
 ]
+
+
+def __getattr__(name: str):
+    if name == "DistributedDataParallel":
+        from .ddp import DistributedDataParallel
+
+        return DistributedDataParallel
+    if name == "SyncBatchNorm":
+        from .sync_batchnorm import SyncBatchNorm
+
+        return SyncBatchNorm
+    raise AttributeError(f"module 'glassnet.distributed' has no attribute {name!r}")

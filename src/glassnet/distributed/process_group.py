@@ -182,8 +182,9 @@ def _abort_hook(exc_type, exc, tb) -> None:
         return _previous_hook[0](exc_type, exc, tb)
     if w.rank != 0:
         # when every rank raises the same error, rank 0's abort arrives first and the
-        # traceback is printed once; a rank failing alone prints after this short wait
-        time.sleep(0.5)
+        # traceback is printed once; a rank failing alone prints after this wait (long
+        # enough for an abort to arrive on a busy machine)
+        time.sleep(2.0)
     text = "".join(traceback.format_exception(exc_type, exc, tb))
     sys.stderr.write(f"[rank {w.rank} of {w.size}] {text}"
                      f"[rank {w.rank}] glassnet.distributed: aborting the job\n")
