@@ -170,6 +170,17 @@ def test_interpolate_float32_matches_torch_bit_for_bit_indices(torch, mode):
         assert_close(out.data, ref, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape,kw", [s for s in INTERP if s[1].get("mode", "").endswith("linear")],
+                         ids=lambda v: str(v))
+def test_interpolate_gather_path_vs_torch(torch, shape, kw, monkeypatch):
+    """Large axes resize by gathers instead of the dense weight matrix: the same values."""
+    from glassnet.ops import resample
+
+    monkeypatch.setattr(resample, "_DENSE_LIMIT", 0)
+    _check(torch, lambda x: F.interpolate(x, **kw),
+           lambda x: torch.nn.functional.interpolate(x, **kw), [_rand(*shape)])
+
+
 def test_interpolate_gradcheck():
     x = gn.tensor(_rand(1, 2, 3, 4), requires_grad=True)
     assert gn.autograd.gradcheck(
