@@ -265,6 +265,10 @@ def test_module_instance_and_factory(iris):
     clf = NeuralNetClassifier(net, max_epochs=5, random_state=0).fit(X, y)
     np.testing.assert_array_equal(net[0].weight.detach().numpy(), w0)  # trained a copy
     assert clf.module_ is not net
+    # a float64 module gets float64 batches (glassnet does not mix float widths)
+    c64 = NeuralNetClassifier(net.double(), max_epochs=5, random_state=0).fit(X, y)
+    assert c64.module_[0].weight.dtype == gn.float64
+    np.testing.assert_allclose(c64.predict_proba(X), clf.predict_proba(X), atol=1e-4)
 
     def factory(in_features, out_features, width=5):
         return gn.nn.Sequential(gn.nn.Linear(in_features, width), gn.nn.ReLU(),

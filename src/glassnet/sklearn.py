@@ -133,6 +133,7 @@ def _loader(X, y, batch_size, shuffle, generator, dtype):
                           collate_fn=ds.collate)
     from .data.dataset import TensorDataset
 
+    X = np.asarray(X, dtype=dtype)  # the module's dtype: glassnet does not mix float widths
     arrays = (X,) if y is None else (X, y)
     return DataLoader(TensorDataset(*arrays), batch_size=batch_size, shuffle=shuffle,
                       generator=generator)
