@@ -363,6 +363,7 @@ def _mha_call(**kw):
     (_mha_call(q=gn.randn(2, 3, 6)), ValueError, "query's last dim must be embed_dim=4"),
     (_mha_call(q=gn.randn(2, 3, 4, 1)), ValueError, "must all be 3-D"),
     (_mha_call(is_causal=True), RuntimeError, "pass attn_mask too"),
+    (_mha_call(k=gn.randn(2, 5, 3)), ValueError, r"key's last dim must be kdim=4"),
 ])
 def test_bad_mha_input(call, exc, match):
     with pytest.raises(exc, match=match):

@@ -108,9 +108,17 @@ def multi_head_attention_forward(
     if ks[:-1] != vs[:-1]:
         raise ValueError(f"{name}: key and value must have the same sequence length and batch "
                          f"size, got key {ks} and value {vs}")
+    kdim = k_proj_weight.shape[1] if use_separate_proj_weight else E
+    vdim = v_proj_weight.shape[1] if use_separate_proj_weight else E
+    if ks[-1] != kdim or vs[-1] != vdim:
+        raise ValueError(f"{name}: key's last dim must be kdim={kdim} and value's vdim={vdim}, "
+                         f"got key {ks} and value {vs}")
+    packed = query is key and key is value
     if not batched:  # one sequence: a batch of one, squeezed again at the end
         bdim = 0 if batch_first else 1
         query, key, value = query.unsqueeze(bdim), key.unsqueeze(bdim), value.unsqueeze(bdim)
+        if packed:
+            key = value = query
         if key_padding_mask is not None:
             kp = _shape_of(key_padding_mask)
             if len(kp) != 1:
@@ -118,8 +126,6 @@ def multi_head_attention_forward(
                                  f"(S,), got {kp}")
             key_padding_mask = (key_padding_mask.unsqueeze(0) if isinstance(
                 key_padding_mask, Tensor) else xp.asarray(key_padding_mask)[None])
-        if attn_mask is not None and len(_shape_of(attn_mask)) == 3:
-            pass  # (H, L, S) is (N·H, L, S) with N = 1
     if batch_first:
         N, L = query.shape[0], query.shape[1]
         Nk, S = key.shape[0], key.shape[1]
@@ -145,7 +151,7 @@ def multi_head_attention_forward(
         q = linear(query, q_proj_weight, bq)
         k = linear(key, k_proj_weight, bk)
         v = linear(value, v_proj_weight, bv)
-    elif query is key and key is value:
+    elif packed:
         qkv = linear(query, in_proj_weight, in_proj_bias)
         q = k = v = None
     else:
