@@ -66,8 +66,11 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6,
 
 
 @op(method=False, top=False, functional=True)
-def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: A002
+              out=None) -> Tensor:
     """``input / max(‖input‖_p, eps)`` along ``dim``: unit vectors (zero vectors stay 0)."""
+    if out is not None:
+        raise TypeError("normalize: out= is not supported; use the returned tensor")
     x = _t(input)
     d = norm_axis(int(dim), max(x.ndim, 1), "normalize")
     if p == 2:
