@@ -150,6 +150,9 @@ INTERP = [
     ((1, 2, 3, 4, 5), dict(scale_factor=2, mode="trilinear")),
     ((1, 2, 3, 4, 5), dict(size=(2, 5, 7))),
     ((2, 3, 8, 8), dict(size=(3, 5), mode="area")),
+    ((2, 3, 5, 7), dict(scale_factor=2, mode="bicubic")),
+    ((2, 3, 5, 7), dict(size=(9, 4), mode="bicubic", align_corners=True)),
+    ((2, 3, 5, 7), dict(scale_factor=(1.7, 0.6), mode="bicubic")),
 ]
 
 
@@ -170,7 +173,8 @@ def test_interpolate_float32_matches_torch_bit_for_bit_indices(torch, mode):
         assert_close(out.data, ref, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("shape,kw", [s for s in INTERP if s[1].get("mode", "").endswith("linear")],
+@pytest.mark.parametrize("shape,kw", [s for s in INTERP if s[1].get("mode", "nearest")
+                                      not in ("nearest", "nearest-exact", "area")],
                          ids=lambda v: str(v))
 def test_interpolate_gather_path_vs_torch(torch, shape, kw, monkeypatch):
     """Large axes resize by gathers instead of the dense weight matrix: the same values."""
@@ -197,7 +201,7 @@ def test_interpolate_errors():
     with pytest.raises(ValueError, match="needs a 3-D"):
         F.interpolate(x, scale_factor=2, mode="linear")
     with pytest.raises(ValueError, match="mode must be one of"):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+        F.interpolate(x, scale_factor=2, mode="lanczos")
     with pytest.raises(ValueError, match="positive"):
         F.interpolate(x, scale_factor=0.1)
 

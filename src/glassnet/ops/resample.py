@@ -32,7 +32,7 @@ from ._registry import op
 
 __all__ = ["interpolate"]
 
-_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
 _MODES = ("nearest", "nearest-exact", "area") + tuple(_LINEAR)
 
 
@@ -88,11 +88,13 @@ dense ``(n_out, n_in)`` weight matrix (two non-zeros a row): a matrix product is
 times faster than two gathers and a weighted sum, and its transpose is the backward."""
 
 
-def _dense(n_in: int, i0, i1, w0, w1):
-    A = np.zeros((len(i0), n_in), dtype=w0.dtype)
-    rows = np.arange(len(i0))
-    A[rows, i0] = w0
-    A[rows, i1] += w1  # i1 == i0 at the last position: the weights add up
+def _dense(n_in: int, taps) -> np.ndarray:
+    """The ``(n_out, n_in)`` weight matrix of ``taps`` (a list of (positions, weights))."""
+    n_out = len(taps[0][0])
+    A = np.zeros((n_out, n_in), dtype=taps[0][1].dtype)
+    rows = np.arange(n_out)
+    for idx, w in taps:
+        np.add.at(A, (rows, idx), w)  # clamped taps may hit one position twice
     return A
 
 
@@ -106,10 +108,11 @@ def _apply(y, A, axis: int):
 
 
 class Resample(Function):
-    """Separable nearest or linear resizing of the trailing axes.
+    """Separable resizing of the trailing axes.
 
-    Per axis, ``plan`` holds ``(axis, n_in, i0, i1, w0, w1, A)`` (``i1``/``w`` None for
-    nearest): y = x[i0]·w0 + x[i1]·w1 along the axis — as the product with the weight
+    Per axis, ``plan`` holds ``(axis, n_in, taps, A)``: the output at ``o`` is
+    Σ_k w_k[o]·x[idx_k[o]] over the taps ``(idx_k, w_k)`` (one tap with weight None for
+    nearest, two for linear, four for cubic) — computed as the product with the weight
     matrix ``A`` when it is small enough — and gx[i] = Σ over the outputs reading i (Aᵀ).
     """
 
@@ -119,29 +122,55 @@ class Resample(Function):
     def forward(self, x, plan):
         self.plan = plan
         y = x
-        for axis, _n, i0, i1, w0, w1, A in plan:
+        for axis, _n, taps, A in plan:
             if A is not None:
                 y = _apply(y, A, axis)
-            elif i1 is None:
-                y = xp.take(y, i0, axis=axis)
-            else:
-                sh = _shape_along(axis, y.ndim, len(i0))
-                y = xp.take(y, i0, axis=axis) * w0.reshape(sh) + \
-                    xp.take(y, i1, axis=axis) * w1.reshape(sh)
+                continue
+            out = None
+            for idx, w in taps:
+                t = xp.take(y, idx, axis=axis)
+                if w is not None:
+                    t = t * w.reshape(_shape_along(axis, y.ndim, len(idx)))
+                out = t if out is None else out + t
+            y = out
         return y
 
     def backward(self, gy):
         g = gy
-        for axis, n, i0, i1, w0, w1, A in reversed(self.plan):
+        for axis, n, taps, A in reversed(self.plan):
             if A is not None:
                 g = _apply(g, A.T, axis)
-            elif i1 is None:
-                g = _scatter(g, axis, i0, n)
-            else:
-                sh = _shape_along(axis, g.ndim, len(i0))
-                g = _scatter(g * w0.reshape(sh), axis, i0, n) + \
-                    _scatter(g * w1.reshape(sh), axis, i1, n)
+                continue
+            out = None
+            for idx, w in taps:
+                gw = g if w is None else g * w.reshape(_shape_along(axis, g.ndim, len(idx)))
+                t = _scatter(gw, axis, idx, n)
+                out = t if out is None else out + t
+            g = out
         return g
+
+
+def _cubic_taps(n_in: int, n_out: int, scale, align_corners: bool, dtype) -> list:
+    """Bicubic convolution (a = -0.75, PyTorch's) along one axis: four taps at
+    floor(x) - 1 .. floor(x) + 2, positions clamped to the edges."""
+    o = np.arange(n_out, dtype=dtype)
+    if align_corners:
+        src = o * dtype.type((n_in - 1) / (n_out - 1) if n_out > 1 else 0)
+    else:
+        s = dtype.type(1.0 / scale) if scale else dtype.type(n_in) / dtype.type(n_out)
+        src = s * (o + dtype.type(0.5)) - dtype.type(0.5)  # not clamped for cubic
+    i = np.floor(src).astype(np.int64)
+    t = (src - i).astype(dtype)
+    a = dtype.type(-0.75)
+
+    def near(d):  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d):  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    return [(np.clip(i + k, 0, n_in - 1), w.astype(dtype)) for k, w in zip((-1, 0, 1, 2), weights)]
 
 
 def _per_dim(v, nd: int, what: str):
@@ -161,14 +190,13 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
     ``size`` or by ``scale_factor`` (output size ``floor(in · scale_factor)``).
 
     ``mode``: ``'nearest'`` (PyTorch's index rule), ``'nearest-exact'``, ``'linear'``
-    (3-D), ``'bilinear'`` (4-D), ``'trilinear'`` (5-D), ``'area'`` (adaptive average
-    pooling). ``align_corners`` (linear modes only) maps the corner pixels' centres onto
-    each other.
+    (3-D), ``'bilinear'`` and ``'bicubic'`` (4-D), ``'trilinear'`` (5-D), ``'area'``
+    (adaptive average pooling). ``align_corners`` (interpolating modes only) maps the
+    corner pixels' centres onto each other.
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
     if mode not in _MODES:
-        raise ValueError(f"interpolate: mode must be one of {', '.join(_MODES)}, got {mode!r}"
-                         + (" (bicubic is not supported yet)" if mode == "bicubic" else ""))
+        raise ValueError(f"interpolate: mode must be one of {', '.join(_MODES)}, got {mode!r}")
     if antialias:
         raise ValueError("interpolate: antialias=True is not supported")
     nd = x.ndim - 2
@@ -181,7 +209,7 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
                          f"shape {tuple(x.shape)}")
     if align_corners is not None and mode not in _LINEAR:
         raise ValueError("interpolate: align_corners can only be set with the interpolating "
-                         "modes linear, bilinear and trilinear")
+                         "modes linear, bilinear, bicubic and trilinear")
     align_corners = bool(align_corners)
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
@@ -213,13 +241,15 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
     plan = []
     for k, (n, m, s) in enumerate(zip(spatial, out, scales)):
         axis = 2 + k
-        if mode in _LINEAR:
+        if mode == "bicubic":
+            taps = _cubic_taps(n, m, s, align_corners, dtype)
+        elif mode in _LINEAR:
             i0, i1, w0, w1 = _linear_index(n, m, s, align_corners, dtype)
-            A = _dense(n, i0, i1, w0, w1) if n * m <= _DENSE_LIMIT else None
-            plan.append((axis, n, i0, i1, w0, w1, A))
+            taps = [(i0, w0), (i1, w1)]
         else:
-            plan.append((axis, n, _nearest_index(n, m, s, mode == "nearest-exact"), None,
-                         None, None, None))
+            taps = [(_nearest_index(n, m, s, mode == "nearest-exact"), None)]
+        A = _dense(n, taps) if mode in _LINEAR and n * m <= _DENSE_LIMIT else None
+        plan.append((axis, n, taps, A))
     if x.data.dtype.kind != "f" and mode in _LINEAR:
         raise TypeError(f"interpolate: mode {mode!r} needs a floating input, got "
                         f"{x.data.dtype}")
