@@ -120,9 +120,10 @@ def test_each_worker_is_seeded_and_reports_its_info():
 
 def test_timeout_raises():
     loader = DataLoader(Slow(), batch_size=1, num_workers=1, timeout=0.3)
+    it = iter(loader)
     with pytest.raises(RuntimeError, match="timed out after 0.3 s"):
-        next(iter(loader))
-    assert loader._workers is None  # the stuck worker was stopped
+        next(it)
+    assert not it.workers.alive()  # the stuck worker was stopped
 
 
 def test_worker_error_names_the_sample():
@@ -179,3 +180,17 @@ def test_a_dead_worker_is_reported():
     loader = DataLoader(Dies(), batch_size=1, num_workers=1)
     with pytest.raises(RuntimeError, match="exited unexpectedly with exit code 3"):
         list(loader)
+
+
+def test_two_passes_side_by_side_and_persistent_passes_replace_each_other():
+    ds = TensorDataset(gn.arange(8))
+    loader = DataLoader(ds, batch_size=2, num_workers=2)
+    outer = [(a[0].tolist(), b[0].tolist()) for a, b in zip(loader, loader)]
+    assert outer == [([0, 1], [0, 1]), ([2, 3], [2, 3]), ([4, 5], [4, 5]), ([6, 7], [6, 7])]
+    persistent = DataLoader(ds, batch_size=2, num_workers=1, persistent_workers=True)
+    old = iter(persistent)
+    assert next(old)[0].tolist() == [0, 1]
+    assert [b[0].tolist() for b in persistent] == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    with pytest.raises(RuntimeError, match="replaced by a newer one"):
+        next(old)
+    persistent._workers.shutdown()

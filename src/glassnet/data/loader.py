@@ -205,10 +205,16 @@ def _state_seed(rng: np.random.Generator, counter: int) -> int:
 
 
 class _MultiProcessIter:
-    """One pass over the batches made by worker processes, yielded in order."""
+    """One pass over the batches made by worker processes, yielded in order.
+
+    Without ``persistent_workers`` each pass starts its own workers and stops them at its
+    end (or when it is dropped), so two passes can run side by side. Persistent workers
+    serve one pass at a time: starting a new pass retires the previous one.
+    """
 
     def __init__(self, loader: DataLoader, tasks: list, workers: _Workers):
         self.loader, self.workers = loader, workers
+        self.owned = not loader.persistent_workers
         workers.epoch += 1
         self.epoch = workers.epoch
         self.todo = tasks
@@ -235,8 +241,7 @@ class _MultiProcessIter:
                 waited += step
                 self.workers.check()
                 if timeout > 0 and waited >= timeout:
-                    self.workers.shutdown(force=True)
-                    self.loader._workers = None
+                    self._stop(force=True)
                     raise RuntimeError(
                         f"DataLoader timed out after {timeout:g} s waiting for batch "
                         f"{self.next} from worker {self.next % self.workers.n}"
@@ -245,15 +250,30 @@ class _MultiProcessIter:
     def __iter__(self):
         return self
 
+    def _stop(self, force: bool = False) -> None:
+        self.workers.shutdown(force=force)
+        if self.loader._workers is self.workers:
+            self.loader._workers = None
+
+    def __del__(self):
+        if getattr(self, "owned", False) and self.workers.alive():
+            try:
+                self.workers.shutdown(force=True)
+            except Exception:  # interpreter shutdown: queues may be gone already
+                pass
+
     def __next__(self):
         if self.next >= len(self.todo):
-            self.loader._finish_epoch()
+            if self.owned:
+                self._stop()
             raise StopIteration
+        if self.workers.epoch != self.epoch:
+            raise RuntimeError("this pass over the DataLoader was replaced by a newer one: "
+                               "persistent workers serve one pass at a time")
         while self.next not in self.cache:
             epoch, k, batch, err = self._get()
             if err is not None and (epoch is None or epoch == self.epoch):
-                self.workers.shutdown()
-                self.loader._workers = None
+                self._stop()
                 raise RuntimeError(f"DataLoader worker failed {err}")
             if epoch == self.epoch:
                 self.cache[k] = batch
@@ -451,8 +471,10 @@ class DataLoader:
         self._passes += 1
         if self.num_workers == 0:
             return self._single(tasks)
+        seed = _state_seed(resolve(self.generator), self._passes)
+        if not self.persistent_workers:
+            return _MultiProcessIter(self, tasks, _Workers(self, seed))
         if self._workers is None or not self._workers.alive():
-            seed = _state_seed(resolve(self.generator), self._passes)
             self._workers = _Workers(self, seed)
         return _MultiProcessIter(self, tasks, self._workers)
 
@@ -471,11 +493,6 @@ class DataLoader:
         if self.batch_transform is not None:
             batch = self.batch_transform(batch)
         return batch
-
-    def _finish_epoch(self) -> None:
-        if not self.persistent_workers and self._workers is not None:
-            self._workers.shutdown()
-            self._workers = None
 
     def __del__(self):
         workers = getattr(self, "_workers", None)
