@@ -845,6 +845,15 @@ x.index_copy(0, lib.tensor([1]), y[:1])
 x.masked_scatter(b, m)
 m.clone().fill_diagonal_(0.0)
 lib.zeros(5, 2).fill_diagonal_(1.0, wrap=True)
+x.add(y, alpha=2)
+x.sub(1, alpha=0.5)
+i.add(3, alpha=2)
+lib.div(i, lib.tensor([2, -2, 3, 1, -1]), rounding_mode="trunc")
+lib.div(i - 2, 2, rounding_mode="floor")
+lib.div(x, 0.3, rounding_mode="trunc")
+x.div(0.3, rounding_mode="floor")
+x.clone().div_(0.3, rounding_mode="floor")
+x.square()
 lib.randint(0, 10, (3,)).dtype
 lib.randperm(4).dtype
 lib.rand_like(x).shape

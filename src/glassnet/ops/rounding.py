@@ -199,3 +199,26 @@ def remainder(input, other) -> Tensor:  # noqa: A002
 def fmod(input, other) -> Tensor:  # noqa: A002
     """C's fmod: ``a - trunc(a/b)·b`` (takes the sign of a); ∂/∂a = 1, ∂/∂b = -trunc(a/b)."""
     return _rem(FmodOp, "fmod", input, other)
+
+
+def div_rounded(input, other, rounding_mode: str) -> Tensor:  # noqa: A002
+    """``div(input, other, rounding_mode=...)``: the quotient rounded down (``"floor"``) or
+    toward zero (``"trunc"``). Integers stay integers; the gradient is zero, as for any
+    rounding."""
+    if rounding_mode not in ("floor", "trunc"):
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got "
+                         f"{rounding_mode!r}")
+    a = input.data if isinstance(input, Tensor) else np.asarray(operand(input))
+    b = other.data if isinstance(other, Tensor) else np.asarray(operand(other))
+    if np.result_type(a, b).kind in "iub":
+        if np.any(b == 0):
+            raise ZeroDivisionError("div: integer division by zero")
+        q = np.floor_divide(input.data if isinstance(input, Tensor) else operand(input),
+                            other.data if isinstance(other, Tensor) else operand(other))
+        if rounding_mode == "trunc":  # floor rounds negative quotients one too far down
+            q = q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+        return Tensor._wrap(np.asarray(q))
+    from .arithmetic import div
+
+    q = div(input, other)
+    return floor(q) if rounding_mode == "floor" else trunc(q)
