@@ -158,6 +158,8 @@ if hasattr(nn, "Upsample"):
          _normal(2, 4, 4), 0),
         ("upsample-linear-1d", lambda: nn.Upsample(scale_factor=3, mode="linear"),
          _normal(2, 5), 0),
+        ("upsample-bicubic", lambda: nn.Upsample(scale_factor=2, mode="bicubic"),
+         _normal(2, 3, 4), 0),
     ]
 if hasattr(nn, "ConvTranspose2d"):
     CASES.append(("convtranspose2d", lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1,

@@ -201,21 +201,29 @@ def _attention_weights(b, r):
 
 
 def _resample(b, r):
-    """interpolate: per resized axis, y = x[i0]·w0 + x[i1]·w1 (nearest: x[i0]) with the
-    positions and weights glassnet computed, as Gathers with constant indices."""
+    """interpolate: per resized axis, y[o] = Σ_k w_k[o]·x[idx_k[o]] over the taps glassnet
+    computed (one for nearest, two for linear, four for cubic), as Gathers with constant
+    indices. Plan entries are (axis, n_in, taps, matrix) or the older
+    (axis, n_in, i0, i1, w0, w1)."""
     x, plan = r.args[:2]
     nd, dt = _arr(x).ndim, _dt(r)
     y = b.value(x)
-    for axis, _n, i0, i1, w0, w1 in plan:
-        g0 = b.node("Gather", [y, b.const(np.asarray(i0, np.int64), "index")], axis=int(axis))
-        if i1 is None:
-            y = g0
-            continue
-        shape = [1] * nd
-        shape[axis] = len(i0)
-        g1 = b.node("Gather", [y, b.const(np.asarray(i1, np.int64), "index")], axis=int(axis))
-        y = b.node("Add", [b.node("Mul", [g0, b.const(np.asarray(w0, dt).reshape(shape))]),
-                           b.node("Mul", [g1, b.const(np.asarray(w1, dt).reshape(shape))])])
+    for entry in plan:
+        if len(entry) == 6:
+            axis, _n, i0, i1, w0, w1 = entry
+            taps = [(i0, None)] if i1 is None else [(i0, w0), (i1, w1)]
+        else:
+            axis, _n, taps, _matrix = entry
+        out = None
+        for idx, w in taps:
+            t = b.node("Gather", [y, b.const(np.asarray(idx, np.int64), "index")],
+                       axis=int(axis))
+            if w is not None:
+                shape = [1] * nd
+                shape[axis] = len(idx)
+                t = b.node("Mul", [t, b.const(np.asarray(w, dt).reshape(shape))])
+            out = t if out is None else b.node("Add", [out, t])
+        y = out
     return y
 
 
