@@ -194,3 +194,17 @@ def test_two_passes_side_by_side_and_persistent_passes_replace_each_other():
     with pytest.raises(RuntimeError, match="replaced by a newer one"):
         next(old)
     persistent._workers.shutdown()
+
+
+def test_batch_size_none_yields_samples_like_pytorch(torch):
+    from torch.utils.data import DataLoader as TorchLoader
+
+    ds = Squares(5)
+    for workers in (0, 2):
+        got = list(DataLoader(ds, batch_size=None, num_workers=workers))
+        want = list(TorchLoader(ds, batch_size=None))
+        assert len(got) == len(want) == 5
+        for (gx, gy), (tx, ty) in zip(got, want):
+            np.testing.assert_array_equal(gx.numpy(), tx.numpy())
+            assert gy == ty and type(gy) is type(ty)
+    assert len(DataLoader(ds, batch_size=None)) == 5

@@ -36,7 +36,8 @@ from ..random import resolve
 from ..tensor import Tensor
 from .dataset import Dataset, _tensor_view
 
-__all__ = ["DataLoader", "default_collate", "get_worker_info", "WorkerInfo"]
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info",
+           "WorkerInfo"]
 
 
 def default_collate(samples: list):
@@ -74,6 +75,21 @@ def default_collate(samples: list):
         f"default_collate: cannot batch samples of type {type(first).__name__}; "
         f"pass collate_fn= to DataLoader"
     )
+
+
+def default_convert(sample):
+    """One sample as the loader yields it without batching (``batch_size=None``): NumPy
+    arrays become Tensors, tuples, lists and dicts are converted field by field, anything
+    else is kept."""
+    if isinstance(sample, np.ndarray) and sample.dtype.kind in "biuf":
+        return Tensor._wrap(sample)
+    if isinstance(sample, Mapping):
+        return {k: default_convert(v) for k, v in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
+        return type(sample)(*(default_convert(v) for v in sample))
+    if isinstance(sample, (tuple, list)):
+        return type(sample)(default_convert(v) for v in sample)
+    return sample
 
 
 # --- worker processes ----------------------------------------------------------------------
@@ -367,8 +383,8 @@ class DataLoader:
                                  "batch_size, shuffle, sampler and drop_last")
             batch_size = None
         elif batch_size is None:
-            raise ValueError("DataLoader: batch_size=None (no batching) is not supported; "
-                             "give a positive batch_size")
+            if drop_last:
+                raise ValueError("DataLoader: drop_last needs a batch_size")
         else:
             if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
                 raise TypeError(
@@ -394,6 +410,7 @@ class DataLoader:
         if generator is not None:
             resolve(generator)  # type check now rather than at the first epoch
         self.dataset = dataset
+        self._unbatched = batch_size is None and batch_sampler is None
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.sampler = sampler
@@ -418,6 +435,8 @@ class DataLoader:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self._unbatched:
+            return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self, n: int) -> np.ndarray | None:
@@ -434,6 +453,8 @@ class DataLoader:
             return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
         n = len(self.dataset)
         order = self._order(n)
+        if self._unbatched:  # batch_size=None: one sample at a time
+            return list(range(n)) if order is None else [int(i) for i in order]
         total = n if order is None else len(order)
         bs = self.batch_size
         stop = total - total % bs if self.drop_last else total
@@ -444,7 +465,10 @@ class DataLoader:
         return out
 
     def _fetch(self, idx, copy: bool = False):
-        """The batch for ``idx`` (a slice or an index array), before transforms."""
+        """The batch for ``idx`` (a slice or an index array; an int when unbatched),
+        before transforms."""
+        if isinstance(idx, int):
+            return (self.collate_fn or default_convert)(self.dataset[idx])
         view = _tensor_view(self.dataset) if self.collate_fn is None else None
         if view is not None:
             arrays, base = view

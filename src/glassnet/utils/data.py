@@ -7,9 +7,10 @@ name only.
 """
 
 from .. import data as _data
-from ..data.loader import WorkerInfo, get_worker_info
+from ..data.loader import WorkerInfo, default_convert, get_worker_info
 
-__all__ = sorted(set(_data.__all__) - {"transforms"}) + ["WorkerInfo", "get_worker_info"]
+__all__ = sorted(set(_data.__all__) - {"transforms"}) + ["WorkerInfo", "default_convert",
+                                                         "get_worker_info"]
 
 globals().update({name: getattr(_data, name) for name in _data.__all__ if name != "transforms"})
 
