@@ -13,7 +13,8 @@ from .random import resolve
 from .tensor import Tensor
 
 __all__ = [
-    "tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "eye",
+    "tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "logspace",
+    "eye",
     "zeros_like", "ones_like", "full_like", "rand", "randn", "randint", "rand_like", "randn_like",
     "randperm",
 ]
@@ -133,6 +134,14 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
 @_on_cpu
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.linspace(start, end, int(steps), dtype=_dtype(dtype)), requires_grad)
+
+
+@_on_cpu
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` points from base**start to base**end, evenly spaced in the exponent."""
+    return _make(xp.logspace(start, end, int(steps), base=base).astype(_dtype(dtype)),
+                 requires_grad)
 
 
 @_on_cpu
