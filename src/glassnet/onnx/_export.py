@@ -318,8 +318,10 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
         b.nodes.append(helper.make_node("Identity", [src], [n], name=b.fresh("node:" + n)))
         dims = _dims(o.shape, o2.shape, spec.get(n, {}), n, "output")
         graph_outputs.append(helper.make_tensor_value_info(n, _elem(onnx, o.data.dtype), dims))
+    used = {i for n in b.nodes for i in n.input}
+    inits = [t for t in b.initializers if t.name in used]
     graph = helper.make_graph(b.nodes, type(model).__name__, graph_inputs, graph_outputs,
-                              initializer=b.initializers)
+                              initializer=inits)
     proto = helper.make_model(graph, producer_name="glassnet",
                               opset_imports=[helper.make_opsetid("", opset)])
     proto.ir_version = min(proto.ir_version, 10)  # what ONNX Runtime releases accept
