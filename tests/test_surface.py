@@ -858,6 +858,121 @@ lib.randint(0, 10, (3,)).dtype
 lib.randperm(4).dtype
 lib.rand_like(x).shape
 lib.empty(2, 3).shape
+lib.tensor([[1, 2], [3, 4]], dtype=lib.float32)
+lib.tensor(X).mean(dim=-1, keepdim=True)
+lib.tensor(X).softmax(dim=-1).sum(-1)
+lib.tensor(X).argmax(dim=-1) == lib.tensor([0, 1, 2])
+(lib.tensor(X).argmax(1) == lib.tensor([0, 1, 2])).float().mean()
+(lib.tensor(X).argmax(1) == lib.tensor([0, 1, 2])).sum().item()
+lib.tensor(X).size(0)
+lib.tensor(X).shape[1]
+len(lib.tensor(X))
+lib.tensor(X)[:, None, :].shape
+lib.tensor(X).unsqueeze(1).expand(-1, 2, -1).shape
+lib.tensor(X).view(3, 2, 2).permute(2, 0, 1).contiguous().view(-1).shape
+lib.tensor(X).norm(dim=1)
+lib.tensor(X).norm(p=1)
+lib.tensor(X).abs().max().item()
+lib.tensor(X).max(dim=0)[1]
+lib.tensor(X).min(dim=1).values
+lib.zeros(3, dtype=lib.long)
+lib.ones(2, 2).bool().all()
+lib.tensor([1, 2, 3]).float().mean()
+lib.tensor([1, 2, 3]).double().dtype
+lib.tensor([1.5]).long()
+lib.tensor([1.7, -1.7]).int()
+lib.tensor(X) > 0.5
+(lib.tensor(X) > 0).to(lib.float32)
+(lib.tensor(X) > 0).long().sum()
+lib.where(lib.tensor(X) > 0, lib.tensor(X), lib.zeros_like(lib.tensor(X)))
+lib.where(lib.tensor(X) > 0, lib.tensor(X), 0.0)
+lib.tensor(X).clamp(min=0).sum()
+lib.tensor(X).exp().log()
+lib.tensor(X).sigmoid().round()
+lib.tensor(X).tanh().mean()
+lib.arange(10).view(2, 5)
+lib.arange(10)[::2]
+lib.arange(10)[-3:]
+lib.arange(10).flip(0)[:3]
+lib.arange(12).reshape(3, 4)[1:, ::2]
+lib.arange(12).reshape(3, 4)[[0, 2]]
+lib.arange(12).reshape(3, 4)[[0, 2], [1, 3]]
+lib.arange(12).reshape(3, 4)[:, [0, 2]]
+lib.arange(6.).reshape(2, 3).t() @ lib.ones(2)
+lib.cat([lib.zeros(2), lib.ones(3)])
+lib.stack([lib.zeros(2), lib.ones(2)], dim=1)
+lib.eye(3)[lib.tensor([0, 2])]
+lib.nn.functional.one_hot(lib.tensor([0, 2]), 3)
+lib.randn(3, 4).shape
+lib.rand(2).dtype
+lib.randint(0, 5, (2, 3)).shape
+lib.manual_seed(0) is not None
+lib.tensor([3., 4.]).pow(2).sum().sqrt()
+lib.tensor([1., 2., 3.]).std()
+lib.tensor([1., 2., 3.]).var(unbiased=False)
+lib.tensor([1., 2., 3.]).mean().item()
+lib.tensor([[1., 2.], [3., 4.]]).sum(dim=0)
+lib.tensor([[1., 2.], [3., 4.]]).mean(0, keepdim=True)
+lib.tensor([[1., 2.], [3., 4.]]).max()
+lib.tensor([1, 2, 3]) * 2
+lib.tensor([1, 2, 3]) / 2
+lib.tensor([1, 2, 3]) // 2
+lib.tensor([1, 2, 3]) % 2
+lib.tensor([1, 2, 3]) ** 2
+2 ** lib.tensor([1, 2, 3])
+lib.tensor([1., 2., 3.]) @ lib.tensor([1., 2., 3.])
+-lib.tensor([1, 2])
+lib.tensor([1., 2.]) == lib.tensor([1., 3.])
+lib.tensor([True, False]) & lib.tensor([True, True])
+lib.tensor([True, False]) | lib.tensor([False, False])
+~lib.tensor([True, False])
+lib.tensor([True, False]) ^ lib.tensor([True, True])
+lib.tensor([1, 2, 3]).tolist()
+lib.tensor(3.5).item()
+float(lib.tensor(2.5))
+int(lib.tensor(7))
+bool(lib.tensor(1))
+lib.tensor([1., 2.]).numpy().dtype
+lib.tensor([[1., 2.]]).squeeze(0)
+lib.tensor([[1., 2.]]).unsqueeze(-1).shape
+lib.zeros(2, 1, 3).squeeze(1).shape
+lib.zeros(2, 3).flatten(0).shape
+lib.ones(2, 3).new_ones(4).dtype
+lib.ones(2, 3, dtype=lib.int32).sum().dtype
+lib.tensor([1, 2], dtype=lib.int32) + lib.tensor([1, 2])
+lib.tensor([1, 2], dtype=lib.int32) * 1.5
+lib.tensor([1.0], dtype=lib.float16) + 1
+lib.tensor([1.0], dtype=lib.float64) + lib.tensor([1.0])
+lib.tensor([1, 2]) + 1.5
+lib.tensor([True]) + 1
+lib.tensor([1.0, 2.0]).dtype.itemsize
+lib.float32.is_floating_point
+lib.int64.is_floating_point
+str(lib.float32)
+lib.tensor([1.0]).is_floating_point()
+lib.is_grad_enabled()
+lib.empty(0).numel()
+lib.zeros(2, 0).sum(1)
+lib.tensor([]).shape
+lib.tensor([[]]).shape
+lib.full((2,), True)
+lib.arange(3, dtype=lib.float32)
+lib.arange(0, 1, 0.1).shape
+lib.linspace(-1, 1, steps=3)
+lib.logspace(0, 2, 3)
+lib.tensor(X).split(2, dim=1)[1].shape
+lib.tensor(X).chunk(2)[1].shape
+lib.tensor(X).T.shape
+lib.tensor(X).mT.shape
+lib.tensor(X).clone().detach().requires_grad_().is_leaf
+lib.tensor(X).half().float().dtype
+lib.tensor(X).softmax(1).argmax(1)
+lib.tensor(X).log_softmax(1).exp().sum(1)
+lib.tensor(X).topk(2, dim=1).indices
+lib.tensor(X).sort(dim=1, descending=True).indices
+lib.tensor(X).cumsum(dim=0)[-1]
+lib.tensor(X).std(dim=0, keepdim=True).shape
+lib.tensor(X).var(dim=1, correction=0)
 """.strip().splitlines()
 
 
@@ -873,14 +988,16 @@ def _np_data():
         "i": np.array([3, 1, 2, 0, 1]),
         "i23": np.array([[0, 2, 1], [1, 1, 0]]),
         "b": np.array([[True, False, True], [False, False, True]]),
+        "x3": r.standard_normal((3, 4)).astype(np.float32),
     }
 
 
 def _namespace(lib):
-    ns = {"lib": lib, "np": np}
+    ns = {"lib": lib, "np": np, "X": _np_data()["x3"]}
     ns["F"] = lib.nn.functional
     for k, a in _np_data().items():
-        ns[k] = lib.tensor(a)
+        if k != "x3":
+            ns[k] = lib.tensor(a)
     return ns
 
 
