@@ -34,7 +34,10 @@ def _roundtrip(tmp_path, model, make_input, batches=(2, 5), batch_axis=0, opset=
     path = tmp_path / "model.onnx"
     gn.onnx.export(model, gn.tensor(x), path, input_names=["x"],
                    dynamic_axes={"x": {batch_axis: "batch"}}, opset_version=opset)
-    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    used = {i for n in proto.graph.node for i in n.input}
+    assert {t.name for t in proto.graph.initializer} <= used, "unused initializers"
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     model.eval()
     for n in batches:
