@@ -858,6 +858,8 @@ lib.randint(0, 10, (3,)).dtype
 lib.randperm(4).dtype
 lib.rand_like(x).shape
 lib.empty(2, 3).shape
+abs(lib.tensor([-1, 2]))
++lib.tensor([1.5])
 lib.tensor([[1, 2], [3, 4]], dtype=lib.float32)
 lib.tensor(X).mean(dim=-1, keepdim=True)
 lib.tensor(X).softmax(dim=-1).sum(-1)
