@@ -19,13 +19,9 @@ are never unpickled).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import multiprocessing
 import numbers
 import os
-import queue
-import random as _pyrandom
+import sys
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -116,6 +112,8 @@ def get_worker_info() -> WorkerInfo | None:
 
 
 def _seed_worker(seed: int) -> None:
+    import random as _pyrandom
+
     from ..random import manual_seed
 
     manual_seed(seed)
@@ -126,6 +124,8 @@ def _seed_worker(seed: int) -> None:
 def _worker_loop(loader: DataLoader, worker_id: int, num_workers: int, seed: int,
                  tasks, results, parent_pid: int) -> None:
     """Run in a worker process: make the batches whose indices arrive on ``tasks``."""
+    import queue
+
     global _worker_info
     try:
         _worker_info = WorkerInfo(worker_id, num_workers, seed, loader.dataset)
@@ -159,6 +159,8 @@ class _Workers:
     """A pool of worker processes with one task queue each and one result queue."""
 
     def __init__(self, loader: DataLoader, base_seed: int):
+        import multiprocessing  # only when worker processes are asked for (import time)
+
         ctx = loader.multiprocessing_context
         if ctx is None or isinstance(ctx, str):
             ctx = multiprocessing.get_context(ctx)
@@ -215,6 +217,9 @@ def _state_seed(rng: np.random.Generator, counter: int) -> int:
     """A worker base seed read from the shuffle generator's state *without drawing from
     it*, so worker processes never change the batch order (the same shuffle as
     ``num_workers=0``); seeded runs get the same worker seeds every time."""
+    import hashlib
+    import json
+
     state = json.dumps(rng.bit_generator.state, sort_keys=True, default=str)
     digest = hashlib.sha256(f"{state}|{counter}".encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 2  # leaves room for + worker_id
@@ -247,6 +252,8 @@ class _MultiProcessIter:
             self.sent += 1
 
     def _get(self):
+        import queue
+
         timeout = self.loader.timeout
         waited = 0.0
         while True:
@@ -529,7 +536,9 @@ class DataLoader:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_workers"] = None  # worker handles stay in the process that made them
-        if isinstance(state.get("multiprocessing_context"), multiprocessing.context.BaseContext):
+        mp = sys.modules.get("multiprocessing")
+        if mp is not None and isinstance(state.get("multiprocessing_context"),
+                                         mp.context.BaseContext):
             state["multiprocessing_context"] = None
         return state
 
