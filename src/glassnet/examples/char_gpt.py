@@ -124,7 +124,7 @@ def run(fast: bool = False, plot_dir: str | None = None) -> dict:
     if fast:
         d, layers, block, batch, steps, hidden = 32, 2, 32, 16, 40, 64
     else:
-        d, layers, block, batch, steps, hidden = 64, 4, 64, 32, 600, 256
+        d, layers, block, batch, steps, hidden = 64, 4, 64, 16, 600, 256
     print(f"text: {len(text):,} characters, {len(chars)} distinct; windows of {block}, "
           f"batches of {batch}, {steps} steps")
     gen = gn.Generator(0)
