@@ -124,3 +124,89 @@ def test_retain_grad_accumulates_over_backward_calls(torch):
         z.backward()
         out.append(y.grad.tolist())
     assert out[1] == out[0] == [8.0, 16.0]
+
+
+# --- 3, 4, 5: NaN or errors where PyTorch gives numbers ------------------------------------
+def _grad(lib, f, x):
+    x = lib.tensor(x, dtype=lib.float64, requires_grad=True)
+    y = f(x)
+    y.backward()
+    return np.asarray(y.tolist()), np.asarray(x.grad.tolist())
+
+
+def _ce_all_ignored(x):
+    lib = gn if isinstance(x, gn.Tensor) else __import__("torch")
+    return lib.nn.functional.cross_entropy(x, lib.tensor([-100, -100]))
+
+
+@pytest.mark.filterwarnings("ignore:var|std")
+@pytest.mark.parametrize("name,f,x", [
+    ("cross_entropy all ignored", lambda x: _ce_all_ignored(x), np.ones((2, 3))),
+    ("norm of zeros", lambda x: x.norm(), np.zeros(2)),
+    ("norm over a dim", lambda x: x.norm(dim=1).sum(), np.array([[0.0, 0], [3, 4]])),
+    ("x ** 0 at 0", lambda x: (x ** 0).sum(), np.zeros(2)),
+    ("std of a constant", lambda x: x.std(), np.ones(3)),
+    ("penalty on a zero bias", lambda x: 0.01 * x.norm() + x.sum(), np.zeros(4)),
+    ("var over a size-1 dim", lambda x: x.var(dim=0).sum(), np.ones((1, 3))),
+    ("std of one value", lambda x: x.std(), np.ones(1)),
+])
+def test_gradients_where_pytorch_defines_them(torch, name, f, x):
+    gy, gg = _grad(gn, f, x)
+    ty, tg = _grad(torch, f, x)
+    np.testing.assert_allclose(gy, ty, equal_nan=True, err_msg=name)
+    np.testing.assert_allclose(gg, tg, equal_nan=True, err_msg=name)
+
+
+# --- 6: bitwise operators ---------------------------------------------------------------
+def test_bitwise_operators_on_integers_and_bools(torch):
+    a, b = [5, 6, 12], [3, 3, 10]
+    for op in (lambda x, y: x & y, lambda x, y: x | y, lambda x, y: x ^ y,
+               lambda x, y: ~x, lambda x, y: x & 6, lambda x, y: 6 | y):
+        assert op(gn.tensor(a), gn.tensor(b)).tolist() == \
+            op(torch.tensor(a), torch.tensor(b)).tolist()
+    m, n = [True, False, True], [True, True, False]
+    for op in (lambda x, y: x & y, lambda x, y: x | y, lambda x, y: x ^ y, lambda x, y: ~x):
+        assert op(gn.tensor(m), gn.tensor(n)).tolist() == \
+            op(torch.tensor(m), torch.tensor(n)).tolist()
+    with pytest.raises(TypeError, match="bitwise_and: only integer and bool"):
+        gn.ones(2) & gn.ones(2)
+
+
+# --- 8: recurrent layers refuse an empty sequence -----------------------------------------
+@pytest.mark.parametrize("layer", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layers_refuse_an_empty_sequence(torch, layer):
+    with pytest.raises(RuntimeError, match="sequence length to be larger than 0"):
+        getattr(torch.nn, layer)(4, 5)(torch.randn(0, 2, 4))
+    with pytest.raises(RuntimeError, match="sequence length to be larger than 0"):
+        getattr(gn.nn, layer)(4, 5)(gn.randn(0, 2, 4))
+    with pytest.raises(RuntimeError, match=r"larger than 0 .*\(2, 0, 4\)"):
+        getattr(gn.nn, layer)(4, 5, batch_first=True)(gn.randn(2, 0, 4))
+
+
+# --- 9: a view is a view, or PyTorch's error -----------------------------------------------
+def test_view_of_a_non_contiguous_tensor_refuses_and_views_share_memory(torch):
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        torch.arange(6.0).reshape(2, 3).t().view(6)
+    x = gn.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match=r"view size is not compatible.*Use .reshape"):
+        x.t().view(6)
+    assert x.t().reshape(6).tolist() == [0, 3, 1, 4, 2, 5]
+    v = x.view(3, 2)
+    v[0, 1] = 100.0
+    assert x[0, 1].item() == 100.0  # written through the view
+
+
+# --- 10: small PyTorch differences ----------------------------------------------------------
+def test_zero_dim_reductions_empty_amax_and_int_to_default_float(torch):
+    for lib in (torch, gn):
+        x = lib.tensor(3.0, requires_grad=True)
+        y = x.sum(dim=0) + x.mean(dim=0) + x.sum(dim=-1, keepdim=True)
+        y.backward()
+        assert tuple(y.shape) == () and y.item() == 9.0 and x.grad.item() == 3.0
+        assert tuple(lib.zeros(0, 3).amax(dim=1).shape) == (0,)
+        assert tuple(lib.zeros(0, 3).max(dim=1)[0].shape) == (0,)
+    for f in (lambda L, t: t.exp(), lambda L, t: t.sqrt(), lambda L, t: t.sigmoid(),
+              lambda L, t: t.log(), lambda L, t: t.sin(),
+              lambda L, t: L.where(t > 1, t, 0.5)):
+        assert str(f(gn, gn.tensor([1, 2])).dtype).split(".")[-1] == \
+            str(f(torch, torch.tensor([1, 2])).dtype).split(".")[-1] == "float32"

@@ -141,6 +141,10 @@ class RNNBase(Module):
                 f"{self._label()}: expected input of shape {layout.format(I)} or (T, {I}) "
                 f"unbatched, got {tuple(x.shape)}"
             )
+        t_dim = 1 if self.batch_first and x.ndim == 3 else 0
+        if x.shape[t_dim] == 0:  # PyTorch's words: h_n of an empty sequence is undefined
+            raise RuntimeError(f"{self._label()}: Expected sequence length to be larger than 0 "
+                               f"in RNN, got input of shape {tuple(x.shape)}")
         w = self.weight_ih_l0
         if x.dtype != w.dtype:
             raise TypeError(

@@ -82,6 +82,8 @@ def norm_dim(dim, ndim: int, op: str):
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(f"{op}: dim {d} out of range for a tensor of {ndim} dims")
         out.append(d % ndim if ndim else 0)
+    if not ndim:  # a 0-d tensor: dim 0 or -1 names the tensor itself, nothing to reduce
+        return ()
     return tuple(out)
 
 
