@@ -859,6 +859,8 @@ lib.randperm(4).dtype
 lib.rand_like(x).shape
 lib.empty(2, 3).shape
 abs(lib.tensor([-1, 2]))
+lib.ones(2, 3, dtype=lib.uint8).sum().dtype
+lib.ones(2, 3, dtype=lib.uint8).sum(0)
 +lib.tensor([1.5])
 lib.tensor([[1, 2], [3, 4]], dtype=lib.float32)
 lib.tensor(X).mean(dim=-1, keepdim=True)
