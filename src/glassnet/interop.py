@@ -159,8 +159,11 @@ def _block(m, convert):
 
 def _stack(kind: str):
     def kwargs(m, convert):
-        return {f"{kind}_layer": convert(m.layers[0]), "num_layers": len(m.layers),
-                "norm": None if m.norm is None else convert(m.norm)}
+        kw = {f"{kind}_layer": convert(m.layers[0]), "num_layers": len(m.layers),
+              "norm": None if m.norm is None else convert(m.norm)}
+        if kind == "encoder":  # PyTorch's fast path for padded batches: not in glassnet
+            kw["enable_nested_tensor"] = False
+        return kw
     return kwargs
 
 
