@@ -161,8 +161,8 @@ def test_dropout_training_eval_and_gradient():
     drop.eval()
     assert drop(x) is x
     assert F.dropout(x, 0.0) is x and np.all(F.dropout(x, 1.0).data == 0)
-    a = F.dropout(x, 0.5, True, gn.Generator(3)).data
-    b = F.dropout(x, 0.5, True, gn.Generator(3)).data
+    a = F.dropout(x, 0.5, True, generator=gn.Generator(3)).data
+    b = F.dropout(x, 0.5, True, generator=gn.Generator(3)).data
     assert np.array_equal(a, b)
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)

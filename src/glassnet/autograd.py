@@ -11,16 +11,23 @@ retain the graph.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
+import weakref
 from heapq import heappop, heappush
+from typing import NamedTuple
 
 import numpy as np
 
+from . import grad_mode as _mode
+from ._inplace import check_node as _check_node
 from .backend import ndarray, sum_first, xp
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Tensor
 
 __all__ = [
     "Function",
+    "Elementwise",
+    "Local",
     "backward",
     "no_grad",
     "enable_grad",
@@ -31,34 +38,84 @@ __all__ = [
     "unbroadcast",
 ]
 
-_grad_enabled = True
-
 _op_hooks: list = []
 """Callables ``hook(fn, out, args)`` run after every op's forward (diagnostics, anomaly
 mode, graph tracing). Empty in normal use, so the hot path pays one truth test."""
 
 
+class Local(NamedTuple):
+    """What explain prints for d out[o] / d input_slot[i] of one op: ``coef · template``.
+
+    ``template`` None means the derivative is the constant ``coef``. ``args`` fills the
+    template's ``{0}, {1}, ...``: an int is the op's input in that slot (printed by name,
+    or as a short expression), ``("elem", slot, "k, m", pick)`` is one element of that
+    input chosen by ``pick(out_index, in_index)`` (matrix products). ``at`` says where the
+    args are read: at the output element ("out", elementwise ops), at the input element
+    ("in", a loss reducing its input), or both ("pair"). ``generic`` marks a formula shown
+    as text only, without numbers substituted.
+    """
+
+    coef: float = 1.0
+    template: str | None = None
+    args: tuple = ()
+    at: str = "out"
+    generic: bool = False
+
+
 class Function:
-    """One differentiable operation.
+    """One differentiable operation, declared in one place.
 
     Subclasses implement ``forward(*arrays, **kwargs) -> array`` and
     ``backward(gy) -> gx or tuple of gx`` (one entry per positional input, ``None`` for
     inputs that get no gradient). State needed by backward is kept as attributes.
     ``parents`` holds the inputs as given (Tensors or plain values). Backward must not
     change ``gy`` or saved arrays in place: gradient arrays may be shared.
+
+    Beside them each op declares what :mod:`glassnet.explain` prints for it: ``name`` (the
+    op's public name, as the user wrote it) and ``formula``, the local derivative
+    d out / d input — a template string over the inputs ``{0}, {1}, ...`` (the same for
+    every slot), a number (a constant derivative), a tuple with one of those per input
+    slot (None where no gradient flows), or, for the hard cases, a ``local(slot, n_in,
+    n_out) -> Local`` method. An op without one is a test failure, never a silent
+    generic printout.
     """
 
-    __slots__ = ("parents", "_retained", "_key", "__dict__")
+    __slots__ = ("parents", "_retained", "_key", "_vs", "_epoch", "__dict__")
+    name: str = ""
+    formula = None
+    elementwise = False  # one output element per input element (explain follows 1:1 links)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("name"):
+            cls.name = cls.__name__
+
+    def local(self, slot: int, n_in: int, n_out: int) -> Local | None:
+        """The local derivative for input ``slot`` (``n_in``/``n_out``: element counts).
+        Reads ``formula``; ops whose derivative depends on their arguments override it."""
+        f = self.formula
+        if isinstance(f, tuple):
+            f = f[slot] if slot < len(f) else None
+        if f is None:
+            return None
+        if isinstance(f, Local):
+            return f
+        if isinstance(f, (int, float)):
+            return Local(float(f))
+        n = 1 + max((k for k in range(len(self.parents)) if f"{{{k}}}" in f), default=-1)
+        return Local(1.0, f, tuple(range(n)))
 
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the inputs' arrays; record the node when a gradient is wanted."""
         fn = _new(cls)
         datas = []
+        vs = []  # the inputs' versions: backward checks none was changed in place since
         need = False
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
+                vs.append(a._version)
                 if a.requires_grad:
                     need = True
             else:
@@ -70,10 +127,13 @@ class Function:
         t.data = out
         t.grad = None
         t.name = None
-        if need and _grad_enabled:
+        t._version = 0
+        if need and _mode.enabled:
             fn.parents = args
             fn._retained = None
             fn._key = next(_keys)
+            fn._vs = vs
+            fn._epoch = Tensor._writes
             t.requires_grad = True
             t._ctx = fn
         else:
@@ -89,15 +149,18 @@ class Function:
         """For each positional input: is it a Tensor that requires grad?"""
         return tuple([isinstance(p, Tensor) and p.requires_grad for p in self.parents])
 
-    @property
-    def name(self) -> str:
-        return type(self).__name__
-
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def backward(self, gy):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+
+class Elementwise(Function):
+    """Base of the elementwise ops: output element o depends on input element o only
+    (after broadcasting), which lets explain keep a link whose derivative is 0."""
+
+    elementwise = True
 
 
 _new = object.__new__
@@ -168,6 +231,8 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
         g = xp.array(g, dtype=data.dtype)  # a private copy: leaves may keep it as .grad
     root = tensor._ctx
     if root is None:
+        if _leaf_hooks and id(tensor) in _leaf_hooks:
+            g = _run_hooks(_leaf_hooks[id(tensor)][1], g, tensor.data)
         _accumulate_leaf(tensor, g, set())
         return
     if root.parents is None:
@@ -176,15 +241,21 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
     grads = {root: g}
     heap = [(root._key, root)]
     given: set = set()  # ids of arrays already handed to a leaf as its .grad
+    pending: dict = {}  # leaves with hooks: their gradient is summed, hooked once at the end
+    ready = _count_leaf_uses(root) if _grad_ready_hooks else None  # None: no ready hooks
+    leaf_hooks = _leaf_hooks
     pop, push, tensor_type = heappop, heappush, Tensor  # locals: this loop is the hot path
+    writes = Tensor._writes  # a node made after the last in-place write needs no check
     while heap:
         fn = pop(heap)[1]
         parents = fn.parents
         if parents is None:
             raise RuntimeError(_FREED)
+        if fn._epoch != writes:  # some tensor was written in place after fn ran
+            _check_node(fn)
         gy = grads.pop(fn)
-        if fn._retained is not None:
-            fn._retained.grad = Tensor._wrap(xp.array(gy))
+        if fn._retained is not None:  # retain_grad() or register_hook() on this output
+            gy = _tensor_hooks(fn, gy)
         gxs = fn.backward(gy)
         if type(gxs) is not tuple:
             gxs = (gxs,)
@@ -198,15 +269,181 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
                 gx = gx.astype(pd.dtype)
             c = p._ctx
             if c is None:
+                if leaf_hooks and id(p) in leaf_hooks:
+                    prev = pending.get(id(p))
+                    pending[id(p)] = (p, gx if prev is None else prev[1] + gx)
+                    continue
                 _accumulate_leaf(p, gx, given)
             elif c in grads:
                 grads[c] = grads[c] + gx
             else:
                 grads[c] = gx
                 push(heap, (c._key, c))
+        if ready is not None:
+            _release_leaves(parents, ready)
         if not retain_graph:
             fn.parents = None
             fn.__dict__.clear()
+    for p, gx in pending.values():
+        entry = leaf_hooks.get(id(p))
+        if entry is not None:
+            gx = _run_hooks(entry[1], gx, p.data)
+        _accumulate_leaf(p, gx, given)
+    if ready is not None:
+        _ready_end(ready)
+
+
+# --- gradient-ready hooks (distributed data parallel) ------------------------------------
+
+_grad_ready_hooks: list = []
+"""Callables ``hook(leaf)`` run during backward as soon as a leaf's ``.grad`` holds its
+whole gradient for this pass (every use of the leaf in the graph has handed over its
+share), then ``hook(None)`` once when the pass ends. ``gn.distributed``'s
+DistributedDataParallel starts each gradient bucket's all-reduce from here while the
+rest of backward runs. Empty in normal use: backward then pays one test per node."""
+
+
+def _count_leaf_uses(root) -> dict:
+    """id(leaf) -> [uses left, leaf] for the leaves requiring grad under ``root``."""
+    uses: dict = {}
+    seen, stack = {root}, [root]
+    while stack:
+        for p in stack.pop().parents or ():
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                continue
+            c = p._ctx
+            if c is None:
+                e = uses.get(id(p))
+                if e is None:
+                    uses[id(p)] = [1, p]
+                else:
+                    e[0] += 1
+            elif c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return uses
+
+
+def _release_leaves(parents, ready: dict) -> None:
+    """A node is done: its uses of leaves are counted off; a leaf with none left is ready
+    (one with ``register_hook`` hooks gets its gradient only at the end: ready then)."""
+    for p in parents:
+        e = ready.get(id(p))
+        if e is not None:
+            e[0] -= 1
+            if e[0] == 0 and id(p) not in _leaf_hooks:
+                del ready[id(p)]
+                for hook in tuple(_grad_ready_hooks):
+                    hook(p)
+
+
+def _ready_end(ready: dict) -> None:
+    for _, p in list(ready.values()):  # leaves reached only through None gradients
+        for hook in tuple(_grad_ready_hooks):
+            hook(p)
+    for hook in tuple(_grad_ready_hooks):
+        hook(None)
+
+
+# --- tensor hooks ------------------------------------------------------------------------
+
+_leaf_hooks: dict = {}
+"""id(leaf) -> (weak reference, {handle id: hook}) for leaves with ``register_hook`` hooks.
+Empty normally, so the engine pays one truth test per leaf gradient. A non-leaf's hooks
+live on the node that made it (``_grad_hooks``), freed with the node."""
+
+_HOOKED = object()
+"""``node._retained`` for a node whose output has hooks but does not retain its grad."""
+
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_hook`` (and the Module hook registrations) return:
+    ``handle.remove()`` takes the hook off again; also a context manager."""
+
+    def __init__(self, store: dict, on_remove=None) -> None:
+        self.id = next(_hook_ids)
+        self._store, self._on_remove = store, on_remove
+
+    def remove(self) -> None:
+        if self._store is not None:
+            self._store.pop(self.id, None)
+            if self._on_remove is not None:
+                self._on_remove()
+            self._store = None
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+    def __repr__(self) -> str:
+        return f"<RemovableHandle id={self.id}>"
+
+
+def register_hook(tensor: Tensor, hook) -> RemovableHandle:
+    """Call ``hook(grad)`` each time the gradient with respect to ``tensor`` is computed;
+    a non-None return value (a Tensor of the same shape) replaces that gradient. For a
+    leaf the hook sees the gradient summed over all its uses, before it is added to
+    ``.grad``. Returns a handle whose ``remove()`` takes the hook off."""
+    if not callable(hook):
+        raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                           "require grad")
+    fn = tensor._ctx
+    if fn is None:
+        key = id(tensor)
+        entry = _leaf_hooks.get(key)
+        if entry is None:
+            # The dict is bound now: at interpreter exit the module's globals may be gone.
+            ref = weakref.ref(tensor, lambda _r, hooks=_leaf_hooks: hooks.pop(key, None))
+            entry = _leaf_hooks[key] = (ref, {})
+        hooks = entry[1]
+        handle = RemovableHandle(hooks, lambda: _forget_leaf(key))
+    else:
+        if fn.parents is None:
+            raise RuntimeError("register_hook: the graph of this tensor was already freed by "
+                               "a backward pass")
+        hooks = fn.__dict__.setdefault("_grad_hooks", {})
+        if fn._retained is None:
+            fn._retained = _HOOKED
+        handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def _forget_leaf(key: int) -> None:
+    entry = _leaf_hooks.get(key)
+    if entry is not None and not entry[1]:
+        del _leaf_hooks[key]
+
+
+def _tensor_hooks(fn, gy):
+    """Run the hooks of the node's output tensor, then store its grad if it is retained."""
+    hooks = fn.__dict__.get("_grad_hooks")
+    if hooks:
+        gy = _run_hooks(hooks, gy, gy)
+    t = fn._retained
+    if t is not _HOOKED:  # accumulated over backward passes, like a leaf's .grad
+        t.grad = Tensor._wrap(xp.array(gy)) if t.grad is None else \
+            Tensor._wrap(t.grad.data + gy)
+    return gy
+
+
+def _run_hooks(hooks: dict, g, like):
+    for hook in list(hooks.values()):
+        r = hook(Tensor._wrap(xp.array(g)))  # a copy: the engine may share g elsewhere
+        if r is not None:
+            r = r.data if isinstance(r, Tensor) else xp.asarray(r)
+            if r.shape != like.shape:
+                raise RuntimeError(f"tensor hook {getattr(hook, '__qualname__', hook)!r} "
+                                   f"returned a gradient of shape {tuple(r.shape)} for a "
+                                   f"tensor of shape {tuple(like.shape)}")
+            g = r.astype(like.dtype, copy=False)
+    return g
 
 
 def _accumulate_leaf(t: Tensor, g, given: set) -> None:
@@ -224,65 +461,6 @@ def _accumulate_leaf(t: Tensor, g, given: set) -> None:
         t.grad = Tensor._wrap(g)
     else:
         t.grad.data = t.grad.data + g
-
-
-# --- gradient mode ---------------------------------------------------------------------
-
-
-def is_grad_enabled() -> bool:
-    return _grad_enabled
-
-
-class _GradMode(contextlib.ContextDecorator):
-    """Set the mode to ``mode`` inside the block; put the previous one back after."""
-
-    mode = True
-
-    def __enter__(self):
-        global _grad_enabled
-        self.prev = _grad_enabled
-        _grad_enabled = self.mode
-        return self
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self.prev
-        return False
-
-
-class no_grad(_GradMode):
-    """Within this block (or decorated function) ops record no graph."""
-
-    mode = False
-
-
-class enable_grad(_GradMode):
-    """Within this block (or decorated function) ops record the graph, even inside
-    ``no_grad``."""
-
-    mode = True
-
-
-class set_grad_enabled(_GradMode):
-    """Turn graph recording on or off (a context manager, a decorator, or a plain call)."""
-
-    def __init__(self, mode: bool):
-        global _grad_enabled
-        self.prev = _grad_enabled
-        self.mode = bool(mode)
-        _grad_enabled = self.mode
-
-    def __enter__(self):  # the mode is already set: keep the one from before the call
-        global _grad_enabled
-        _grad_enabled = self.mode
-        return self
-
-    def __call__(self, func):
-        # Used as a decorator: making this object set the mode at once; undo that, so the
-        # mode changes only while the decorated function runs.
-        global _grad_enabled
-        _grad_enabled = self.prev
-        return super().__call__(func)
 
 
 # --- finite differences ----------------------------------------------------------------
@@ -361,7 +539,3 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                             f"analytic {ana:.8g} (projection {k})"
                         )
     return True
-
-
-# Imported last: tensor.py imports this module at its end, so either can be imported first.
-from .tensor import Tensor  # noqa: E402

@@ -1,13 +1,18 @@
 """The Tensor: an array, its gradient, and the node that made it.
 
-Arithmetic and methods forward to the differentiable functions in ``glassnet.ops``;
-the autograd engine lives in ``glassnet.autograd``.
+This module holds the data structure only and imports no op: the op methods and
+operators (``x.exp()``, ``x + y``, ``x[0]``) are installed from the op registry
+(``glassnet.ops._registry``) when ``glassnet.ops`` is imported, each next to the op's
+declaration. The autograd engine (``glassnet.autograd``) builds on this module.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from . import device as _device
+from . import dtypes as _dtypes
+from . import grad_mode as _mode
 from .backend import DEFAULT_FLOAT, xp
 
 __all__ = ["Tensor"]
@@ -46,6 +51,16 @@ def _to_array(data, dtype=None):
     return arr
 
 
+def _sizes(size) -> tuple:
+    """``(2, 3)`` or ``((2, 3),)`` -> ``(2, 3)``, checked (the ``*size`` of factories)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"sizes must be non-negative integers, got {size}")
+    return tuple(int(n) for n in size)
+
+
 class _Size(int):
     """An element count that, called, answers like PyTorch's ``Tensor.size()``."""
 
@@ -66,9 +81,10 @@ class Tensor:
     only floating tensors can require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_version", "__weakref__")
     # Make NumPy defer to our reflected operators: ``ndarray * t`` calls ``t.__rmul__``.
     __array_ufunc__ = None
+    _writes = 0  # in-place writes to any tensor so far (see _bump)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         arr = _to_array(data, dtype)
@@ -76,6 +92,7 @@ class Tensor:
         self.grad = None
         self._ctx = None
         self.name = name
+        self._version = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -88,6 +105,7 @@ class Tensor:
         t.requires_grad = False
         t._ctx = None
         t.name = None
+        t._version = 0
         return t
 
     # --- attributes --------------------------------------------------------------------
@@ -100,8 +118,9 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def dtype(self):
-        return self.data.dtype
+    def dtype(self) -> _dtypes.dtype:
+        """The element type, e.g. ``glassnet.float32`` (equal to ``np.float32`` too)."""
+        return _dtypes.from_numpy(self.data.dtype)
 
     @property
     def size(self) -> _Size:
@@ -126,11 +145,11 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        return _shape.permute(self, tuple(range(self.data.ndim - 1, -1, -1)))
+        return self.permute(tuple(range(self.data.ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
-        return _shape.transpose(self, -2, -1)
+        return self.transpose(-2, -1)
 
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
@@ -194,7 +213,7 @@ class Tensor:
         elif self.data.dtype.kind != "f":
             extras.append(f"dtype={self.data.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+            extras.append(f"grad_fn=<{self._ctx.name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         tail = "".join(", " + e for e in extras)
@@ -203,7 +222,9 @@ class Tensor:
     # --- autograd ----------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of every leaf."""
-        _autograd.backward(self, gradient, retain_graph)
+        from .autograd import backward  # the engine builds on this module, not the reverse
+
+        backward(self, gradient, retain_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
@@ -225,40 +246,63 @@ class Tensor:
             self._ctx._retained = self
         return self
 
-    def clone(self) -> Tensor:
-        return _elementwise.clone(self)
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None result
+        replaces it. Returns a handle with ``.remove()`` (see ``autograd.register_hook``)."""
+        from .autograd import register_hook
+
+        return register_hook(self, hook)
 
     # --- in-place data helpers (no graph; for init and optimizers) -----------------------
     def _check_inplace(self, what: str) -> None:
-        if self.requires_grad and _autograd._grad_enabled:
+        if self.requires_grad and _mode.enabled:
             raise RuntimeError(
                 f"{what}: in-place change of a tensor that requires grad; wrap it in "
                 f"gn.no_grad() or change .data"
             )
 
+    def _write(self, value, what: str) -> None:
+        """Write ``value`` into this tensor's array (broadcast to its shape) and bump its
+        version: the one way in-place methods change a tensor's data."""
+        if self._ctx is not None and _mode.enabled:
+            raise RuntimeError(f"{what}: in-place change of a tensor that is part of a graph")
+        self.data[...] = value
+        self._bump()
+
+    def _bump(self) -> None:
+        """Count an in-place write: this tensor's version and the writes of all tensors
+        (backward re-checks the inputs of an op only when a write came after it ran,
+        see ``glassnet._inplace``)."""
+        self._version += 1
+        Tensor._writes += 1
+        if self._ctx is not None:  # the op that made this tensor may have saved it
+            from ._inplace import output_changed
+
+            output_changed(self._ctx, self)
+
     def zero_(self) -> Tensor:
         self._check_inplace("zero_()")
-        self.data[...] = 0
+        self._write(0, "zero_()")
         return self
 
     def fill_(self, value) -> Tensor:
         self._check_inplace("fill_()")
-        self.data[...] = value
+        self._write(value.data if isinstance(value, Tensor) else value, "fill_()")
         return self
 
     def copy_(self, src) -> Tensor:
         self._check_inplace("copy_()")
-        src = src.data if isinstance(src, Tensor) else xp.asarray(src)
-        self.data[...] = src
+        self._write(src.data if isinstance(src, Tensor) else xp.asarray(src), "copy_()")
         return self
 
     # ``p -= lr * p.grad`` under no_grad() updates p's array in place, as in PyTorch.
     def _inplace(self, other, op, what: str) -> Tensor:
         self._check_inplace(what)
-        if self._ctx is not None and _autograd._grad_enabled:
+        if self._ctx is not None and _mode.enabled:
             raise RuntimeError(f"{what}: in-place change of a tensor that is part of a graph")
         op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
            casting="same_kind")
+        self._bump()
         return self
 
     def __iadd__(self, other) -> Tensor:
@@ -274,283 +318,168 @@ class Tensor:
         return self._inplace(other, xp.true_divide, "/=")
 
     def __setitem__(self, key, value) -> None:
-        self._check_inplace("__setitem__")
+        # PyTorch's index_put: with a value that requires grad (or into a tensor that is
+        # already part of a graph) the write is recorded, so gradients flow through it
+        record = _mode.enabled and (
+            (isinstance(value, Tensor) and value.requires_grad)
+            or (self._ctx is not None and self.requires_grad))
+        if not record:
+            self._check_inplace("__setitem__")
+        elif self._ctx is None and self.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation (x[...] = ...); wrap it in gn.no_grad()")
         if isinstance(key, Tensor):
             key = key.data
-        self.data[key] = value.data if isinstance(value, Tensor) else value
+        v = value.data if isinstance(value, Tensor) else value
+        try:
+            self.data[key] = v
+        except ValueError as e:
+            raise ValueError(
+                f"__setitem__: value of shape {tuple(np.shape(v))} cannot be broadcast to "
+                f"the indexed shape {tuple(np.shape(self.data[key]))} ({e})") from None
+        self._bump()
+        if record:
+            from .ops.index_put import record_setitem
+
+            record_setitem(self, key, value)
 
     # --- dtype -------------------------------------------------------------------------
-    def to(self, dtype=None, *, device=None) -> Tensor:
-        """A copy in ``dtype`` (the same tensor when it already has it). ``"cpu"``, the only
-        device, is accepted as a no-op so PyTorch code that moves tensors runs unchanged."""
-        if isinstance(dtype, str) and dtype == "cpu":
-            dtype = None
-        if device not in (None, "cpu"):
-            raise ValueError(f"to(): glassnet runs on the CPU only, got device {device!r}")
-        return self if dtype is None else _elementwise.cast(self, np.dtype(dtype))
+    def to(self, *args, **kwargs) -> Tensor:
+        """PyTorch's forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(other)`` and the ``device=``, ``dtype=``, ``copy=`` keywords. The same tensor
+        when nothing changes; the device must be the CPU (``glassnet.device``)."""
+        _, dtype, copy = _device.parse_to(args, kwargs, "Tensor.to()")
+        out = self if dtype is None or dtype == self.data.dtype else self._cast(dtype)
+        return out.clone() if copy and out is self else out
 
     def float(self) -> Tensor:
-        return _elementwise.cast(self, np.dtype(np.float32))
+        return self._cast(np.dtype(np.float32))
 
     def double(self) -> Tensor:
-        return _elementwise.cast(self, np.dtype(np.float64))
+        return self._cast(np.dtype(np.float64))
 
     def long(self) -> Tensor:
-        return _elementwise.cast(self, np.dtype(np.int64))
+        return self._cast(np.dtype(np.int64))
 
     def int(self) -> Tensor:
-        return _elementwise.cast(self, np.dtype(np.int32))
+        return self._cast(np.dtype(np.int32))
 
     def bool(self) -> Tensor:
-        return _elementwise.cast(self, np.dtype(np.bool_))
+        return self._cast(np.dtype(np.bool_))
 
-    # --- operators ---------------------------------------------------------------------
-    def __add__(self, other):
-        return _arith.add(self, other)
+    # --- PyTorch conveniences: devices, dtypes, new tensors like this one ----------------
+    def half(self) -> Tensor:
+        return self._cast(np.dtype(np.float16))
 
-    def __radd__(self, other):
-        return _arith.add(other, self)
+    def bfloat16(self) -> Tensor:
+        raise TypeError(_dtypes.NO_BFLOAT16)
 
-    def __sub__(self, other):
-        return _arith.sub(self, other)
+    def short(self) -> Tensor:
+        return self._cast(np.dtype(np.int16))
 
-    def __rsub__(self, other):
-        return _arith.sub(other, self)
+    def char(self) -> Tensor:
+        return self._cast(np.dtype(np.int8))
 
-    def __mul__(self, other):
-        return _arith.mul(self, other)
+    def byte(self) -> Tensor:
+        return self._cast(np.dtype(np.uint8))
 
-    def __rmul__(self, other):
-        return _arith.mul(other, self)
+    def type(self, dtype=None):
+        """Without an argument, the type's name (``"glassnet.FloatTensor"``); with one, the
+        tensor in that dtype."""
+        if dtype is None:
+            return _dtypes.tensor_type_name(self.data.dtype)
+        return self.to(dtype)
 
-    def __truediv__(self, other):
-        return _arith.div(self, other)
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.data.dtype)
 
-    def __rtruediv__(self, other):
-        return _arith.div(other, self)
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
 
-    def __pow__(self, other):
-        return _arith.pow(self, other)
+    def is_complex(self) -> bool:
+        return self.data.dtype.kind == "c"
 
-    def __rpow__(self, other):
-        return _arith.pow(other, self)
+    def element_size(self) -> int:
+        return self.data.dtype.itemsize
 
-    def __neg__(self):
-        return _arith.neg(self)
+    def nelement(self) -> int:
+        return int(self.data.size)
 
-    def __pos__(self):
+    @property
+    def device(self) -> _device.device:
+        """Always ``device(type='cpu')``: glassnet computes with NumPy on the CPU."""
+        return _device.CPU
+
+    is_cuda = False
+    is_cpu = True
+
+    def get_device(self) -> int:
+        return -1  # PyTorch's answer for a CPU tensor
+
+    def cpu(self) -> Tensor:
         return self
 
-    def __matmul__(self, other):
-        return _arith.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _arith.matmul(other, self)
-
-    def __abs__(self):
-        return _elementwise.abs(self)
-
-    def __getitem__(self, key):
-        return _shape.getitem(self, key)
-
-    def __eq__(self, other):  # type: ignore[override]
-        return _compare.eq(self, other)
-
-    def __ne__(self, other):  # type: ignore[override]
-        return _compare.ne(self, other)
-
-    def __lt__(self, other):
-        return _compare.lt(self, other)
-
-    def __le__(self, other):
-        return _compare.le(self, other)
-
-    def __gt__(self, other):
-        return _compare.gt(self, other)
-
-    def __ge__(self, other):
-        return _compare.ge(self, other)
-
-    def __invert__(self):
-        return _compare.logical_not(self)
-
-    def __and__(self, other):
-        return _compare.logical_and(self, other)
-
-    def __or__(self, other):
-        return _compare.logical_or(self, other)
-
-    # --- methods (PyTorch names) -------------------------------------------------------
-    def add(self, other):
-        return _arith.add(self, other)
-
-    def sub(self, other):
-        return _arith.sub(self, other)
-
-    def mul(self, other):
-        return _arith.mul(self, other)
-
-    def div(self, other):
-        return _arith.div(self, other)
-
-    def pow(self, exponent):
-        return _arith.pow(self, exponent)
-
-    def neg(self):
-        return _arith.neg(self)
-
-    def matmul(self, other):
-        return _arith.matmul(self, other)
-
-    def exp(self):
-        return _elementwise.exp(self)
-
-    def log(self):
-        return _elementwise.log(self)
-
-    def sqrt(self):
-        return _elementwise.sqrt(self)
-
-    def abs(self):
-        return _elementwise.abs(self)
-
-    def sin(self):
-        return _elementwise.sin(self)
-
-    def cos(self):
-        return _elementwise.cos(self)
-
-    def tanh(self):
-        return _elementwise.tanh(self)
-
-    def sigmoid(self):
-        return _elementwise.sigmoid(self)
-
-    def relu(self):
-        return _elementwise.relu(self)
-
-    def leaky_relu(self, negative_slope: float = 0.01):
-        return _elementwise.leaky_relu(self, negative_slope)
-
-    def softplus(self, beta: float = 1.0, threshold: float = 20.0):
-        return _elementwise.softplus(self, beta, threshold)
-
-    def clamp(self, min=None, max=None):
-        return _elementwise.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return _elementwise.maximum(self, other)
-
-    def minimum(self, other):
-        return _elementwise.minimum(self, other)
-
-    def sum(self, dim=None, keepdim: bool = False):
-        return _reduce.sum(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim: bool = False):
-        return _reduce.mean(self, dim, keepdim)
-
-    def max(self, dim=None, keepdim: bool = False):
-        return _reduce.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim: bool = False):
-        return _reduce.min(self, dim, keepdim)
-
-    def amax(self, dim=None, keepdim: bool = False):
-        return _reduce.amax(self, dim, keepdim)
-
-    def amin(self, dim=None, keepdim: bool = False):
-        return _reduce.amin(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-        return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
-
-    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-        return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
-
-    def logsumexp(self, dim, keepdim: bool = False):
-        return _reduce.logsumexp(self, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim: bool = False):
-        return _reduce.argmax(self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim: bool = False):
-        return _reduce.argmin(self, dim, keepdim)
-
-    def norm(self, p=2, dim=None, keepdim: bool = False):
-        return _reduce.norm(self, p, dim, keepdim)
-
-    def softmax(self, dim: int, temperature: float = 1.0):
-        return _activation.softmax(self, dim, temperature)
-
-    def log_softmax(self, dim: int):
-        return _activation.log_softmax(self, dim)
-
-    def reshape(self, *shape):
-        return _shape.reshape(self, *shape)
-
-    def view(self, *shape):
-        return _shape.reshape(self, *shape)
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1):
-        return _shape.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, dim=None):
-        return _shape.squeeze(self, dim)
-
-    def unsqueeze(self, dim: int):
-        return _shape.unsqueeze(self, dim)
-
-    def transpose(self, dim0: int, dim1: int):
-        return _shape.transpose(self, dim0, dim1)
-
-    def t(self):
-        if self.data.ndim > 2:
-            raise ValueError(f"t() expects a tensor of at most 2 dims, got {self.data.ndim}")
-        return self.T
-
-    def permute(self, *dims):
-        return _shape.permute(self, *dims)
-
-    def expand(self, *sizes):
-        return _shape.expand(self, *sizes)
-
-    def expand_as(self, other):
-        return _shape.expand(self, other.shape)
-
-    def split(self, split_size_or_sections, dim: int = 0):
-        return _shape.split(self, split_size_or_sections, dim)
-
-    def chunk(self, chunks: int, dim: int = 0):
-        return _shape.chunk(self, chunks, dim)
-
-    def eq(self, other):
-        return _compare.eq(self, other)
-
-    def ne(self, other):
-        return _compare.ne(self, other)
-
-    def lt(self, other):
-        return _compare.lt(self, other)
-
-    def le(self, other):
-        return _compare.le(self, other)
-
-    def gt(self, other):
-        return _compare.gt(self, other)
-
-    def ge(self, other):
-        return _compare.ge(self, other)
-
-
-# Imported last: these modules import Tensor from here.
-from . import autograd as _autograd  # noqa: E402
-from .ops import activation as _activation  # noqa: E402
-from .ops import arithmetic as _arith  # noqa: E402
-from .ops import compare as _compare  # noqa: E402
-from .ops import elementwise as _elementwise  # noqa: E402
-from .ops import reduce as _reduce  # noqa: E402
-from .ops import shape as _shape  # noqa: E402
-
+    def cuda(self, device=None, non_blocking: bool = False) -> Tensor:
+        _device.check_device("cuda" if device is None else device, "Tensor.cuda()")
+        return self
+
+    def pin_memory(self) -> Tensor:
+        return self  # nothing to pin without a GPU
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def contiguous(self) -> Tensor:
+        """This tensor when its array is C-contiguous, else a contiguous copy (in the
+        graph)."""
+        if self.data.flags.c_contiguous:
+            return self
+        out = self.clone()
+        out.data = np.ascontiguousarray(out.data)
+        return out
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def _new(self, arr, requires_grad: bool) -> Tensor:
+        t = Tensor._wrap(arr)
+        return t.requires_grad_(True) if requires_grad else t
+
+    def _new_dtype(self, dtype) -> np.dtype:
+        return self.data.dtype if dtype is None else _dtypes.to_numpy(dtype)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype (unless ``dtype`` is given)."""
+        return self._new(xp.zeros(_sizes(size), self._new_dtype(dtype)), requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return self._new(xp.ones(_sizes(size), self._new_dtype(dtype)), requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return self._new(xp.empty(_sizes(size), self._new_dtype(dtype)), requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None,
+                 requires_grad: bool = False) -> Tensor:
+        return self._new(xp.full(_sizes((size,)), fill_value, self._new_dtype(dtype)),
+                         requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """A new tensor (a copy) of ``data`` with this tensor's dtype unless ``dtype``."""
+        arr = xp.array(data.data if isinstance(data, Tensor) else data,
+                       dtype=self._new_dtype(dtype))
+        return self._new(arr, requires_grad)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __format__(self, spec: str) -> str:
+        # f"{loss:.4f}": a 0-d tensor formats as its number, as in PyTorch
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return super().__format__(spec) if spec else str(self)

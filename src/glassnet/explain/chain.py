@@ -30,12 +30,6 @@ class _Budget(Exception):
     pass
 
 
-_ELEMENTWISE = frozenset(
-    "Add Sub Mul Div Pow Neg Exp Log Sqrt Abs Sin Cos Tanh Sigmoid ReLU LeakyReLU Softplus "
-    "Clamp Maximum Minimum Where Cast Clone".split()
-)
-
-
 def _normalise_index(t: Tensor, index, label: str) -> tuple:
     shape = t.shape
     if index is None:
@@ -424,9 +418,9 @@ def _terms(path: Path, rows: _Rows, index: tuple, max_terms: int, lab: Names) ->
         if r is not None:
             if j == k:
                 v = r[index]
-                if v != 0 or (fn.name in _ELEMENTWISE and bindex(e, r.shape) == index):
+                if v != 0 or (fn.elementwise and bindex(e, r.shape) == index):
                     out.append((None, float(v)))
-            elif fn.name in _ELEMENTWISE:
+            elif fn.elementwise:
                 # one input element per output element: keep the link even when its
                 # derivative is 0 (a ReLU that is off), so the term shows why it vanishes
                 e2 = bindex(e, r.shape)

@@ -36,7 +36,7 @@ class GradientWarning(RuntimeWarning):
     """Gradients that vanish or explode."""
 
 
-_RELUS = {"ReLU"}
+_RELUS = {"relu"}  # op names (Function.name) whose zeros count as dead units
 
 
 class LayerStats:

@@ -6,25 +6,82 @@
 >>> loss = gn.nn.functional.cross_entropy(logits, gn.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
 """
 
-from . import functional, init, utils
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from . import (
+    functional,
+    init,
+    parallel,  # noqa: E402 - after Module: parallel wraps modules
+    utils,
+)
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+)
+from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterList, Sequential
-from .conv import Conv1d, Conv2d
-from .dropout import Dropout
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .distance import CosineSimilarity, PairwiseDistance
+from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
     NLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
     SSRLoss,
+    TripletMarginLoss,
 )
 from .module import Module, StateDictError
-from .norm import BatchNorm1d, BatchNorm2d, Dropout1d, Dropout2d, LayerNorm
+from .norm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+)
+from .padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+from .parallel import SyncBatchNorm  # noqa: E402
 from .parameter import Parameter
 from .pooling import (
     AdaptiveAvgPool1d,
@@ -35,19 +92,42 @@ from .pooling import (
     MaxPool2d,
 )
 from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .resample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .transformer import (
+    LearnedPositionalEncoding,
+    PositionalEncoding,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .utils_rnn import PackedSequence
 
 __all__ = [
-    "functional", "init", "utils",
+    "functional", "init", "parallel", "utils",
     "Module", "Parameter", "StateDictError",
     "Sequential", "ModuleList", "ModuleDict", "ParameterList",
     "Linear", "Identity", "Flatten", "Unflatten", "Dropout",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softplus", "Softmax", "LogSoftmax",
+    "GELU", "SiLU", "Mish", "ELU", "CELU", "SELU", "Hardtanh", "ReLU6", "Hardswish",
+    "Hardsigmoid", "Softsign", "LogSigmoid", "Tanhshrink", "PReLU",
     "MSELoss", "L1Loss", "SSRLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-    "BCEWithLogitsLoss",
-    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+    "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss", "KLDivLoss", "MarginRankingLoss",
+    "HingeEmbeddingLoss", "SoftMarginLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
+    "CosineSimilarity", "PairwiseDistance",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
+    "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d",
+    "CircularPad2d",
+    "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d",
+    "AvgPool1d", "AvgPool2d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "SyncBatchNorm",
     "Dropout1d", "Dropout2d",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "PackedSequence",
     "Embedding",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+    "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "PositionalEncoding",
+    "LearnedPositionalEncoding",
 ]

@@ -7,16 +7,19 @@ from __future__ import annotations
 import math
 
 from ..backend import DEFAULT_FLOAT, xp
-from ..ops.conv import conv1d, conv2d, pad_pairs, pair
+from ..ops.conv import pad_pairs, pair
+from ..ops.conv_transpose import output_padding_for
+from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
 
 class _ConvNd(Module):
     _nd = 2
+    _transposed = False  # weight (in, out/groups, k) instead of (out, in/groups, k)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -42,7 +45,8 @@ class _ConvNd(Module):
         pad_pairs(padding, self.kernel_size, self.stride, self.dilation, name)  # validates
         self.padding = padding if isinstance(padding, str) else pair(padding, nd, "padding", name)
         self.padding_mode = padding_mode
-        shape = (out_channels, in_channels // groups) + self.kernel_size
+        shape = ((in_channels, out_channels // groups) if self._transposed else
+                 (out_channels, in_channels // groups)) + self.kernel_size
         dt = DEFAULT_FLOAT if dtype is None else dtype
         self.weight = Parameter(xp.empty(shape, dtype=dt))
         self.bias = Parameter(xp.empty(out_channels, dtype=dt)) if bias else None
@@ -100,7 +104,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, input):  # noqa: A002
         self._check(input)
-        return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                       self.groups)
 
 
@@ -112,5 +116,70 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):  # noqa: A002
         self._check(input)
-        return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                       self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None, generator=None):
+        name = type(self).__name__
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple, got {padding!r} "
+                             f"(string padding is not supported for transposed convolution)")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype, generator)
+        self.output_padding = pair(output_padding, self._nd, "output_padding", name)
+        for o, s, d in zip(self.output_padding, self.stride, self.dilation):
+            if o < 0 or (o >= s and o >= d):
+                raise ValueError(f"{name}: output_padding must be smaller than either stride "
+                                 f"or dilation, got output_padding={self.output_padding}, "
+                                 f"stride={self.stride}, dilation={self.dilation}")
+
+    def _output_padding(self, input, output_size) -> tuple:  # noqa: A002
+        if output_size is None:
+            return self.output_padding
+        return output_padding_for(output_size, tuple(input.shape[-self._nd:]),
+                                  self.kernel_size, self.stride, self.padding, self.dilation,
+                                  self._describe())
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()  # PyTorch's order: output_padding before groups and bias
+        if self.output_padding != (0,) * self._nd:
+            head, sep, tail = s.partition(", groups=") if ", groups=" in s else \
+                s.partition(", bias=")
+            s = f"{head}, output_padding={self.output_padding}{sep}{tail}"
+        return s
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution: ``(N, C_in, H, W) -> (N, C_out, H', W')`` with
+    ``H' = (H-1)·stride - 2·padding + dilation·(KH-1) + output_padding + 1``.
+
+    ``weight``: ``(in_channels, out_channels/groups, KH, KW)``; ``bias``: ``(out_channels,)``.
+    ``forward(input, output_size)`` picks the output_padding that gives ``output_size``.
+    """
+
+    _nd = 2
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        self._check(input)
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution: ``(N, C_in, L) -> (N, C_out, L')``; weight
+    ``(in_channels, out_channels/groups, K)``."""
+
+    _nd = 1
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        self._check(input)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)

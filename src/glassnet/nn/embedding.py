@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import DEFAULT_FLOAT, xp
-from ..ops.embedding import embedding
 from ..random import resolve
 from ..tensor import Tensor
+from . import functional as F
 from .module import Module
 from .parameter import Parameter
 
@@ -70,7 +70,7 @@ class Embedding(Module):
             w[self.padding_idx] = 0
 
     def forward(self, input) -> Tensor:  # noqa: A002 - PyTorch's name
-        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                          self.scale_grad_by_freq)
 
     def extra_repr(self) -> str:

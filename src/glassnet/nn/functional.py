@@ -1,48 +1,13 @@
-"""Functional forms of the layers and losses (``import glassnet.nn.functional as F``).
+"""The functional forms of layers, activations and losses (``import glassnet.nn.functional
+as F``), as in PyTorch's ``torch.nn.functional``.
 
-Modules in ``glassnet.nn`` are thin: they hold parameters and mode, and call these.
-Each differentiable op is one ``Function`` with its forward and backward side by side
-(see ``nn/_functions.py`` and ``nn/_losses.py``).
+This module only re-exports: every function here is an op declared in ``glassnet.ops``
+and registered there with ``functional=True``; every ``nn`` Module's ``forward`` is a
+call into one of them.
 """
 
-from ..ops.conv import conv1d, conv2d
-from ..ops.elementwise import relu, sigmoid, tanh
-from ..ops.embedding import embedding
-from ..ops.norm import batch_norm, dropout1d, dropout2d, layer_norm
-from ..ops.pool import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-)
-from ._functions import (
-    dropout,
-    leaky_relu,
-    linear,
-    log_softmax,
-    one_hot,
-    softmax,
-    softplus,
-)
-from ._losses import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    l1_loss,
-    mse_loss,
-    nll_loss,
-    ssr,
-)
+from ..ops import _registry
 
-__all__ = [
-    "linear", "dropout", "one_hot",
-    "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax",
-    "mse_loss", "l1_loss", "ssr", "cross_entropy", "nll_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "conv1d", "conv2d", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
-    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "batch_norm", "layer_norm", "dropout1d",
-    "dropout2d",
-    "embedding",
-]
+_functions = _registry.functional()
+globals().update(_functions)
+__all__ = sorted(_functions)

@@ -8,8 +8,8 @@ import numpy as np
 
 from ..backend import DEFAULT_FLOAT, xp
 from ..tensor import Tensor
+from . import functional as F
 from . import init
-from ._functions import Linear as _LinearFn
 from .module import Module
 from .parameter import Parameter
 
@@ -66,7 +66,7 @@ class Linear(Module):
                 f"{self!r}: expected input of shape (*, {self.in_features}), "
                 f"got {tuple(shape)}"
             )
-        return _LinearFn.apply(input, params["weight"], params["bias"])
+        return F.linear(input, params["weight"], params["bias"])
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -14,9 +14,11 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..tensor import Tensor
+from . import _hooks
+from ._hooks import RemovableHandle
 from .parameter import Parameter
 
-__all__ = ["Module", "StateDictError", "set_module_tracing", "current_module"]
+__all__ = ["Module", "StateDictError", "set_module_tracing", "current_module", "RemovableHandle"]
 
 _call_stack: list | None = None
 """Modules being called, innermost last, while tracing is on (None when off: the hot
@@ -43,6 +45,7 @@ class Module:
     ``forward``. Calling the module calls ``forward``."""
 
     training: bool
+    _has_hooks = False  # set on an instance when a hook is registered (one test per call)
 
     def __init__(self) -> None:
         d = self.__dict__
@@ -112,12 +115,27 @@ class Module:
         self.__dict__["_parameters"][name] = param
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
-        """A tensor that is state but not learnable (running statistics, masks)."""
+        """A tensor that is state but not learnable (running statistics, masks).
+
+        Buffers move with ``.to()``/``.double()`` and are listed by ``named_buffers()``; a
+        ``persistent=False`` buffer is left out of ``state_dict()``.
+        """
+        d = self.__dict__
+        if not isinstance(name, str):
+            raise TypeError(f"register_buffer: name must be a str, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"register_buffer: buffer name must be non-empty and contain no "
+                           f"'.', got {name!r}")
+        if name not in d["_buffers"] and (name in d or name in d["_parameters"]
+                                           or name in d["_modules"]):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
-        self.__dict__["_buffers"][name] = tensor
-        if not persistent:
-            self.__dict__["_non_persistent"].add(name)
+        d["_buffers"][name] = tensor
+        if persistent:
+            d["_non_persistent"].discard(name)
+        else:
+            d["_non_persistent"].add(name)
 
     def register_module(self, name: str, module: Module | None) -> None:
         self.__dict__["_modules"][name] = module
@@ -129,14 +147,47 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        if _call_stack is None:
+        if _call_stack is None and not self._has_hooks:
             return self.forward(*args, **kwargs)
+        if _call_stack is None:
+            return _hooks.call_with_hooks(self, args, kwargs)
         # Tracing is on (anomaly mode, graph views): ops made inside know their module.
         _call_stack.append(self)
         try:
+            if self._has_hooks:
+                return _hooks.call_with_hooks(self, args, kwargs)
             return self.forward(*args, **kwargs)
         finally:
             _call_stack.pop()
+
+    # --- hooks -------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; a non-None result replaces the
+        positional inputs (a single value is wrapped in a tuple). With ``with_kwargs``:
+        ``hook(module, args, kwargs)`` returning None or ``(args, kwargs)``."""
+        return _hooks.add(self, "forward_pre", hook, prepend, with_kwargs=with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward``; a non-None result replaces
+        the output. With ``with_kwargs``: ``hook(module, args, kwargs, output)``. With
+        ``always_call`` the hook also runs when ``forward`` raises."""
+        return _hooks.add(self, "forward", hook, prepend, with_kwargs=with_kwargs,
+                          always_call=always_call)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to
+        the module's positional inputs have been computed (tuples of Tensors, None where an
+        input is not a tensor or needs no gradient); a non-None result (a tuple of the same
+        length) replaces ``grad_input``."""
+        return _hooks.add(self, "backward", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients with respect to the
+        module's outputs are known, before the module's own backward; a non-None result
+        replaces ``grad_output``."""
+        return _hooks.add(self, "backward_pre", hook, prepend)
 
     # --- traversal ---------------------------------------------------------------------
     def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator:
@@ -279,16 +330,12 @@ class Module:
         The device ``"cpu"`` is accepted (``model.to(device)`` code runs); glassnet
         computes with NumPy on the CPU, so any other device is an error.
         """
-        dtype = kwargs.pop("dtype", dtype)
-        device = kwargs.pop("device", None)
-        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps", "xpu"):
-            device, dtype = dtype, (args[0] if args else None)
-        if device is not None and str(device) != "cpu":
-            raise ValueError(f"Module.to: glassnet runs on the CPU (NumPy); device "
-                             f"{device!r} is not available")
+        from ..device import parse_to  # to(device), to(dtype), to(device, dtype), to(tensor)
+
+        _, dtype, _ = parse_to(((dtype,) if dtype is not None else ()) + args, kwargs,
+                               "Module.to()")
         if dtype is None:
             return self
-        dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are supported, got {dtype}")
         for t in list(self.parameters()) + list(self.buffers()):

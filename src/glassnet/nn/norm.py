@@ -1,15 +1,31 @@
 """Normalisation layers (``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``) and channel
-dropout (``Dropout1d``, ``Dropout2d``), with PyTorch's arguments, parameters and buffers
+with PyTorch's arguments, parameters and buffers
 (``weight``, ``bias``, ``running_mean``, ``running_var``, ``num_batches_tracked``)."""
 
 from __future__ import annotations
 
 from ..backend import DEFAULT_FLOAT, xp
-from ..ops.norm import batch_norm, dropout1d, dropout2d, layer_norm
+from . import functional as F
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout1d", "Dropout2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d"]
+
+
+def _affine_parameters(module: Module, n: int, affine: bool, bias: bool, dtype) -> None:
+    """Register the per-channel ``weight`` (ones) and ``bias`` (zeros), or None for each."""
+    module.has_bias = affine and bias
+    module.register_parameter("weight", Parameter(xp.ones(n, dtype=dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(xp.zeros(n, dtype=dtype)) if module.has_bias
+                              else None)
+
+
+def _reset_affine(module: Module) -> None:
+    if module.weight is not None:
+        module.weight.data[...] = 1
+    if module.bias is not None:
+        module.bias.data[...] = 0
 
 
 class _BatchNorm(Module):
@@ -17,17 +33,12 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias: bool = True):
         super().__init__()
         dt = DEFAULT_FLOAT if dtype is None else dtype
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(xp.ones(num_features, dtype=dt))
-            self.bias = Parameter(xp.zeros(num_features, dtype=dt))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, num_features, affine, bias, dt)
         if track_running_stats:
             self.register_buffer("running_mean", xp.zeros(num_features, dtype=dt))
             self.register_buffer("running_var", xp.ones(num_features, dtype=dt))
@@ -45,9 +56,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
-            self.weight.data[...] = 1
-            self.bias.data[...] = 0
+        _reset_affine(self)
 
     def forward(self, input):  # noqa: A002
         name = type(self).__name__
@@ -66,13 +75,14 @@ class _BatchNorm(Module):
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / float(self.num_batches_tracked.data)
         use_batch = self.training or not self.track_running_stats
-        return batch_norm(input, self.running_mean if self.training or not use_batch else None,
+        return F.batch_norm(input, self.running_mean if self.training or not use_batch else None,
                           self.running_var if self.training or not use_batch else None,
                           self.weight, self.bias, use_batch, momentum, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.has_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -112,33 +122,79 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):  # noqa: A002
-        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class Dropout2d(Module):
-    """Zero whole channels of ``(N, C, H, W)`` with probability ``p`` in training (the rest
-    scaled by ``1/(1-p)``); the identity in evaluation."""
+class GroupNorm(Module):
+    """Normalise each sample over groups of ``num_channels / num_groups`` channels (and all
+    positions): ``(N, C, *) -> (N, C, *)``; per-channel ``weight`` and ``bias`` when
+    ``affine``. Independent of the batch size, so the same in training and evaluation."""
 
-    _fn = staticmethod(dropout2d)
-
-    def __init__(self, p: float = 0.5, inplace: bool = False, generator=None):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"{type(self).__name__}: p must be between 0 and 1, got {p}")
-        self.p, self.inplace, self.generator = p, inplace, generator
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by "
+                             f"num_groups={num_groups}")
+        dt = DEFAULT_FLOAT if dtype is None else dtype
+        self.num_groups, self.num_channels, self.eps, self.affine = \
+            num_groups, num_channels, eps, affine
+        _affine_parameters(self, num_channels, affine, bias, dt)
+
+    def reset_parameters(self) -> None:
+        _reset_affine(self)
 
     def forward(self, input):  # noqa: A002
-        return self._fn(input, self.p, self.training, generator=self.generator)
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ValueError(f"{self!r}: expected an input (N, {self.num_channels}, *), got "
+                             f"shape {tuple(input.shape)}")
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        s = f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return s + f", bias={self.has_bias}"
 
 
-class Dropout1d(Dropout2d):
-    """Zero whole channels of ``(N, C, L)`` with probability ``p`` in training."""
+class _InstanceNorm(_BatchNorm):
+    _unbatched = 0
 
-    _fn = staticmethod(dropout1d)
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
+
+    def forward(self, input):  # noqa: A002
+        name = type(self).__name__
+        if input.ndim not in (self._unbatched, self._unbatched + 1):
+            raise ValueError(f"{name}({self.num_features}): expected a {self._unbatched + 1}-D "
+                             f"input (or {self._unbatched}-D unbatched), got shape "
+                             f"{tuple(input.shape)}")
+        c = input.shape[0] if input.ndim == self._unbatched else input.shape[1]
+        if (self.affine or self.track_running_stats) and c != self.num_features:
+            raise ValueError(f"{name}({self.num_features}): expected input with "
+                             f"{self.num_features} channels, got {c} channels (input shape "
+                             f"{tuple(input.shape)})")
+        unbatched = input.ndim == self._unbatched
+        x = input.unsqueeze(0) if unbatched else input
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            0.0 if self.momentum is None else self.momentum, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalise each sample's channel over its length: ``(N, C, L)`` (or ``(C, L)``)."""
+
+    _unbatched = 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalise each sample's channel over its positions: ``(N, C, H, W)`` (or
+    ``(C, H, W)``). ``affine`` and ``track_running_stats`` are off by default."""
+
+    _unbatched = 3

@@ -1,15 +1,8 @@
-"""Pooling layers: thin holders of the window geometry around ``glassnet.ops.pool``."""
+"""Pooling layers: thin holders of the window geometry around the functional forms (``glassnet.ops.pool``)."""
 
 from __future__ import annotations
 
-from ..ops.pool import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-)
+from . import functional as F
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
@@ -38,14 +31,14 @@ class MaxPool2d(_MaxPoolNd):
     defaults to ``kernel_size``."""
 
     def forward(self, input):  # noqa: A002
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
 
 
 class MaxPool1d(_MaxPoolNd):
     """Max over windows of a sequence: ``(N, C, L) -> (N, C, L')``."""
 
     def forward(self, input):  # noqa: A002
-        return max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation)
 
 
 class _AvgPoolNd(Module):
@@ -68,7 +61,7 @@ class AvgPool2d(_AvgPoolNd):
     count in the divisor unless ``count_include_pad=False``."""
 
     def forward(self, input):  # noqa: A002
-        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, False,
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, False,
                           self.count_include_pad, self.divisor_override)
 
 
@@ -80,7 +73,7 @@ class AvgPool1d(_AvgPoolNd):
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
     def forward(self, input):  # noqa: A002
-        return avg_pool1d(input, self.kernel_size, self.stride, self.padding, False,
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, False,
                           self.count_include_pad)
 
 
@@ -93,7 +86,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input):  # noqa: A002
-        return adaptive_avg_pool2d(input, self.output_size)
+        return F.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -103,4 +96,4 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
     """Average a sequence to a fixed length: ``(N, C, L) -> (N, C, output_size)``."""
 
     def forward(self, input):  # noqa: A002
-        return adaptive_avg_pool1d(input, self.output_size)
+        return F.adaptive_avg_pool1d(input, self.output_size)

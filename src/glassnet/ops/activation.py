@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..autograd import Function
+from ..autograd import Function, Local
 from ..backend import max_last, sum_last, xp
 from ..tensor import Tensor
+from ._registry import op
 from ._util import norm_axis
 
 
@@ -16,8 +17,14 @@ def _sum(x, axis):
     return sum_last(x) if axis == x.ndim - 1 else x.sum(axis=axis, keepdims=True)
 
 
-class Softmax(Function):
+class SoftmaxOp(Function):
     """p = softmax(x / T) along ``axis``; gx = p (gy - Σ gy p) / T."""
+
+    name = "softmax"
+
+    def local(self, slot, n_in, n_out):
+        t = "" if self.t == 1.0 else f"/{self.t:g}"
+        return Local(1.0, f"p_i·([i = j] - p_j){t}", generic=True)
 
     def forward(self, x, axis, temperature):
         z = x / temperature if temperature != 1.0 else x
@@ -32,8 +39,11 @@ class Softmax(Function):
         return gx / self.t if self.t != 1.0 else gx
 
 
-class LogSoftmax(Function):
+class LogSoftmaxOp(Function):
     """y = x - logsumexp(x) along ``axis``; gx = gy - softmax(x) Σ gy."""
+
+    name = "log_softmax"
+    formula = Local(1.0, "[i = j] - softmax_j", generic=True)
 
     def forward(self, x, axis):
         z = x - _max(x, axis)
@@ -45,16 +55,32 @@ class LogSoftmax(Function):
         return gy - xp.exp(self.y) * _sum(gy, self.axis)
 
 
-def softmax(x, dim: int, temperature: float = 1.0) -> Tensor:
-    """Softmax along ``dim``; ``temperature`` > 1 flattens, < 1 sharpens the distribution."""
+@op(functional=True, records=SoftmaxOp)
+def softmax(input, dim: int | None = None, temperature: float = 1.0, *,  # noqa: A002
+            dtype=None) -> Tensor:
+    """Softmax along ``dim``; ``temperature`` > 1 flattens, < 1 sharpens the distribution.
+    ``(*) -> (*)``; each slice along ``dim`` sums to 1."""
+    x = input
+    if dim is None:
+        raise TypeError("softmax: give dim= (the dimension whose entries sum to 1)")
+    if dtype is not None:
+        x = (x if isinstance(x, Tensor) else Tensor(x)).to(dtype)
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if temperature <= 0:
         raise ValueError(f"softmax: temperature must be positive, got {temperature}")
-    return Softmax.apply(x, norm_axis(dim, max(x.data.ndim, 1), "softmax"), float(temperature))
+    return SoftmaxOp.apply(x, norm_axis(dim, max(x.data.ndim, 1), "softmax"),
+                           float(temperature))
 
 
-def log_softmax(x, dim: int) -> Tensor:
+@op(functional=True, records=LogSoftmaxOp)
+def log_softmax(input, dim: int | None = None, *, dtype=None) -> Tensor:  # noqa: A002
+    """log(softmax(x)) along ``dim``, computed without overflow. ``(*) -> (*)``."""
+    x = input
+    if dim is None:
+        raise TypeError("log_softmax: give dim= (the dimension to normalise over)")
+    if dtype is not None:
+        x = (x if isinstance(x, Tensor) else Tensor(x)).to(dtype)
     if not isinstance(x, Tensor):
         x = Tensor(x)
-    return LogSoftmax.apply(x, norm_axis(dim, max(x.data.ndim, 1), "log_softmax"))
+    return LogSoftmaxOp.apply(x, norm_axis(dim, max(x.data.ndim, 1), "log_softmax"))

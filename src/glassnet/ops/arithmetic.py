@@ -6,9 +6,10 @@ input's shape (``autograd.unbroadcast``), so no op here repeats that.
 
 from __future__ import annotations
 
-from ..autograd import Function
+from ..autograd import Elementwise, Function, Local
 from ..backend import xp
 from ..tensor import Tensor
+from ._registry import op
 from ._util import is_intlike, operand, promote_ints, shape_of
 
 
@@ -23,7 +24,17 @@ def _needs(p) -> bool:
     return isinstance(p, Tensor) and p.requires_grad
 
 
-class Add(Function):
+_SCALAR = (int, float)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, _SCALAR) or (hasattr(v, "ndim") and not isinstance(v, Tensor)
+                                      and v.ndim == 0)
+
+
+class Add(Elementwise):
+    name, formula, expr = "add", 1.0, "({0} + {1})"
+
     def forward(self, a, b):
         return a + b
 
@@ -31,7 +42,9 @@ class Add(Function):
         return gy, gy
 
 
-class Sub(Function):
+class Sub(Elementwise):
+    name, formula, expr = "sub", (1.0, -1.0), "({0} - {1})"
+
     def forward(self, a, b):
         return a - b
 
@@ -39,7 +52,15 @@ class Sub(Function):
         return gy, (-gy if _needs(self.parents[1]) else None)
 
 
-class Mul(Function):
+class Mul(Elementwise):
+    name, expr = "mul", "{0}·{1}"
+
+    def local(self, slot, n_in, n_out):
+        other = self.parents[1 - slot]
+        if _is_number(other):
+            return Local(float(other))
+        return Local(1.0, "{0}", (1 - slot,))
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -49,8 +70,16 @@ class Mul(Function):
         return (gy * self.b if _needs(pa) else None), (gy * self.a if _needs(pb) else None)
 
 
-class Div(Function):
+class Div(Elementwise):
     """y = a / b; ga = gy / b, gb = -gy a / b² = -ga y."""
+
+    name, expr = "div", "{0}/{1}"
+
+    def local(self, slot, n_in, n_out):
+        if slot == 0:
+            b = self.parents[1]
+            return Local(1.0 / float(b)) if _is_number(b) else Local(1.0, "1/{0}", (1,))
+        return Local(-1.0, "{0}/{1}²", (0, 1))
 
     def forward(self, a, b):
         self.b = b
@@ -62,8 +91,23 @@ class Div(Function):
         return ga, (-(ga * self.y) if _needs(self.parents[1]) else None)
 
 
-class Pow(Function):
+class Pow(Elementwise):
     """y = a ** b; ga = b a^(b-1) gy; gb = y log(a) gy (only when b is a Tensor)."""
+
+    name = "pow"
+
+    def local(self, slot, n_in, n_out):
+        b = self.parents[1]
+        if slot == 0 and _is_number(b):
+            k = float(b)
+            if k == 1:
+                return Local(1.0)
+            if k == 2:
+                return Local(2.0, "{0}", (0,))
+            return Local(k, "{0}^" + f"{k - 1:g}", (0,))
+        if slot == 0:
+            return Local(1.0, "{1}·{0}^({1} - 1)", (0, 1))
+        return Local(1.0, "{0}^{1}·ln({0})", (0, 1))
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -80,14 +124,20 @@ class Pow(Function):
         if _needs(pa):
             if type(b) is int and b == 2:
                 ga = gy * (a + a)
+            elif isinstance(b, (int, float)) and b == 0:  # x**0 is constant: gradient 0
+                ga = xp.zeros_like(gy)
             else:
                 ga = gy * b * a ** (b - 1)
+                if not isinstance(b, (int, float)) and (b == 0).any():
+                    ga = xp.where(b == 0, 0, ga)
         if _needs(pb):
             gb = gy * self.y * xp.log(xp.where(a > 0, a, 1))
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Elementwise):
+    name, formula, expr = "neg", -1.0, "-{0}"
+
     def forward(self, a):
         return -a
 
@@ -114,33 +164,51 @@ def _binary(cls, op, a, b):
         raise
 
 
-def add(a, b) -> Tensor:
-    """a + b with broadcasting."""
-    return _binary(Add, "add", a, b)
+@op(dunder="__add__", rdunder="__radd__", inplace="add_", records=Add)
+def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002 - PyTorch's argument names
+    """input + alpha · other with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    return _binary(Add, "add", input, other)
 
 
-def sub(a, b) -> Tensor:
-    """a - b with broadcasting."""
-    return _binary(Sub, "sub", a, b)
+@op(dunder="__sub__", rdunder="__rsub__", inplace="sub_", aliases=("subtract",), records=Sub)
+def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
+    """input - alpha · other with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+    return _binary(Sub, "sub", input, other)
 
 
-def mul(a, b) -> Tensor:
-    """a * b with broadcasting."""
-    return _binary(Mul, "mul", a, b)
+@op(dunder="__mul__", rdunder="__rmul__", inplace="mul_", aliases=("multiply",), records=Mul)
+def mul(input, other) -> Tensor:  # noqa: A002
+    """input * other with broadcasting."""
+    return _binary(Mul, "mul", input, other)
 
 
-def div(a, b) -> Tensor:
-    """a / b with broadcasting."""
-    return _binary(Div, "div", a, b)
+@op(method=("div", "divide", "true_divide"), dunder="__truediv__", rdunder="__rtruediv__",
+    inplace="div_", aliases=("divide", "true_divide"), records=Div)
+def div(input, other, *, rounding_mode=None) -> Tensor:  # noqa: A002
+    """input / other with broadcasting (integers divide to the default float dtype);
+    ``rounding_mode="floor"`` or ``"trunc"`` rounds the quotient (see ``rounding.py``)."""
+    if rounding_mode is not None:
+        from .rounding import div_rounded
+
+        return div_rounded(input, other, rounding_mode)
+    return _binary(Div, "div", input, other)
 
 
-def pow(a, b) -> Tensor:
-    """a ** b with broadcasting."""
-    return _binary(Pow, "pow", a, b)
+@op(dunder="__pow__", rdunder="__rpow__", inplace="pow_", records=Pow)
+def pow(input, exponent) -> Tensor:  # noqa: A001,A002
+    """input ** exponent with broadcasting."""
+    return _binary(Pow, "pow", input, exponent)
 
 
-def neg(a) -> Tensor:
-    return Neg.apply(a if isinstance(a, Tensor) else operand(a))
+@op(method=("neg", "negative"), dunder="__neg__", inplace="neg_", aliases=("negative",),
+    records=Neg)
+def neg(input) -> Tensor:  # noqa: A002
+    """-input."""
+    return Neg.apply(input if isinstance(input, Tensor) else operand(input))
 
 
 class MatMul(Function):
@@ -149,6 +217,18 @@ class MatMul(Function):
     ``(..., n, k) @ (..., k, m) -> (..., n, m)``; gA = gY Bᵀ, gB = Aᵀ gY. A 1-D operand
     is treated as a row (left) or column (right) vector whose extra axis is dropped.
     """
+
+    name = "matmul"
+
+    def local(self, slot, n_in, n_out):
+        # dY[n, m]/dA[n, k] = B[k, m]; dY[n, m]/dB[k, m] = A[n, k]
+        if self.parents[0].ndim < 2 or self.parents[1].ndim < 2:
+            return Local(1.0, "{0}", (1 - slot,), generic=True)
+        if slot == 0:
+            return Local(1.0, "{0}", (("elem", 1, "k, m",
+                                       lambda o, i: o[:-2] + (i[-1], o[-1])),), at="pair")
+        return Local(1.0, "{0}", (("elem", 0, "n, k",
+                                   lambda o, i: o[:-2] + (o[-2], i[-2])),), at="pair")
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -184,8 +264,10 @@ class MatMul(Function):
         return ga, gb
 
 
-def matmul(a, b) -> Tensor:
-    """Matrix product ``a @ b`` (see :class:`MatMul` for the shape rules)."""
+@op(dunder="__matmul__", rdunder="__rmatmul__", records=MatMul)
+def matmul(input, other) -> Tensor:  # noqa: A002
+    """Matrix product ``input @ other`` (see :class:`MatMul` for the shape rules)."""
+    a, b = input, other
     if isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             b = xp.asarray(operand(b, a))

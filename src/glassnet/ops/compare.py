@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from ..tensor import Tensor
+from ._registry import op
 
 
 def _data(x):
@@ -20,49 +21,94 @@ def _cmp(fn, a, b, op):
         ) from None
 
 
+@op(dunder="__eq__")
 def eq(a, b) -> Tensor:
     return _cmp(xp.equal, a, b, "eq")
 
 
+@op(dunder="__ne__")
 def ne(a, b) -> Tensor:
     return _cmp(xp.not_equal, a, b, "ne")
 
 
+@op(dunder="__lt__")
 def lt(a, b) -> Tensor:
     return _cmp(xp.less, a, b, "lt")
 
 
+@op(dunder="__le__")
 def le(a, b) -> Tensor:
     return _cmp(xp.less_equal, a, b, "le")
 
 
+@op(dunder="__gt__")
 def gt(a, b) -> Tensor:
     return _cmp(xp.greater, a, b, "gt")
 
 
+@op(dunder="__ge__")
 def ge(a, b) -> Tensor:
     return _cmp(xp.greater_equal, a, b, "ge")
 
 
+@op()
 def logical_and(a, b) -> Tensor:
     return _cmp(xp.logical_and, a, b, "logical_and")
 
 
+@op()
 def logical_or(a, b) -> Tensor:
     return _cmp(xp.logical_or, a, b, "logical_or")
 
 
+@op()
 def logical_not(a) -> Tensor:
     return Tensor._wrap(xp.logical_not(_data(a)))
 
 
+def _bitwise(fn, op, *args) -> Tensor:
+    """``&``, ``|``, ``^``, ``~``: bitwise on integer tensors, logical on bool ones (the same
+    thing), as in PyTorch; floating tensors are refused."""
+    for a in args:
+        kind = xp.asarray(_data(a)).dtype.kind
+        if kind not in "biu":
+            raise TypeError(f"{op}: only integer and bool tensors, got dtype "
+                            f"{xp.asarray(_data(a)).dtype}")
+    if len(args) == 1:
+        return Tensor._wrap(xp.asarray(fn(_data(args[0]))))
+    return _cmp(fn, args[0], args[1], op)
+
+
+@op(dunder="__and__", rdunder="__rand__")
+def bitwise_and(a, b) -> Tensor:
+    return _bitwise(xp.bitwise_and, "bitwise_and", a, b)
+
+
+@op(dunder="__or__", rdunder="__ror__")
+def bitwise_or(a, b) -> Tensor:
+    return _bitwise(xp.bitwise_or, "bitwise_or", a, b)
+
+
+@op(dunder="__xor__", rdunder="__rxor__")
+def bitwise_xor(a, b) -> Tensor:
+    return _bitwise(xp.bitwise_xor, "bitwise_xor", a, b)
+
+
+@op(dunder="__invert__")
+def bitwise_not(a) -> Tensor:
+    return _bitwise(xp.invert, "bitwise_not", a)
+
+
+@op()
 def isnan(a) -> Tensor:
     return Tensor._wrap(xp.isnan(_data(a)))
 
 
+@op()
 def isfinite(a) -> Tensor:
     return Tensor._wrap(xp.isfinite(_data(a)))
 
 
+@op()
 def allclose(a, b, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     return bool(xp.allclose(_data(a), _data(b), rtol=rtol, atol=atol))

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
+from ._registry import op
+from ._util import check_dtypes
 
 __all__ = ["conv1d", "conv2d", "conv_output_size", "pair", "pad_pairs"]
 
@@ -164,12 +166,17 @@ def col2im_wide(gcols, xshape, pads, KH, KW, OH, Wp, dilation):
     return xp.ascontiguousarray(g.transpose(1, 0, 2, 3))
 
 
-class Conv2d(Function):
+class Convolution(Function):
     """y[n, o] = b[o] + Σ_{c, i, j} W[o, c, i, j] x_pad[n, c, s*h + d*i, s*w + d*j].
 
     ``(N, C, H, W), (O, C/g, KH, KW), (O,) -> (N, O, OH, OW)``; a 3-D input and weight
     are the 1-D case. gx is col2im(W.T @ gy), gW = gy @ cols.T, gb = Σ gy.
     """
+
+    name = "conv2d"
+    formula = (Local(1.0, "W[o, c, i, j] (summed over the windows that use this input)",
+                     generic=True),
+               Local(1.0, "x_pad[n, c, s·h + d·i, s·w + d·j]", generic=True), 1.0)
 
     def forward(self, x, weight, bias, stride, pads, dilation, groups):
         one_d = x.ndim == 3
@@ -286,6 +293,7 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str) 
                          f"(input shape {tuple(x.shape)})")
     if bias is not None and tuple(bias.shape) != (O,):
         raise ValueError(f"{op}: bias must have shape ({O},), got {tuple(bias.shape)}")
+    check_dtypes(op, x, weight=weight, bias=bias)
     kernel = tuple(weight.shape[2:])
     pads = pad_pairs(padding, kernel, stride, dilation, op)
     padded = tuple(s + a + b for s, (a, b) in zip(x.shape[2:], pads))
@@ -294,10 +302,11 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str) 
                          f"the padded input {padded}")
     if nd == 1:
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
-    y = Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)
+    y = Convolution.apply(x, weight, bias, stride, pads, dilation, groups)
     return y.reshape(*y.shape[1:]) if unbatched else y
 
 
+@op(method=False, top=False, functional=True, records=Convolution)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
     """2-D cross-correlation: ``(N, C_in, H, W) -> (N, C_out, H', W')``.
 
@@ -309,6 +318,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+@op(method=False, top=False, functional=True, records=Convolution)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
     """1-D cross-correlation: ``(N, C_in, L) -> (N, C_out, L')`` with weight
     ``(C_out, C_in/groups, K)``; a 2-D input ``(C, L)`` is one unbatched sequence."""

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Elementwise, Local
 from ..backend import xp
 from ..tensor import Tensor
+from ._registry import op
 from ._util import operand, promote_ints, shape_of
 
 
-class Exp(Function):
+class Exp(Elementwise):
+    name, formula = "exp", "e^{0}"
+
     def forward(self, x):
         self.y = xp.exp(x)
         return self.y
@@ -23,7 +26,9 @@ class Exp(Function):
         return gy * self.y
 
 
-class Log(Function):
+class Log(Elementwise):
+    name, formula = "log", "1/{0}"
+
     def forward(self, x):
         self.x = x
         return xp.log(x)
@@ -32,7 +37,9 @@ class Log(Function):
         return gy / self.x
 
 
-class Sqrt(Function):
+class Sqrt(Elementwise):
+    name, formula = "sqrt", "1/(2·√{0})"
+
     def forward(self, x):
         self.y = xp.sqrt(x)
         return self.y
@@ -41,7 +48,9 @@ class Sqrt(Function):
         return gy * 0.5 / self.y
 
 
-class Abs(Function):
+class Abs(Elementwise):
+    name, formula = "abs", "sign({0})"
+
     def forward(self, x):
         self.x = x
         return xp.abs(x)
@@ -50,7 +59,9 @@ class Abs(Function):
         return gy * xp.sign(self.x)
 
 
-class Sin(Function):
+class Sin(Elementwise):
+    name, formula = "sin", "cos({0})"
+
     def forward(self, x):
         self.x = x
         return xp.sin(x)
@@ -59,7 +70,9 @@ class Sin(Function):
         return gy * xp.cos(self.x)
 
 
-class Cos(Function):
+class Cos(Elementwise):
+    name, formula = "cos", "-sin({0})"
+
     def forward(self, x):
         self.x = x
         return xp.cos(x)
@@ -68,7 +81,9 @@ class Cos(Function):
         return -gy * xp.sin(self.x)
 
 
-class Tanh(Function):
+class TanhOp(Elementwise):
+    name, formula = "tanh", "(1 - tanh²({0}))"
+
     def forward(self, x):
         self.y = xp.tanh(x)
         return self.y
@@ -78,8 +93,10 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
-class Sigmoid(Function):
+class SigmoidOp(Elementwise):
     """σ(x) = 1 / (1 + e^-x), computed as 0.5 tanh(x/2) + 0.5 (no overflow); σ' = σ(1-σ)."""
+
+    name, formula = "sigmoid", "σ({0})·(1 - σ({0}))"
 
     def forward(self, x):
         y = xp.tanh(x * 0.5)
@@ -93,8 +110,10 @@ class Sigmoid(Function):
         return gy * y * (1 - y)
 
 
-class ReLU(Function):
+class ReluOp(Elementwise):
     """max(x, 0); derivative 1 where x > 0 and 0 elsewhere (0 at the bend itself)."""
+
+    name, formula = "relu", "[{0} > 0]"
 
     def forward(self, x):
         self.y = xp.maximum(x, 0.0)
@@ -105,7 +124,12 @@ class ReLU(Function):
         return gy * xp.sign(self.y)
 
 
-class LeakyReLU(Function):
+class LeakyReluOp(Elementwise):
+    name = "leaky_relu"
+
+    def local(self, slot, n_in, n_out):
+        return Local(1.0, f"[{{0}} > 0 else {self.slope:g}]", (0,))
+
     def forward(self, x, slope):
         self.mask = x > 0
         self.slope = slope
@@ -120,12 +144,20 @@ _SOFTPLUS_EXACT = 20.0
 linear branch only needs to be applied when a smaller threshold asks for it."""
 
 
-class Softplus(Function):
+class SoftplusOp(Elementwise):
     """y = log(1 + e^(βx)) / β, and x itself where βx > ``threshold`` (PyTorch's rule).
 
     The derivative σ(βx) is taken from the output: 1 + e^(βx) = e^(βy), so
     σ(βx) = e^(βx - βy). This is accurate at both ends and exactly 1 on the linear branch.
     """
+
+    name = "softplus"
+
+    def local(self, slot, n_in, n_out):
+        # σ(βx), written as the curriculum does: e^x/(1 + e^x)
+        b = self.beta
+        z = "{0}" if b == 1 else f"({b:g}·{{0}})"
+        return Local(1.0, f"e^{z}/(1 + e^{z})", (0,))
 
     def forward(self, x, beta, threshold):
         bx = x * beta if beta != 1 else x
@@ -144,8 +176,16 @@ class Softplus(Function):
         return gy * xp.exp(self.bx - by)
 
 
-class Clamp(Function):
+class Clamp(Elementwise):
     """Clip to [min, max]; the gradient passes where min <= x <= max."""
+
+    name = "clamp"
+
+    def local(self, slot, n_in, n_out):
+        lo, hi = self.parents[1], self.parents[2]
+        lo = "" if lo is None else f"{float(lo):g} ≤ "
+        hi = "" if hi is None else f" ≤ {float(hi):g}"
+        return Local(1.0, f"[{lo}{{0}}{hi}]", (0,))
 
     def forward(self, x, lo, hi):
         self.mask = xp.ones(x.shape, dtype=bool)
@@ -159,8 +199,10 @@ class Clamp(Function):
         return gy * self.mask
 
 
-class Maximum(Function):
+class Maximum(Elementwise):
     """Elementwise max; at ties the gradient is split equally, as in PyTorch."""
+
+    name, formula = "maximum", ("[{0} is the larger]", "[{1} is the larger]")
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -173,7 +215,9 @@ class Maximum(Function):
         return ga, gb
 
 
-class Minimum(Function):
+class Minimum(Elementwise):
+    name, formula = "minimum", ("[{0} is the smaller]", "[{1} is the smaller]")
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return xp.minimum(a, b)
@@ -185,7 +229,11 @@ class Minimum(Function):
         return ga, gb
 
 
-class Where(Function):
+class Where(Elementwise):
+    name = "where"
+    formula = (None, Local(1.0, "[the condition picks this input]", generic=True),
+               Local(1.0, "[the condition picks this input]", generic=True))
+
     def forward(self, cond, a, b):
         self.cond = cond
         return xp.where(cond, a, b)
@@ -195,7 +243,9 @@ class Where(Function):
         return None, xp.where(self.cond, gy, zero), xp.where(self.cond, zero, gy)
 
 
-class Cast(Function):
+class Cast(Elementwise):
+    name, formula = "cast", 1.0
+
     def forward(self, x, dtype):
         self.src = x.dtype
         return x.astype(dtype)
@@ -204,7 +254,9 @@ class Cast(Function):
         return gy.astype(self.src) if self.src.kind == "f" else None
 
 
-class Clone(Function):
+class Clone(Elementwise):
+    name, formula = "clone", 1.0
+
     def forward(self, x):
         return xp.array(x, copy=True)
 
@@ -218,62 +270,106 @@ def _unary(cls, x, *args):
     return cls.apply(x, *args)
 
 
-def exp(x) -> Tensor:
-    return _unary(Exp, x)
+def _to_float(x):
+    """An integer or bool tensor or array in the default float dtype (PyTorch's rule for
+    exp, log, sqrt, sin, ...: float32, not NumPy's float64); anything else unchanged."""
+    from .. import backend
+
+    d = x.data if isinstance(x, Tensor) else x
+    if isinstance(d, np.ndarray) and d.dtype.kind in "biu":
+        d = d.astype(backend.DEFAULT_FLOAT)
+        return Tensor._wrap(d) if isinstance(x, Tensor) else d
+    return x
 
 
-def log(x) -> Tensor:
-    return _unary(Log, x)
+def _unary_float(cls, x, *args):
+    return _unary(cls, _to_float(x if isinstance(x, Tensor) else Tensor(x)), *args)
 
 
-def sqrt(x) -> Tensor:
-    return _unary(Sqrt, x)
+@op(inplace="exp_", records=Exp)
+def exp(input) -> Tensor:  # noqa: A002 - PyTorch's argument names throughout
+    """e^x elementwise; derivative e^x."""
+    return _unary_float(Exp, input)
 
 
-def abs(x) -> Tensor:  # noqa: A001 - PyTorch's name
-    return _unary(Abs, x)
+@op(inplace="log_", records=Log)
+def log(input) -> Tensor:  # noqa: A002
+    """Natural logarithm; derivative 1/x."""
+    return _unary_float(Log, input)
 
 
-def sin(x) -> Tensor:
-    return _unary(Sin, x)
+@op(inplace="sqrt_", records=Sqrt)
+def sqrt(input) -> Tensor:  # noqa: A002
+    """√x; derivative 1/(2√x)."""
+    return _unary_float(Sqrt, input)
 
 
-def cos(x) -> Tensor:
-    return _unary(Cos, x)
+@op(dunder="__abs__", inplace="abs_", records=Abs)
+def abs(input) -> Tensor:  # noqa: A001,A002 - PyTorch's name
+    """|x|; derivative sign(x) (0 at 0)."""
+    return _unary(Abs, input)
 
 
-def tanh(x) -> Tensor:
-    return _unary(Tanh, x)
+@op(inplace="sin_", records=Sin)
+def sin(input) -> Tensor:  # noqa: A002
+    return _unary_float(Sin, input)
 
 
-def sigmoid(x) -> Tensor:
-    return _unary(Sigmoid, x)
+@op(inplace="cos_", records=Cos)
+def cos(input) -> Tensor:  # noqa: A002
+    return _unary_float(Cos, input)
 
 
-def relu(x) -> Tensor:
-    return _unary(ReLU, x)
+@op(functional=True, inplace="tanh_", records=TanhOp)
+def tanh(input) -> Tensor:  # noqa: A002
+    """tanh(x); derivative 1 - tanh²(x)."""
+    return _unary_float(TanhOp, input)
 
 
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
-    return _unary(LeakyReLU, x, negative_slope)
+@op(functional=True, inplace="sigmoid_", records=SigmoidOp)
+def sigmoid(input) -> Tensor:  # noqa: A002
+    """σ(x) = 1 / (1 + e^-x); derivative σ(x)(1 - σ(x))."""
+    return _unary_float(SigmoidOp, input)
 
 
-def softplus(x, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return _unary(Softplus, x, beta, threshold)
+@op(functional=True, inplace="relu_", records=ReluOp)
+def relu(input, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0); derivative 1 where x > 0, else 0. ``inplace`` is accepted for PyTorch
+    compatibility; the result is a new tensor."""
+    return _unary(ReluOp, input)
 
 
-def clamp(x, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+@op(functional=True, records=LeakyReluOp)
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0) + negative_slope · min(x, 0)."""
+    return _unary(LeakyReluOp, input, negative_slope)
+
+
+@op(functional=True, records=SoftplusOp)
+def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + e^(βx)) / β, a smooth ReLU (x itself where βx > threshold); derivative
+    σ(βx)."""
+    return _unary(SoftplusOp, input, beta, threshold)
+
+
+@op(method=("clamp", "clip"), aliases=("clip",), inplace="clamp_", records=Clamp)
+def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Clip to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    return _unary(Clamp, x, min, max)
+    return _unary(Clamp, input, min, max)
 
 
-def maximum(a, b) -> Tensor:
-    return _pair(Maximum, "maximum", a, b)
+@op(records=Maximum)
+def maximum(input, other) -> Tensor:  # noqa: A002
+    """Elementwise max (broadcast); ties split the gradient equally."""
+    return _pair(Maximum, "maximum", input, other)
 
 
-def minimum(a, b) -> Tensor:
-    return _pair(Minimum, "minimum", a, b)
+@op(records=Minimum)
+def minimum(input, other) -> Tensor:  # noqa: A002
+    """Elementwise min (broadcast); ties split the gradient equally."""
+    return _pair(Minimum, "minimum", input, other)
 
 
 def _pair(cls, op, a, b):
@@ -290,12 +386,15 @@ def _pair(cls, op, a, b):
         ) from None
 
 
+@op(records=Where)
 def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
     """``input`` where ``condition`` holds, else ``other`` (broadcast together)."""
     cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
     cond = cond.astype(bool, copy=False)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     a, b = operand(input, like), operand(other, like)
+    if isinstance(a, float) or isinstance(b, float):  # an int tensor meets a Python float
+        a, b = _to_float(a), _to_float(b)
     try:
         return Where.apply(cond, a, b)
     except ValueError:
@@ -305,7 +404,9 @@ def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
         ) from None
 
 
+@op(method="_cast", top=False, records=Cast)
 def cast(x: Tensor, dtype) -> Tensor:
+    """``x`` in ``dtype``; the gradient flows back between floating dtypes."""
     if x.data.dtype == dtype:
         return x
     if dtype.kind != "f" or x.data.dtype.kind != "f":
@@ -313,5 +414,7 @@ def cast(x: Tensor, dtype) -> Tensor:
     return Cast.apply(x, dtype)
 
 
-def clone(x: Tensor) -> Tensor:
-    return Clone.apply(x)
+@op(records=Clone)
+def clone(input) -> Tensor:  # noqa: A002
+    """A copy that stays in the graph (derivative 1)."""
+    return Clone.apply(input)

@@ -1,4 +1,4 @@
-"""Embedding lookup: rows of a weight table picked by integer indices.
+"""Embedding lookup (rows of a weight table picked by integer indices) and one-hot rows.
 
 ``weight`` ``(V, D)`` and indices of any shape ``(*)`` give ``(*, D)``. The derivative
 scatters each output row's gradient back onto the row it came from, adding where an
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, no_grad
+from ..autograd import Function, Local, no_grad
 from ..backend import xp
 from ..tensor import Tensor
+from ._registry import op
 
-__all__ = ["Embedding", "embedding", "check_indices", "renorm_rows_"]
+__all__ = ["embedding", "one_hot", "check_indices", "renorm_rows_"]
 
 
 def check_indices(indices, num_embeddings: int, what: str = "embedding") -> np.ndarray:
@@ -50,7 +51,7 @@ def renorm_rows_(weight: np.ndarray, idx: np.ndarray, max_norm: float,
         weight[rows[big]] = sub[big] * scale[:, None]
 
 
-class Embedding(Function):
+class EmbeddingLookup(Function):
     """``weight[idx]``: ``(V, D)``, ``(*)`` -> ``(*, D)``.
 
     Derivative: gW[v] = sum of gy over the positions where idx == v (scatter-add),
@@ -76,7 +77,11 @@ class Embedding(Function):
             gw[self.padding_idx] = 0
         return gw, None, None, None
 
+    name = "embedding"
+    formula = (Local(1.0, "[row picked by the index]", generic=True), None, None, None)
 
+
+@op(method=False, top=False, functional=True, records=EmbeddingLookup)
 def embedding(input, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
@@ -101,4 +106,35 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None,  # noqa: A0
     if max_norm is not None:
         with no_grad():
             renorm_rows_(weight.data, idx, float(max_norm), float(norm_type))
-    return Embedding.apply(weight, idx, padding_idx, bool(scale_grad_by_freq))
+    return EmbeddingLookup.apply(weight, idx, padding_idx, bool(scale_grad_by_freq))
+
+
+@op(method=False, top=False, functional=True)
+def one_hot(tensor, num_classes: int = -1, dtype=None):
+    """Class indices of any shape ``(*)`` -> one-hot rows ``(*, num_classes)``.
+
+    ``num_classes = -1`` takes the largest index plus one. The rows are int64 (as in
+    PyTorch) unless ``dtype`` is given. A Tensor in gives a Tensor out; a NumPy array
+    (or a list) gives a NumPy array. ``gn.data.one_hot`` is this function.
+    """
+    is_tensor = isinstance(tensor, Tensor)
+    y = tensor.data if is_tensor else xp.asarray(tensor)
+    if y.dtype.kind not in "iub":
+        raise TypeError(f"one_hot: class indices must be integers, got dtype {y.dtype}")
+    if num_classes == -1:
+        if y.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from empty class indices")
+        num_classes = int(y.max()) + 1
+    elif num_classes <= 0:
+        raise ValueError(f"one_hot: num_classes must be positive (or -1), got {num_classes}")
+    if y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= num_classes:
+            raise ValueError(
+                f"one_hot: class index out of range: indices must lie in "
+                f"[0, {num_classes - 1}], got values from {lo} to {hi}"
+            )
+    out = xp.zeros(y.shape + (num_classes,), dtype=np.int64 if dtype is None else dtype)
+    if y.size:
+        xp.put_along_axis(out, y[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor._wrap(out) if is_tensor else out

@@ -1,4 +1,4 @@
-"""Normalisation (batch and layer) and channel dropout.
+"""Normalisation: batch and layer norm.
 
 Batch and layer normalisation are one computation over different axes: with
 ``x̂ = (x - mean) / sqrt(var + eps)`` (biased variance over ``axes``) and
@@ -14,12 +14,16 @@ and is a fixed affine map per channel.
 
 from __future__ import annotations
 
-from ..autograd import Function
+from ..autograd import Function, Local
 from ..backend import xp
-from ..random import resolve
 from ..tensor import Tensor
+from ._registry import op
+from ._util import check_dtypes
 
-__all__ = ["batch_norm", "layer_norm", "dropout2d", "dropout1d"]
+__all__ = ["batch_norm", "layer_norm"]
+
+_NORM_FORMULA = (Local(1.0, "(w/σ)·(δ - 1/N - x̂·x̂'/N)", generic=True),
+                 Local(1.0, "x̂", generic=True), 1.0)
 
 
 class Normalize(Function):
@@ -28,6 +32,8 @@ class Normalize(Function):
     ``weight`` and ``bias`` (or None) are reshaped to ``pshape`` to broadcast against x;
     ``paxes`` are the axes summed for their gradients.
     """
+
+    name, formula = "layer_norm", _NORM_FORMULA
 
     def forward(self, x, weight, bias, axes, pshape, paxes, eps):
         mean = x.mean(axis=axes, keepdims=True)
@@ -69,6 +75,8 @@ class BatchNormTrain(Normalize):
     """Batch statistics as :class:`Normalize`; also moves the running statistics (in place)
     toward the batch's mean and *unbiased* variance by ``momentum``."""
 
+    name = "batch_norm"
+
     def forward(self, x, weight, bias, axes, pshape, paxes, eps, running_mean, running_var,
                 momentum):
         y = super().forward(x, weight, bias, axes, pshape, paxes, eps)
@@ -91,6 +99,10 @@ class ChannelAffine(Function):
     gx = gy * s, gW = Σ gy (x - μ) / sqrt(σ² + eps), gb = Σ gy.
     """
 
+    name = "batch_norm"
+    formula = (Local(1.0, "w/√(running_var + eps)", generic=True),
+               Local(1.0, "x̂", generic=True), 1.0)
+
     def forward(self, x, weight, bias, mean, var, pshape, paxes, eps):
         inv = (1.0 / xp.sqrt(var.astype(x.dtype) + eps)).reshape(pshape)
         xhat = (x - mean.astype(x.dtype).reshape(pshape)) * inv
@@ -107,21 +119,11 @@ class ChannelAffine(Function):
         return gx, gW, gb
 
 
-class Mask(Function):
-    """y = x * mask (a fixed, broadcastable array); gx = gy * mask."""
-
-    def forward(self, x, mask):
-        self.mask = mask
-        return x * mask
-
-    def backward(self, gy):
-        return gy * self.mask, None
-
-
 def _data(t):
     return None if t is None else (t.data if isinstance(t, Tensor) else xp.asarray(t))
 
 
+@op(method=False, top=False, functional=True, records=(BatchNormTrain, ChannelAffine))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa: A002
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalisation over every axis but the channels: ``(N, C, *) -> (N, C, *)``.
@@ -139,6 +141,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
         if t is not None and tuple(t.shape) != (C,):
             raise ValueError(f"batch_norm: {name} must have shape ({C},) for an input with "
                              f"{C} channels, got {tuple(t.shape)}")
+    check_dtypes("batch_norm", x, weight=weight, bias=bias)
     axes = (0,) + tuple(range(2, x.ndim))
     pshape = (1, C) + (1,) * (x.ndim - 2)
     if training:
@@ -154,6 +157,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,  # noqa
                                pshape, axes, float(eps))
 
 
+@op(method=False, top=False, functional=True, records=Normalize)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:  # noqa: A002
     """Normalise over the last ``len(normalized_shape)`` axes: ``(*, *S) -> (*, *S)``;
     ``weight`` and ``bias`` have shape ``S``."""
@@ -166,38 +170,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
             raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(t.shape)}")
+    check_dtypes("layer_norm", x, weight=weight, bias=bias)
     axes = tuple(range(x.ndim - k, x.ndim))
     paxes = tuple(range(x.ndim - k))
     return Normalize.apply(x, weight, bias, axes, shape, paxes, float(eps))
-
-
-def _channel_dropout(x, p, training, generator, nd, op):
-    x = x if isinstance(x, Tensor) else Tensor(x)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: p must be between 0 and 1, got {p}")
-    if not training or p == 0.0:
-        return x
-    if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{op}: expected a {nd + 2}-D (batched) or {nd + 1}-D (unbatched) "
-                         f"input, got shape {tuple(x.shape)}")
-    lead = x.shape[:x.ndim - nd]
-    if p == 1.0:
-        mask = xp.zeros(lead + (1,) * nd, dtype=x.dtype)
-    else:
-        keep = resolve(generator).random(lead) >= p
-        mask = (keep / (1.0 - p)).astype(x.dtype).reshape(lead + (1,) * nd)
-    return Mask.apply(x, mask)
-
-
-def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
-              generator=None) -> Tensor:
-    """Zero whole channels with probability ``p`` and scale the rest by ``1/(1-p)``:
-    ``(N, C, H, W)`` (or unbatched ``(C, H, W)``) unchanged in shape."""
-    return _channel_dropout(input, float(p), training, generator, 2, "dropout2d")
-
-
-def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
-              generator=None) -> Tensor:
-    """Channel dropout for ``(N, C, L)`` (or unbatched ``(C, L)``)."""
-    return _channel_dropout(input, float(p), training, generator, 1, "dropout1d")
-

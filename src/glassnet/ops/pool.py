@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
+from ._registry import op
 from .conv import conv_output_size, kernel_offsets, pair
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
@@ -37,11 +38,13 @@ def _pad_const(x, p: tuple, value):
     return out
 
 
-class MaxPool2d(Function):
+class WindowMax(Function):
     """y[n, c, h, w] = max over the window; gx gets gy at the window's (first) argmax.
 
     ``(N, C, H, W) -> (N, C, OH, OW)``.
     """
+
+    name, formula = "max_pool2d", "[{0} is the window's max]"
 
     def forward(self, x, kernel, stride, padding, dilation, out_hw):
         KH, KW = kernel
@@ -85,12 +88,15 @@ class MaxPool2d(Function):
         return gx
 
 
-class AvgPool2d(Function):
+class WindowMean(Function):
     """y = (Σ over the window) / count; gx spreads gy / count over each window.
 
     ``count`` is ``KH*KW`` with ``count_include_pad`` (padding zeros count), otherwise the
     number of real input elements under the window. ``(N, C, H, W) -> (N, C, OH, OW)``.
     """
+
+    name = "avg_pool2d"
+    formula = Local(1.0, "1/count (count = elements in the window)", generic=True)
 
     def forward(self, x, kernel, stride, padding, count_include_pad, divisor, out_hw):
         KH, KW = kernel
@@ -136,11 +142,14 @@ def _bins(size: int, out: int, dtype):
     return xp.asarray(m / (end - start)[:, None], dtype=dtype)
 
 
-class AdaptiveAvgPool2d(Function):
+class BinMean(Function):
     """y = P_h @ x @ P_w.T with averaging matrices P; gx = P_h.T @ gy @ P_w.
 
     ``(N, C, H, W) -> (N, C, OH, OW)``.
     """
+
+    name = "adaptive_avg_pool2d"
+    formula = Local(1.0, "1/count (count = elements in the bin)", generic=True)
 
     def forward(self, x, out_hw):
         H, W = x.shape[2:]
@@ -215,9 +224,10 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_i
         raise NotImplementedError(f"{op}: ceil_mode and return_indices are not supported")
     x4, shape = _prepare(x, nd, op)
     k, s, p, d, out = _geometry(x4, nd, kernel_size, stride, padding, dilation, op)
-    return _finish(MaxPool2d.apply(x4, k, s, p, d, out), shape, nd)
+    return _finish(WindowMax.apply(x4, k, s, p, d, out), shape, nd)
 
 
+@op(method=False, top=False, functional=True, records=WindowMax)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                ceil_mode=False, return_indices=False) -> Tensor:
     """2-D max pooling: ``(N, C, H, W) -> (N, C, H', W')``; ``stride`` defaults to the
@@ -226,6 +236,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
                      return_indices, "max_pool2d")
 
 
+@op(method=False, top=False, functional=True, records=WindowMax)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                ceil_mode=False, return_indices=False) -> Tensor:
     """1-D max pooling: ``(N, C, L) -> (N, C, L')``."""
@@ -241,10 +252,11 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
         raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override}")
     x4, shape = _prepare(x, nd, op)
     k, s, p, _, out = _geometry(x4, nd, kernel_size, stride, padding, 1, op)
-    y = AvgPool2d.apply(x4, k, s, p, bool(count_include_pad), divisor_override, out)
+    y = WindowMean.apply(x4, k, s, p, bool(count_include_pad), divisor_override, out)
     return _finish(y, shape, nd)
 
 
+@op(method=False, top=False, functional=True, records=WindowMean)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
                count_include_pad=True, divisor_override=None) -> Tensor:
     """2-D average pooling: ``(N, C, H, W) -> (N, C, H', W')``. With ``count_include_pad``
@@ -253,6 +265,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # n
                      divisor_override, "avg_pool2d")
 
 
+@op(method=False, top=False, functional=True, records=WindowMean)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,  # noqa: A002
                count_include_pad=True) -> Tensor:
     """1-D average pooling: ``(N, C, L) -> (N, C, L')``."""
@@ -272,15 +285,17 @@ def _adaptive(x, nd, output_size, op):
             out = pair(output_size, 2, "output_size", op)
     if len(out) != 2 or any(o < 1 for o in out):
         raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
-    return _finish(AdaptiveAvgPool2d.apply(x4, out), shape, nd)
+    return _finish(BinMean.apply(x4, out), shape, nd)
 
 
+@op(method=False, top=False, functional=True, records=BinMean)
 def adaptive_avg_pool2d(input, output_size) -> Tensor:  # noqa: A002
     """Average pooling to a fixed ``output_size``: ``(N, C, H, W) -> (N, C, OH, OW)`` with
     PyTorch's bins; ``output_size=1`` is global average pooling."""
     return _adaptive(input, 2, output_size, "adaptive_avg_pool2d")
 
 
+@op(method=False, top=False, functional=True, records=BinMean)
 def adaptive_avg_pool1d(input, output_size) -> Tensor:  # noqa: A002
     """``(N, C, L) -> (N, C, OL)`` with PyTorch's bins."""
     return _adaptive(input, 1, output_size, "adaptive_avg_pool1d")

@@ -42,7 +42,7 @@ import os
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
 
@@ -259,6 +259,9 @@ class _Sequence(Function):
     (``(S + 2N, H)`` for LSTM). Backward returns one gradient per argument.
     """
 
+    # Backpropagation through time: each step's derivative chains through every later one.
+    formula = Local(1.0, "Σ over time steps of the chained per-step derivatives", generic=True)
+
 
 class _SimpleRNN(_Sequence):
     """h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = tanh or relu.
@@ -312,11 +315,11 @@ class _SimpleRNN(_Sequence):
 
 
 class RNNTanhSequence(_SimpleRNN):
-    relu = False
+    name, relu = "rnn_tanh", False
 
 
 class RNNReLUSequence(_SimpleRNN):
-    relu = True
+    name, relu = "rnn_relu", True
 
 
 class LSTMSequence(_Sequence):
@@ -326,6 +329,8 @@ class LSTMSequence(_Sequence):
     Derivatives: do = dh tanh(c); dc += dh o (1 - tanh²c); di = dc g; df = dc c_{t-1};
     dg = dc i; dc_{t-1} = dc f; pre-activation grads multiply by σ(1-σ) or 1 - tanh².
     """
+
+    name = "lstm"
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, sched: Schedule):
         S, N = sched.S, sched.N
@@ -385,6 +390,8 @@ class GRUSequence(_Sequence):
     Derivatives: dn = dh (1 - z); dz = dh (h - n); da_n = dn (1 - n²);
     da_r = da_n (W_hn h + b_hn) r (1 - r); dh_prev = dh z + [da_r, da_z, da_n r] W_hh.
     """
+
+    name = "gru"
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, sched: Schedule):
         S, N = sched.S, sched.N
@@ -479,6 +486,8 @@ class PackRows(Function):
     The index pairs are distinct, so backward scatters with a plain assignment.
     """
 
+    name, formula = "pack_rows", (1.0, None)
+
     def forward(self, x, idx):
         self.shape, self.idx = x.shape, idx
         return x[idx]
@@ -491,6 +500,8 @@ class PackRows(Function):
 
 class UnpackRows(Function):
     """Packed ``(S, *)`` -> padded ``shape`` with zeros (``padding_value``) elsewhere."""
+
+    name, formula = "unpack_rows", (1.0, None, None, None)
 
     def forward(self, data, idx, shape, padding_value):
         self.idx = idx

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections import namedtuple
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
+from ._registry import op
 from ._util import norm_axis, norm_dim
+from .sqrt0 import sqrt_at_zero
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)`` and ``min(dim)`` return, as PyTorch's ``torch.return_types``."""
@@ -33,6 +36,8 @@ def _count(shape, axes) -> int:
 
 
 class Sum(Function):
+    name, formula = "sum", 1.0
+
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         return x.sum(axis=axes, keepdims=keepdim)
@@ -42,6 +47,11 @@ class Sum(Function):
 
 
 class Mean(Function):
+    name = "mean"
+
+    def local(self, slot, n_in, n_out):
+        return Local(n_out / n_in)
+
     def forward(self, x, axes, keepdim):
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
         self.n = _count(x.shape, axes)
@@ -56,6 +66,7 @@ class _Extreme(Function):
     """max/min over axes; ties share the gradient equally (PyTorch's amax/amin rule)."""
 
     reducer = staticmethod(np.max)
+    formula = "[{0} is the extreme]"
 
     def forward(self, x, axes, keepdim):
         y = xp.asarray(self.reducer(x, axis=axes, keepdims=True))
@@ -73,15 +84,17 @@ class _Extreme(Function):
 
 
 class Max(_Extreme):
-    reducer = staticmethod(np.max)
+    name, reducer, formula = "amax", staticmethod(np.max), "[{0} is the largest]"
 
 
 class Min(_Extreme):
-    reducer = staticmethod(np.min)
+    name, reducer, formula = "amin", staticmethod(np.min), "[{0} is the smallest]"
 
 
 class MaxAlong(Function):
     """max/min along one dim, routing the gradient to the returned index (PyTorch's rule)."""
+
+    name, formula = "max", 1.0
 
     def forward(self, x, axis, keepdim, idx):
         self.shape, self.axis, self.keepdim, self.idx = x.shape, axis, keepdim, idx
@@ -99,9 +112,15 @@ class MaxAlong(Function):
 class Var(Function):
     """Variance with ``correction`` (1 = unbiased, PyTorch's default); d/dx = 2(x-μ)/(N-c)."""
 
+    name, formula = "var", Local(1.0, "2·({0} - mean)/(N - correction)", generic=True)
+
     def forward(self, x, axes, keepdim, correction):
         n = _count(x.shape, axes)
         self.dof = builtins.max(n - correction, 0)  # max/min/sum are ops in this module
+        if self.dof == 0:
+            warnings.warn("var(): degrees of freedom is <= 0 (correction "
+                          f"{correction} with {n} values); the result is NaN",
+                          UserWarning, stacklevel=4)
         mu = x.mean(axis=axes, keepdims=True)
         self.d = x - mu
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
@@ -110,11 +129,13 @@ class Var(Function):
 
     def backward(self, gy):
         g = _expand_back(gy, self.shape, self.axes, self.keepdim)
-        return g * self.d * (2.0 / self.dof)
+        return g * self.d * (2.0 / self.dof if self.dof else np.nan)  # NaN as PyTorch
 
 
 class LogSumExp(Function):
     """log Σ exp(x), stable by subtracting the max; the gradient is softmax(x)."""
+
+    name, formula = "logsumexp", Local(1.0, "softmax({0})", generic=True)
 
     def forward(self, x, axes, keepdim):
         m = x.max(axis=axes, keepdims=True)
@@ -136,32 +157,67 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def sum(x, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001 - PyTorch's name
+@op(records=Sum)
+def sum(x, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:  # noqa: A001
+    """Σ over ``dim`` (an int, a tuple, or None for all; ``axis`` is NumPy's name for it);
+    ``dtype`` converts first. Derivative 1."""
     x = _t(x)
+    dim = _dim_or_axis(dim, axis, "sum")
+    if dtype is None and x.data.dtype.kind == "u":
+        dtype = np.int64  # PyTorch sums unsigned integers in int64 (NumPy: uint64)
+    if dtype is not None:
+        x = x.to(dtype)
     return Sum.apply(x, norm_dim(dim, x.data.ndim, "sum"), keepdim)
 
 
-def mean(x, dim=None, keepdim: bool = False) -> Tensor:
+def _dim_or_axis(dim, axis, what: str):
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{what}: give dim or axis, not both")
+        return axis
+    return dim
+
+
+@op(records=Mean)
+def mean(x, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor:
+    """The average over ``dim`` (``axis`` is NumPy's name for it); ``dtype`` converts
+    first. Derivative 1/N."""
     x = _t(x)
+    dim = _dim_or_axis(dim, axis, "mean")
+    if dtype is not None:
+        x = x.to(dtype)
     if x.data.dtype.kind != "f":
         raise TypeError(f"mean: needs a floating tensor, got dtype {x.data.dtype}")
     return Mean.apply(x, norm_dim(dim, x.data.ndim, "mean"), keepdim)
 
 
-def _check_nonempty(x: Tensor, op: str):
-    if x.data.size == 0:
-        raise ValueError(f"{op}: the tensor is empty")
+def _check_nonempty(x: Tensor, op: str, dim=None):
+    """An empty tensor can be reduced only over dims that are not empty themselves
+    (``zeros(0, 3).amax(dim=1)`` has shape (0,), as in PyTorch)."""
+    if x.data.size:
+        return
+    if dim is None:
+        raise ValueError(f"{op}: the tensor is empty (shape {tuple(x.shape)}); give a dim "
+                         f"of non-zero size to reduce over")
+    for d in norm_dim(dim, x.data.ndim, op) or ():
+        if x.data.ndim and x.data.shape[d] == 0:
+            raise IndexError(f"{op}: expected reduction dim {d} to have non-zero size "
+                             f"(shape {tuple(x.shape)})")
 
 
+@op(records=Max)
 def amax(x, dim=None, keepdim: bool = False) -> Tensor:
+    """The largest value over ``dim``; ties share the gradient."""
     x = _t(x)
-    _check_nonempty(x, "amax")
+    _check_nonempty(x, "amax", dim)
     return Max.apply(x, norm_dim(dim, x.data.ndim, "amax"), keepdim)
 
 
+@op(records=Min)
 def amin(x, dim=None, keepdim: bool = False) -> Tensor:
+    """The smallest value over ``dim``; ties share the gradient."""
     x = _t(x)
-    _check_nonempty(x, "amin")
+    _check_nonempty(x, "amin", dim)
     return Min.apply(x, norm_dim(dim, x.data.ndim, "amin"), keepdim)
 
 
@@ -173,18 +229,27 @@ def _along(x: Tensor, dim, keepdim, arg, op):
     return MinMax(values, indices)
 
 
+@op(records=(Max, MaxAlong))
 def max(x, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
-    """The maximum of all elements, or with ``dim`` an int the pair (values, indices)."""
+    """The maximum of all elements, or with ``dim`` an int the pair (values, indices);
+    ``max(x, other_tensor)`` is the elementwise :func:`maximum`, as in PyTorch."""
+    if isinstance(dim, Tensor):
+        return _t(x).maximum(dim)
     x = _t(x)
-    _check_nonempty(x, "max")
+    _check_nonempty(x, "max", dim)
     if dim is None or not isinstance(dim, (int, np.integer)):
         return amax(x, dim, keepdim)
     return _along(x, dim, keepdim, xp.argmax, "max")
 
 
+@op(records=(Min, MaxAlong))
 def min(x, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
+    """The minimum of all elements, or with ``dim`` an int the pair (values, indices);
+    ``min(x, other_tensor)`` is the elementwise :func:`minimum`."""
+    if isinstance(dim, Tensor):
+        return _t(x).minimum(dim)
     x = _t(x)
-    _check_nonempty(x, "min")
+    _check_nonempty(x, "min", dim)
     if dim is None or not isinstance(dim, (int, np.integer)):
         return amin(x, dim, keepdim)
     return _along(x, dim, keepdim, xp.argmin, "min")
@@ -196,26 +261,31 @@ def _correction(unbiased, correction) -> int:
     return 0 if unbiased is False else 1
 
 
+@op(records=Var)
 def var(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     x = _t(x)
     c = _correction(unbiased, correction)
     return Var.apply(x, norm_dim(dim, x.data.ndim, "var"), keepdim, c)
 
 
+@op(records=Var)
 def std(x, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
-    return var(x, dim, unbiased, keepdim, correction=correction).sqrt()
+    return sqrt_at_zero(var(x, dim, unbiased, keepdim, correction=correction))
 
 
+@op(records=LogSumExp)
 def logsumexp(x, dim, keepdim: bool = False) -> Tensor:
+    """log Σ exp(x) over ``dim``, without overflow; derivative softmax(x)."""
     x = _t(x)
     return LogSumExp.apply(x, norm_dim(dim, x.data.ndim, "logsumexp"), keepdim)
 
 
+@op()
 def norm(x, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm (p = 1, 2 or inf) over ``dim``."""
     x = _t(x)
     if p == 2:
-        return sum(x * x, dim, keepdim).sqrt()
+        return sqrt_at_zero(sum(x * x, dim, keepdim))
     if p == 1:
         return sum(x.abs(), dim, keepdim)
     if p in (float("inf"), "inf"):
@@ -234,10 +304,13 @@ def _arg(x, dim, keepdim, fn, op):
     return Tensor._wrap(xp.expand_dims(r, axis) if keepdim else xp.asarray(r))
 
 
+@op()
 def argmax(x, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the largest element (flattened, or along ``dim``); no gradient."""
     return _arg(x, dim, keepdim, xp.argmax, "argmax")
 
 
+@op()
 def argmin(x, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the smallest element (flattened, or along ``dim``); no gradient."""
     return _arg(x, dim, keepdim, xp.argmin, "argmin")

@@ -8,7 +8,9 @@ import numpy as np
 from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
+from ._registry import op
 from ._util import norm_axis
+from .padding import PadByIndex, pad_modes
 
 
 def _sizes(args) -> tuple:
@@ -18,6 +20,8 @@ def _sizes(args) -> tuple:
 
 
 class Reshape(Function):
+    name, formula = "reshape", 1.0  # elements move, values pass through unchanged
+
     def forward(self, x, shape):
         self.shape = x.shape
         return x.reshape(shape)
@@ -26,7 +30,9 @@ class Reshape(Function):
         return gy.reshape(self.shape)
 
 
+@op(records=Reshape)
 def reshape(x: Tensor, *shape) -> Tensor:
+    """The same elements in a new shape (one dim may be -1)."""
     shape = _sizes(shape)
     try:
         return Reshape.apply(x, shape)
@@ -37,6 +43,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
         ) from None
 
 
+@op()
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     nd = x.data.ndim
     if nd == 0:
@@ -49,6 +56,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, shp[:s] + (-1 if 0 not in shp else 0,) + shp[e + 1 :])
 
 
+@op()
 def squeeze(x: Tensor, dim=None) -> Tensor:
     shp = x.data.shape
     if dim is None:
@@ -60,6 +68,7 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
     return x if new == shp else reshape(x, new)
 
 
+@op()
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     nd = x.data.ndim
     d = norm_axis(dim, nd + 1, "unsqueeze")
@@ -68,6 +77,12 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 
 class Permute(Function):
+    name, formula = "permute", 1.0
+
+    @property
+    def expr(self):  # how the output prints inside a formula: a 2-D transpose is Aᵀ
+        return "{0}ᵀ" if tuple(self.parents[1]) == (1, 0) else None
+
     def forward(self, x, axes):
         self.axes = axes
         return x.transpose(axes)
@@ -76,6 +91,7 @@ class Permute(Function):
         return gy.transpose(np.argsort(self.axes))
 
 
+@op(records=Permute)
 def permute(x: Tensor, *dims) -> Tensor:
     dims = _sizes(dims)
     nd = x.data.ndim
@@ -87,6 +103,8 @@ def permute(x: Tensor, *dims) -> Tensor:
     return Permute.apply(x, axes)
 
 
+@op(aliases=("swapaxes", "swapdims"), method=("transpose", "swapaxes", "swapdims"),
+    records=Permute)
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     nd = x.data.ndim
     if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
@@ -98,6 +116,8 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 
 class Expand(Function):
+    name, formula = "expand", 1.0
+
     def forward(self, x, shape):
         return xp.broadcast_to(x, shape)
 
@@ -105,6 +125,7 @@ class Expand(Function):
         return gy  # the engine sums it back to the input's shape
 
 
+@op(records=Expand)
 def expand(x: Tensor, *sizes) -> Tensor:
     sizes = _sizes(sizes)
     shp = x.data.shape
@@ -150,6 +171,8 @@ class GetItem(Function):
     """y = x[key]. Backward puts gy back where it came from, in zeros; with integer arrays
     it scatter-adds, so a repeated index accumulates."""
 
+    name, formula = "getitem", 1.0
+
     def forward(self, x, key, kind):
         self.shape, self.key, self.kind = x.shape, key, kind
         return x[key]
@@ -170,6 +193,7 @@ class GetItem(Function):
         return gx
 
 
+@op(method=False, top=False, dunder="__getitem__", records=GetItem)
 def getitem(x: Tensor, key) -> Tensor:
     """``x[key]`` with NumPy's indexing rules: ints, slices, None, Ellipsis, integer arrays
     (lists, ndarrays or integer tensors) and boolean masks."""
@@ -183,6 +207,8 @@ def getitem(x: Tensor, key) -> Tensor:
 
 
 class Cat(Function):
+    name, formula = "cat", 1.0
+
     def forward(self, *xs, axis):
         self.axis = axis
         self.bounds = np.cumsum([a.shape[axis] for a in xs])[:-1]
@@ -199,6 +225,7 @@ def _tensors(tensors, op):
     return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
 
 
+@op(method=False, aliases=("concat", "concatenate"), records=Cat)
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dim."""
     ts = _tensors(tensors, "cat")
@@ -215,6 +242,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     return Cat.apply(*ts, axis=axis)
 
 
+@op(method=False, records=Cat)
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
     ts = _tensors(tensors, "stack")
@@ -227,6 +255,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, d) for t in ts], d)
 
 
+@op()
 def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Split into pieces of ``split_size`` (the last may be smaller) or of given sizes."""
     axis = norm_axis(dim, x.data.ndim, "split")
@@ -248,7 +277,9 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     return tuple(out)
 
 
+@op()
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """``chunks`` pieces of (nearly) equal size along ``dim``."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = x.data.shape[norm_axis(dim, x.data.ndim, "chunk")]
@@ -257,6 +288,8 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 
 class Pad(Function):
+    name, formula = "pad", 1.0
+
     def forward(self, x, widths, value):
         self.slices = tuple(slice(a, a + n) for (a, _), n in zip(widths, x.shape))
         return xp.pad(x, widths, mode="constant", constant_values=value)
@@ -265,11 +298,18 @@ class Pad(Function):
         return gy[self.slices]
 
 
-def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad with a constant, PyTorch's order: ``(left, right)`` of the last dim first, then
-    ``(top, bottom)`` of the one before, and so on."""
+@op(method=False, functional=True, records=(Pad, PadByIndex))
+def pad(input, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """Pad with a constant (``value``, 0 by default), PyTorch's order: ``(left, right)`` of
+    the last dim first, then ``(top, bottom)`` of the one before, and so on. The modes
+    'reflect', 'replicate' and 'circular' are in ``ops/padding.py``."""
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    value = 0.0 if value is None else value
     if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+        if mode not in ("reflect", "replicate", "circular"):
+            raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
+                             f"'circular', got {mode!r}")
+        return pad_modes(x, pad, mode)
     if len(pad) % 2 or len(pad) // 2 > x.data.ndim:
         raise ValueError(f"pad: expected pairs for at most {x.data.ndim} dims, got {pad}")
     if any(p < 0 for p in pad):
@@ -278,3 +318,39 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
     for i in range(len(pad) // 2):
         widths[x.data.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     return Pad.apply(x, tuple(widths), value)
+
+
+@op(top=False, records=Reshape)
+def view(x: Tensor, *shape) -> Tensor:
+    """``reshape`` that promises a view (``x.view(N, -1)``): the result shares ``x``'s
+    memory, so writes through it show in ``x``. Where no view exists (a transposed or
+    sliced tensor whose elements are not laid out in the new order) it refuses, as
+    PyTorch does, rather than silently copying."""
+    out = reshape(x, *shape)
+    if out.data.size and not xp.may_share_memory(out.data, x.data):
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one "
+            f"dimension spans across two contiguous subspaces): shape {tuple(x.shape)} -> "
+            f"{tuple(out.shape)}. Use .reshape(...) instead (it copies when it must)."
+        )
+    return out
+
+
+@op(top=False, records=Reshape)
+def view_as(x: Tensor, other) -> Tensor:
+    """``x`` viewed in ``other``'s shape."""
+    return reshape(x, tuple(other.shape))
+
+
+@op(top=False, records=Expand)
+def expand_as(x: Tensor, other) -> Tensor:
+    """``x`` expanded to ``other``'s shape."""
+    return expand(x, tuple(other.shape))
+
+
+@op(records=Permute)
+def t(x: Tensor) -> Tensor:
+    """The transpose of a matrix (a 0-d or 1-d tensor is returned as is)."""
+    if x.data.ndim > 2:
+        raise ValueError(f"t() expects a tensor of at most 2 dims, got {x.data.ndim}")
+    return x if x.data.ndim < 2 else Permute.apply(x, (1, 0))

@@ -1,4 +1,5 @@
-"""Loss functions, each one fused ``Function`` with its gradient written out.
+"""Loss functions, each one fused ``Function`` with its gradient written out (the
+functional layer behind ``nn.functional`` and the loss modules).
 
 ``reduction`` is ``'mean'`` (the default), ``'sum'`` or ``'none'`` (per element, or per
 sample for the classification losses), as in PyTorch.
@@ -10,10 +11,11 @@ import warnings
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, Local
 from ..backend import max_last, sum_last, xp
-from ..ops._util import operand
 from ..tensor import Tensor
+from ._registry import op
+from ._util import operand
 
 __all__ = [
     "mse_loss", "l1_loss", "ssr", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -70,8 +72,15 @@ def _data(x):
 # --- regression -------------------------------------------------------------------------
 
 
-class MSELoss(Function):
+class SquaredError(Function):
     """(x - t)²; gx = 2 (x - t), gt = -gx."""
+
+    name = "mse_loss"
+
+    def local(self, slot, n_in, n_out):
+        r = self.parents[2]
+        scale = 1.0 / n_in if r == "mean" else 1.0
+        return Local((-2.0 if slot == 0 else 2.0) * scale, "({1} - {0})", (0, 1), at="in")
 
     def forward(self, x, t, reduction):
         d = x - t
@@ -85,8 +94,20 @@ class MSELoss(Function):
         return g, (-g if isinstance(t, Tensor) and t.requires_grad else None)
 
 
-class L1Loss(Function):
+class SumSquaredResiduals(SquaredError):
+    """The curriculum's SSR: (x - t)² summed."""
+
+    name = "ssr"
+
+
+class AbsoluteError(Function):
     """|x - t|; gx = sign(x - t), gt = -gx."""
+
+    name = "l1_loss"
+
+    def local(self, slot, n_in, n_out):
+        scale = 1.0 / n_in if self.parents[2] == "mean" else 1.0
+        return Local(scale if slot == 0 else -scale, "sign({0} - {1})", (0, 1), at="in")
 
     def forward(self, x, t, reduction):
         d = x - t
@@ -103,6 +124,12 @@ def _pointwise_args(input, target, op):
         input = _as_tensor(input, target if isinstance(target, Tensor) else None)
     target = _as_tensor(target, input)
     if input.shape != target.shape:
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise ValueError(
+                f"{op}: input shape {tuple(input.shape)} and target shape "
+                f"{tuple(target.shape)} cannot be broadcast together") from None
         warnings.warn(
             f"{op}: target shape {tuple(target.shape)} differs from input shape "
             f"{tuple(input.shape)}; they are broadcast together, which is rarely intended",
@@ -111,37 +138,44 @@ def _pointwise_args(input, target, op):
     return input, target
 
 
+@op(method=False, top=False, functional=True, records=SquaredError)
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Mean (or summed) squared error between ``input`` and ``target`` (same shape)."""
     reduction = _reduction(reduction, size_average, reduce, "mse_loss")
     input, target = _pointwise_args(input, target, "mse_loss")
-    return MSELoss.apply(input, target, reduction)
+    return SquaredError.apply(input, target, reduction)
 
 
+@op(method=False, top=False, functional=True, records=AbsoluteError)
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Mean (or summed) absolute error between ``input`` and ``target`` (same shape)."""
     reduction = _reduction(reduction, size_average, reduce, "l1_loss")
     input, target = _pointwise_args(input, target, "l1_loss")
-    return L1Loss.apply(input, target, reduction)
+    return AbsoluteError.apply(input, target, reduction)
 
 
+@op(method=False, top=False, functional=True, records=SumSquaredResiduals)
 def ssr(input, target) -> Tensor:
     """The sum of squared residuals Σ (observed - predicted)², the curriculum's loss.
 
     The same as ``mse_loss(input, target, reduction='sum')``; d SSR / d input = -2 (t - x).
     """
     input, target = _pointwise_args(input, target, "ssr")
-    return MSELoss.apply(input, target, "sum")
+    return SumSquaredResiduals.apply(input, target, "sum")
 
 
 # --- binary classification ---------------------------------------------------------------
 
 
-class BCELoss(Function):
+class BinaryCrossEntropy(Function):
     """-w [t log x + (1 - t) log(1 - x)], each log clamped at -100 as in PyTorch.
 
     gx = w (x - t) / max(x (1 - x), 1e-12); gt = w (log(1 - x) - log x).
     """
+
+    name = "binary_cross_entropy"
+    formula = (Local(1.0, "({0} - {1})/({0}·(1 - {0}))", (0, 1), at="in"),
+               Local(1.0, "log(1 - {0}) - log({0})", (0, 1), at="in"))
 
     def forward(self, x, t, w, reduction):
         with np.errstate(divide="ignore"):
@@ -167,13 +201,17 @@ class BCELoss(Function):
         return gx, gt, None
 
 
-class BCEWithLogitsLoss(Function):
+class BinaryCrossEntropyLogits(Function):
     """(1 - t) x + L softplus(-x) with L = 1 + (pos_weight - 1) t, times w: σ and log fused
     so large |x| never overflows.
 
     gx = w [(1 - t) - L σ(-x)] (= w (σ(x) - t) without pos_weight);
     gt = w [-x + (pos_weight - 1) softplus(-x)].
     """
+
+    name = "binary_cross_entropy_with_logits"
+    formula = (Local(1.0, "σ({0}) - {1}", (0, 1), at="in"),
+               Local(1.0, "-{0}", (0, 1), at="in"))
 
     def forward(self, x, t, w, pos_weight, reduction):
         sp = xp.logaddexp(0, -x)  # softplus(-x) = -log σ(x)
@@ -212,6 +250,7 @@ def _same_shape(input, target, op):
         )
 
 
+@op(method=False, top=False, functional=True, records=BinaryCrossEntropy)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     """Binary cross entropy between probabilities ``input`` in [0, 1] and ``target``
@@ -227,9 +266,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             "(apply sigmoid first, or use binary_cross_entropy_with_logits on raw scores)"
         )
     w = None if weight is None else xp.asarray(_data(weight), dtype=x.dtype)
-    return BCELoss.apply(input, target, w, reduction)
+    return BinaryCrossEntropy.apply(input, target, w, reduction)
 
 
+@op(method=False, top=False, functional=True, records=BinaryCrossEntropyLogits)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
@@ -245,7 +285,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     dt = input.data.dtype
     w = None if weight is None else xp.asarray(_data(weight), dtype=dt)
     pw = None if pos_weight is None else xp.asarray(_data(pos_weight), dtype=dt)
-    return BCEWithLogitsLoss.apply(input, target, w, pw, reduction)
+    return BinaryCrossEntropyLogits.apply(input, target, w, pw, reduction)
 
 
 # --- multi-class classification ----------------------------------------------------------
@@ -328,55 +368,66 @@ def _total(l, denom, reduction: str, dtype):
     return xp.asarray(total, dtype=dtype)
 
 
-class CrossEntropy(Function):
-    """Softmax and negative log-likelihood in one op, computed stably (shifted rows).
+def _ce_scale(gy, reduction: str, denom):
+    """The factor on each row's gradient: gy per row ('none'), gy / Σ weights ('mean'),
+    gy ('sum'). With every row ignored the mean loss is NaN (0/0, as in PyTorch) but
+    nothing flows back: the factor is 0, never a NaN gradient."""
+    if reduction == "none":
+        return gy.reshape(-1, 1)
+    if reduction == "mean":
+        return gy / denom if denom else gy * 0
+    return gy
 
-    Per row: loss = -Σ_c q_c log p_c with p = softmax(logits) and q the (weighted,
-    smoothed) target: (1-ε) w_y one-hot(y) + ε/C w for class indices, w (1-ε) t + ε w/C
-    for probabilities. The gradient is (Σ_c q_c) p - q: softmax minus the one-hot
-    target when there is no weight or smoothing. ``'mean'`` divides by Σ w_y over the
-    rows not ignored (by the row count for probability targets), as PyTorch does.
+
+def _log_softmax_rows(logits):
+    """Rows of ``logits`` shifted by their max, exp of them, their sums and log-sums."""
+    z = _rows(logits)
+    z = z - max_last(z)  # the row maximum subtracted: exp never overflows
+    e = xp.exp(z)
+    s = sum_last(e)[:, 0]
+    return z, e, s, xp.log(s)  # log Σ exp(z); log p = z - lse
+
+
+class CrossEntropyIndex(Function):
+    """Softmax and negative log-likelihood of class-index targets in one op, computed
+    stably (shifted rows).
+
+    Per row: loss = -Σ_c q_c log p_c with p = softmax(logits) and q = (1-ε) w_y one-hot(y)
+    + ε/C w. The gradient is (Σ_c q_c) p - q: softmax minus the one-hot target when there
+    is no weight or smoothing. ``'mean'`` divides by Σ w_y over the rows not ignored, as
+    PyTorch does.
     """
+
+    name = "cross_entropy"
+
+    def local(self, slot, n_in, n_out):
+        mean = "/N" if self.reduction == "mean" else ""
+        return Local(1.0, f"(softmax - one_hot(target)){mean}", generic=True)
 
     def forward(self, logits, target, w, ignore_index, eps, reduction):
         self.shape = logits.shape
-        z = _rows(logits)
-        z = z - max_last(z)  # the row maximum subtracted: exp never overflows
+        z, e, s, lse = _log_softmax_rows(logits)
         M, C = z.shape
-        e = xp.exp(z)
-        s = sum_last(e)[:, 0]
-        lse = xp.log(s)  # log Σ exp(z); log p = z - lse
         self.e, self.s, self.w, self.eps, self.reduction = e, s, w, eps, reduction
-        if target.dtype.kind == "f":
-            self.probs = True
-            t = _rows(target)
-            if eps:
-                t = t * (1 - eps) + eps / C
-            q = t * w if w is not None else t
-            logp = z - lse[:, None]
-            l = -sum_last(q * logp)[:, 0]
-            self.q, self.logp, self.denom = q, logp, M
-        else:
-            self.probs = False
-            y, valid = _index_targets("cross_entropy", self.shape, target, ignore_index)
-            flat = xp.arange(0, M * C, C) + y  # position of each row's target in z.ravel()
-            nll = lse - z.take(flat)
-            wy = w[y] if w is not None else None
+        y, valid = _index_targets("cross_entropy", self.shape, target, ignore_index)
+        flat = xp.arange(0, M * C, C) + y  # position of each row's target in z.ravel()
+        nll = lse - z.take(flat)
+        wy = w[y] if w is not None else None
+        if valid is not None:
+            vf = valid.astype(z.dtype)
+            wy = wy * vf if wy is not None else vf
+        l = nll * wy if wy is not None else nll
+        if eps:
+            # Σ_c w_c (-log p_c) = W lse - Σ_c w_c z_c, zeroed on ignored rows.
+            if w is not None:
+                smooth = w.sum() * lse - z @ w
+            else:
+                smooth = C * lse - sum_last(z)[:, 0]
             if valid is not None:
-                vf = valid.astype(z.dtype)
-                wy = wy * vf if wy is not None else vf
-            l = nll * wy if wy is not None else nll
-            if eps:
-                # Σ_c w_c (-log p_c) = W lse - Σ_c w_c z_c, zeroed on ignored rows.
-                if w is not None:
-                    smooth = w.sum() * lse - z @ w
-                else:
-                    smooth = C * lse - sum_last(z)[:, 0]
-                if valid is not None:
-                    smooth = smooth * valid
-                l = (1 - eps) * l + (eps / C) * smooth
-            self.flat, self.wy, self.valid = flat, wy, valid
-            self.denom = M if wy is None else wy.sum()
+                smooth = smooth * valid
+            l = (1 - eps) * l + (eps / C) * smooth
+        self.flat, self.wy, self.valid = flat, wy, valid
+        self.denom = M if wy is None else wy.sum()
         if reduction == "none":
             return l.reshape(self.shape[:1] + self.shape[2:] if len(self.shape) >= 2 else ())
         return _total(l, self.denom, reduction, z.dtype)
@@ -385,37 +436,71 @@ class CrossEntropy(Function):
         p = self.e / self.s[:, None]
         M, C = p.shape
         eps, w = self.eps, self.w
-        if self.reduction == "none":
-            c = gy.reshape(-1, 1)
+        c = _ce_scale(gy, self.reduction, self.denom)
+        flat, wy, valid = self.flat, self.wy, self.valid
+        if wy is None and not eps:
+            g = p
+            g.reshape(-1)[flat] -= 1
         else:
-            c = gy / self.denom if self.reduction == "mean" else gy
-        gt = None
-        if self.probs:
-            q = self.q
-            g = p * sum_last(q) - q
-            if self.needs_input_grad[1]:
-                gt = -(1 - eps) * self.logp * (w if w is not None else 1) * c
-                gt = _unrows(gt, self.shape)
-        else:
-            flat, wy, valid = self.flat, self.wy, self.valid
-            if wy is None and not eps:
-                g = p
-                g.reshape(-1)[flat] -= 1
-            else:
-                ones = xp.ones(M, p.dtype) if valid is None else valid.astype(p.dtype)
-                hard = (1 - eps) * (wy if wy is not None else ones)
-                W = w.sum() if w is not None else C
-                g = p * (hard + (eps / C) * W * ones)[:, None]
-                g.reshape(-1)[flat] -= hard
-                if eps:
-                    soft = (eps / C) * (w if w is not None else xp.ones(C, p.dtype))
-                    g -= ones[:, None] * soft
+            ones = xp.ones(M, p.dtype) if valid is None else valid.astype(p.dtype)
+            hard = (1 - eps) * (wy if wy is not None else ones)
+            W = w.sum() if w is not None else C
+            g = p * (hard + (eps / C) * W * ones)[:, None]
+            g.reshape(-1)[flat] -= hard
+            if eps:
+                soft = (eps / C) * (w if w is not None else xp.ones(C, p.dtype))
+                g -= ones[:, None] * soft
         g *= c
-        return _unrows(g, self.shape), gt, None, None, None, None
+        return _unrows(g, self.shape), None, None, None, None, None
 
 
-class NLLLoss(Function):
+class CrossEntropyProb(Function):
+    """Cross entropy against class probabilities: loss = -Σ_c q_c log p_c per row with
+    q = w ((1-ε) t + ε/C); gx = (Σ_c q_c) p - q, gt = -(1-ε) w log p. ``'mean'`` divides
+    by the row count."""
+
+    name = "cross_entropy"
+
+    def local(self, slot, n_in, n_out):
+        mean = "/N" if self.reduction == "mean" else ""
+        if slot == 0:
+            return Local(1.0, f"(softmax - target){mean}", generic=True)
+        return Local(1.0, f"-log softmax{mean}", generic=True)
+
+    def forward(self, logits, target, w, eps, reduction):
+        self.shape = logits.shape
+        z, e, s, lse = _log_softmax_rows(logits)
+        M, C = z.shape
+        self.e, self.s, self.w, self.eps, self.reduction = e, s, w, eps, reduction
+        t = _rows(target)
+        if eps:
+            t = t * (1 - eps) + eps / C
+        q = t * w if w is not None else t
+        logp = z - lse[:, None]
+        l = -sum_last(q * logp)[:, 0]
+        self.q, self.logp, self.denom = q, logp, M
+        if reduction == "none":
+            return l.reshape(self.shape[:1] + self.shape[2:] if len(self.shape) >= 2 else ())
+        return _total(l, self.denom, reduction, z.dtype)
+
+    def backward(self, gy):
+        p = self.e / self.s[:, None]
+        c = _ce_scale(gy, self.reduction, self.denom)
+        q, w = self.q, self.w
+        g = p * sum_last(q) - q
+        gt = None
+        if self.needs_input_grad[1]:
+            gt = -(1 - self.eps) * self.logp * (w if w is not None else 1) * c
+            gt = _unrows(gt, self.shape)
+        g *= c
+        return _unrows(g, self.shape), gt, None, None, None
+
+
+class NLLIndex(Function):
     """-w_y x_y for log-probabilities x; gx is -w_y at the target class, 0 elsewhere."""
+
+    name = "nll_loss"
+    formula = (Local(1.0, "-[the target class]", generic=True), None)
 
     def forward(self, x, target, w, ignore_index, reduction):
         self.shape, self.dtype = x.shape, x.dtype
@@ -436,15 +521,13 @@ class NLLLoss(Function):
     def backward(self, gy):
         M = self.rows.size
         C = self.shape[1] if len(self.shape) >= 2 else self.shape[0]
-        if self.reduction == "none":
-            c = gy.reshape(-1)
-        else:
-            c = gy / self.denom if self.reduction == "mean" else gy
+        c = _ce_scale(gy, self.reduction, self.denom).reshape(-1)
         g = xp.zeros((M, C), dtype=self.dtype)
         g[self.rows, self.y] = -self.wy * c
         return _unrows(g, self.shape), None, None, None, None
 
 
+@op(method=False, top=False, functional=True, records=(CrossEntropyIndex, CrossEntropyProb))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100,
                   reduce=None, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross entropy between raw scores and targets, softmax included.
@@ -486,10 +569,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     elif not isinstance(target, Tensor):
         target = t
     w = _class_weight("cross_entropy", weight, C, input.data.dtype)
-    return CrossEntropy.apply(input, target, w, int(ignore_index), float(label_smoothing),
-                              reduction)
+    if t.dtype.kind == "f":
+        return CrossEntropyProb.apply(input, target, w, float(label_smoothing), reduction)
+    return CrossEntropyIndex.apply(input, target, w, int(ignore_index), float(label_smoothing),
+                                   reduction)
 
 
+@op(method=False, top=False, functional=True, records=NLLIndex)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class-index ``target`` under log-probabilities ``input``
@@ -503,4 +589,4 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
         raise ValueError("nll_loss: input must have at least 1 dim (C,), got a scalar")
     C = shape[1] if len(shape) >= 2 else shape[0]
     w = _class_weight("nll_loss", weight, C, input.data.dtype)
-    return NLLLoss.apply(input, t, w, int(ignore_index), reduction)
+    return NLLIndex.apply(input, t, w, int(ignore_index), reduction)
