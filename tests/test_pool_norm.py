@@ -212,12 +212,12 @@ def test_layer_norm_module_and_gradcheck():
 
 def test_dropout2d_zeroes_whole_channels_and_is_seeded():
     x = gn.ones(8, 16, 3, 3, requires_grad=True)
-    y = N.dropout2d(x, 0.5, generator=gn.Generator(0))
+    y = gn.nn.functional.dropout2d(x, 0.5, generator=gn.Generator(0))
     d = y.data.reshape(8, 16, 9)
     assert set(np.unique(d)) <= {0.0, 2.0}
     assert (d.min(axis=2) == d.max(axis=2)).all()  # one value per channel
     assert 0.25 < (d[:, :, 0] == 0).mean() < 0.75
-    np.testing.assert_array_equal(N.dropout2d(x, 0.5, generator=gn.Generator(0)).data, y.data)
+    np.testing.assert_array_equal(gn.nn.functional.dropout2d(x, 0.5, generator=gn.Generator(0)).data, y.data)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, y.data)  # gradient = mask / (1 - p)
     m = nn.Dropout2d(0.5).eval()

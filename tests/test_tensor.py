@@ -57,8 +57,8 @@ def test_op_results_hold_arrays_even_for_scalars():
 def test_repr_shows_values_dtype_and_the_op():
     t = gn.tensor([1.0, 2.5], requires_grad=True)
     assert repr(t) == "tensor([1. , 2.5], requires_grad=True)"
-    assert "grad_fn=<Mul>" in repr(t * 2)
-    assert "grad_fn=<Sum>" in repr((t * 2).sum())
+    assert "grad_fn=<mul>" in repr(t * 2)
+    assert "grad_fn=<sum>" in repr((t * 2).sum())
     assert "dtype=int64" in repr(gn.tensor([1, 2]))
     assert "dtype=float64" in repr(gn.tensor([1.0], dtype=gn.float64))
     assert repr(gn.tensor([1.0, 2.0])) == "tensor([1., 2.])"

@@ -37,7 +37,7 @@ class GraphView:
         if not isinstance(t, Tensor):
             return f"value {t!r}"
         shape = tuple(t.shape)
-        return f"{shape} {t.dtype}  {summary(t.data)}"
+        return f"{shape} {t.data.dtype}  {summary(t.data)}"
 
     def _leaf_line(self, t) -> str:
         if not isinstance(t, Tensor):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from ..autograd import Function, Local
 from ..backend import max_last, sum_last, xp
 from ..tensor import Tensor
@@ -55,6 +59,14 @@ class LogSoftmaxOp(Function):
         return gy - xp.exp(self.y) * _sum(gy, self.axis)
 
 
+def _implicit_dim(x, op_name: str) -> int:
+    """PyTorch's legacy rule when ``dim`` is not given, with its warning: the first axis
+    for 0-, 1- and 3-D inputs, the second otherwise (the class axis of (N, C, ...))."""
+    warnings.warn(f"Implicit dimension choice for {op_name} has been deprecated; pass dim= "
+                  f"explicitly", UserWarning, stacklevel=3)
+    return 0 if np.ndim(x.data if isinstance(x, Tensor) else x) in (0, 1, 3) else 1
+
+
 @op(functional=True, records=SoftmaxOp)
 def softmax(input, dim: int | None = None, temperature: float = 1.0, *,  # noqa: A002
             dtype=None) -> Tensor:
@@ -62,7 +74,7 @@ def softmax(input, dim: int | None = None, temperature: float = 1.0, *,  # noqa:
     ``(*) -> (*)``; each slice along ``dim`` sums to 1."""
     x = input
     if dim is None:
-        raise TypeError("softmax: give dim= (the dimension whose entries sum to 1)")
+        dim = _implicit_dim(x, "softmax")
     if dtype is not None:
         x = (x if isinstance(x, Tensor) else Tensor(x)).to(dtype)
     if not isinstance(x, Tensor):
@@ -78,7 +90,7 @@ def log_softmax(input, dim: int | None = None, *, dtype=None) -> Tensor:  # noqa
     """log(softmax(x)) along ``dim``, computed without overflow. ``(*) -> (*)``."""
     x = input
     if dim is None:
-        raise TypeError("log_softmax: give dim= (the dimension to normalise over)")
+        dim = _implicit_dim(x, "log_softmax")
     if dtype is not None:
         x = (x if isinstance(x, Tensor) else Tensor(x)).to(dtype)
     if not isinstance(x, Tensor):
