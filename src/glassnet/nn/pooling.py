@@ -1,4 +1,5 @@
-"""Pooling layers: thin holders of the window geometry around the functional forms (``glassnet.ops.pool``)."""
+"""Pooling layers: thin holders of the window geometry around the functional forms
+(``glassnet.ops.pool``)."""
 
 from __future__ import annotations
 

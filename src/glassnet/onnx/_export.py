@@ -322,9 +322,10 @@ def export(model, args, f, *, input_names=None, output_names=None, dynamic_axes=
     inits = [t for t in b.initializers if t.name in used]
     graph = helper.make_graph(b.nodes, type(model).__name__, graph_inputs, graph_outputs,
                               initializer=inits)
-    proto = helper.make_model(graph, producer_name="glassnet",
-                              opset_imports=[helper.make_opsetid("", opset)])
-    proto.ir_version = min(proto.ir_version, 10)  # what ONNX Runtime releases accept
+    opsets = [helper.make_opsetid("", opset)]
+    proto = helper.make_model(graph, producer_name="glassnet", opset_imports=opsets)
+    # The oldest IR version the opset allows: older ONNX Runtime releases refuse newer ones.
+    proto.ir_version = helper.find_min_ir_version_for(opsets)
     try:
         onnx.checker.check_model(proto, full_check=True)
     except Exception as e:
