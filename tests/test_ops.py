@@ -407,3 +407,84 @@ def test_broadcast_gradients_match_numpy_sums(shapes, op):
         reach = np.broadcast_shapes(a.shape, b.shape)
         assert_close(x.grad.data, np.full(a.shape, np.prod(reach) / max(a.size, 1)))
     assert gn.autograd.gradcheck(getattr(gn, op), gn_leaves([a, b]))
+
+
+# --- one op, one place: every declaration carries its formula and its entry points ------
+
+
+def _function_classes():
+    """Every concrete Function subclass the op families declare."""
+    from glassnet.autograd import Function
+
+    seen, todo = [], list(Function.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        # concrete ops only: the shared bases (Elementwise, a family's private base) are
+        # named for their subclasses
+        if (cls.__module__.startswith("glassnet.ops.") and not cls.__name__.startswith("_")
+                and not cls.__subclasses__()):
+            seen.append(cls)
+    return sorted(set(seen), key=lambda c: (c.__module__, c.__name__))
+
+
+@pytest.mark.parametrize("cls", _function_classes(), ids=lambda c: f"{c.__module__}.{c.__name__}")
+def test_every_function_declares_its_name_and_formula(cls):
+    from glassnet.autograd import Function
+
+    assert cls.name and cls.name != cls.__name__, f"{cls.__name__} declares no op name"
+    has_local = cls.local is not Function.local
+    assert has_local or cls.formula is not None, f"{cls.__name__} declares no explain formula"
+    # A Function never reuses an nn Module's class name: tracebacks name the op.
+    assert not hasattr(gn.nn, cls.__name__) or cls.__name__ in ("Identity",), cls.__name__
+
+
+def test_registry_entry_points_are_installed():
+    from glassnet.ops._registry import REGISTRY
+
+    F = gn.nn.functional
+    assert len(REGISTRY) > 100
+    for name, e in REGISTRY.items():
+        for m in e.methods + e.dunders:
+            assert getattr(gn.Tensor, m) is e.func, f"Tensor.{m} is not {name}"
+        if e.top:
+            assert getattr(gn, name) is e.func, f"gn.{name} is not the registered op"
+        if e.functional:
+            assert getattr(F, name) is e.func, f"F.{name} is not the registered op"
+        if e.inplace:
+            assert callable(getattr(gn.Tensor, e.inplace)), f"Tensor.{e.inplace} missing"
+        for cls in e.functions:
+            assert cls.formula is not None or "local" in vars(cls) or any(
+                "local" in vars(b) for b in cls.__mro__[1:-2]), f"{cls.__name__}: no formula"
+
+
+def test_a_new_op_needs_only_its_declaration():
+    """Registering an op (as a plug-in family would) gives it every entry point at once,
+    and explain prints its declared formula."""
+    from glassnet.autograd import Function
+    from glassnet.ops._registry import REGISTRY, op
+
+    class Cube(Function):
+        name, formula = "cube_test", "3·{0}²"
+
+        def forward(self, x):
+            self.x = x
+            return x**3
+
+        def backward(self, gy):
+            return gy * 3 * self.x**2
+
+    @op(records=Cube)
+    def cube_test(input):
+        return Cube.apply(input)
+
+    try:
+        x = gn.tensor([2.0], requires_grad=True, name="x")
+        y = x.cube_test()
+        y.name = "y"
+        assert y.item() == 8.0
+        text = str(gn.explain.chain_rule(y, x, index=0))
+        assert "3·x²" in text and "12" in text
+    finally:
+        del REGISTRY["cube_test"]
+        delattr(gn.Tensor, "cube_test")
