@@ -376,16 +376,27 @@ def test_compiled_kernel_releases_the_gil():
 def test_falls_back_to_numpy_without_numba(monkeypatch):
     import sys
 
-    import glassnet.word2vec as w2v
+    import glassnet.backend as backend
 
-    monkeypatch.setitem(sys.modules, "glassnet.word2vec._numba_kernel", None)
-    monkeypatch.delattr(w2v, "_numba_kernel", raising=False)
-    monkeypatch.delenv("GLASSNET_WORD2VEC_KERNEL", raising=False)
-    assert available_kernel() == "numpy"
+    monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` now fails
+    monkeypatch.setattr(backend, "_warned_no_numba", False)
+    monkeypatch.delenv("GLASSNET_KERNEL", raising=False)
+    with pytest.warns(RuntimeWarning, match="numba could not be imported"):
+        assert available_kernel() == "numpy"
     model = Word2Vec(two_topic_corpus(40), vector_size=8, min_count=1, epochs=1, workers=2)
     assert model.kernel == "numpy" and model.train_stats["kernel"] == "numpy"
-    with pytest.raises(ImportError, match="glassnet\\[fast\\]"):
+    with pytest.raises(ImportError, match="GLASSNET_KERNEL=numpy"):
         Word2Vec([["a", "b"]] * 5, min_count=1, kernel="numba")
+
+
+def test_glassnet_kernel_selects_the_numpy_kernels(monkeypatch):
+    monkeypatch.setenv("GLASSNET_KERNEL", "numpy")
+    assert available_kernel() == "numpy"
+    model = Word2Vec(two_topic_corpus(20), vector_size=8, min_count=1, epochs=1, workers=1)
+    assert model.kernel == "numpy"
+    monkeypatch.setenv("GLASSNET_KERNEL", "cuda")
+    with pytest.raises(ValueError, match="GLASSNET_KERNEL"):
+        available_kernel()
 
 
 # --- the `glassnet word2vec` command ---------------------------------------------------------

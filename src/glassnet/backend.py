@@ -77,3 +77,45 @@ def max_last(x):
         return x.max(axis=-1, keepdims=True)
     rows = np.ascontiguousarray(x.reshape(-1, c).T)  # (C, M): the max runs along long rows
     return rows.max(axis=0).reshape(x.shape[:-1] + (1,))
+
+
+# --- compiled kernels ----------------------------------------------------------------------
+
+_KERNELS = ("auto", "numba", "numpy")
+_warned_no_numba = False
+
+
+def kernel_choice(requested: str = "auto", what: str = "glassnet") -> str:
+    """Which kernels run the hot loops (Word2Vec training, recurrent steps): ``"numba"``
+    or ``"numpy"``.
+
+    ``requested`` ``"auto"`` reads ``GLASSNET_KERNEL`` (``numba``, ``numpy`` or ``auto``);
+    auto means numba — a default dependency, imported only here, on first use — and
+    NumPy when numba cannot be imported, with one warning. Asking for numba explicitly
+    when it is missing is an error.
+    """
+    import os
+
+    global _warned_no_numba
+    if requested == "auto":
+        requested = os.environ.get("GLASSNET_KERNEL", "auto").strip().lower() or "auto"
+    if requested not in _KERNELS:
+        raise ValueError(f"{what}: kernel must be one of {', '.join(_KERNELS)} "
+                         f"(GLASSNET_KERNEL), got {requested!r}")
+    if requested == "numpy":
+        return "numpy"
+    try:
+        import numba  # noqa: F401
+    except Exception as e:  # missing, or broken against this NumPy
+        if requested == "numba":
+            raise ImportError(f"{what}: the numba kernels need numba, which failed to import "
+                              f"({e}); pip install numba, or set GLASSNET_KERNEL=numpy") from None
+        if not _warned_no_numba:
+            import warnings
+
+            warnings.warn(f"numba could not be imported ({e}); glassnet runs its NumPy "
+                          f"kernels instead (slower). Set GLASSNET_KERNEL=numpy to silence "
+                          f"this.", RuntimeWarning, stacklevel=3)
+            _warned_no_numba = True
+        return "numpy"
+    return "numba"

@@ -62,27 +62,32 @@ _steps = None
 
 
 def step_kernels():
-    """The per-step loops: numba's fused ones when available (imported on first use, so
-    ``import glassnet`` stays fast), else the NumPy versions in :class:`NumpySteps`.
-    Set ``GLASSNET_NUMBA=0`` to force NumPy."""
+    """The per-step loops: numba's fused ones (imported on first use, so ``import
+    glassnet`` stays fast), or the NumPy versions in :class:`NumpySteps` when
+    ``GLASSNET_KERNEL=numpy`` or numba cannot be imported (``backend.kernel_choice``)."""
     global _steps
     if _steps is None:
+        from ..backend import kernel_choice
+
         _steps = NumpySteps
-        if os.environ.get("GLASSNET_NUMBA", "1") != "0":
+        if kernel_choice("auto", "recurrent layers") == "numba":
             try:
                 from . import _recurrent_numba
 
                 _steps = _recurrent_numba
-            except Exception:  # numba missing or unusable: NumPy does the same work
-                pass
+            except Exception as e:  # numba imports but cannot compile here
+                import warnings
+
+                warnings.warn(f"recurrent layers: numba kernels unusable ({e}); using NumPy",
+                              RuntimeWarning, stacklevel=2)
     return _steps
 
 
 def use_numba(flag: bool) -> None:
-    """Switch the per-step loops between numba (if installed) and NumPy."""
+    """Switch the per-step loops between numba and NumPy (sets ``GLASSNET_KERNEL``)."""
     global _steps
     _steps = None
-    os.environ["GLASSNET_NUMBA"] = "1" if flag else "0"
+    os.environ["GLASSNET_KERNEL"] = "numba" if flag else "numpy"
     step_kernels()
 
 

@@ -158,3 +158,29 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, thresh, alia
                         syn0[row, k] += work[k]
     rng[0] = r
     return effective
+
+
+# --- the kernel interface the model calls (the same three functions in _numpy_kernel) ----
+
+
+def prepare(model) -> tuple:
+    """What every job shares: the weight arrays, the noise distribution as Walker's alias
+    table (O(1) draws) and the options, plus the sigmoid lookup table."""
+    from .corpus import alias_table
+
+    thresh, alias = alias_table(model.wv.expandos["count"], model.ns_exponent)
+    return (model.wv.vectors, model.syn1neg, model.wv.expandos["sample_int"],
+            model.sample > 0, thresh, alias, model.sg, model.cbow_mean, model.negative,
+            model.window, model.shrink_windows, make_exp_table())
+
+
+def new_state(seed: int, thread: int, vector_size: int) -> tuple:
+    """One thread's random state (a 64-bit LCG word) and its scratch vectors."""
+    state = np.array([seed * 1000003 + 7919 * thread + 1], dtype=np.uint64)
+    return state, np.zeros(vector_size, np.float32), np.zeros(vector_size, np.float32)
+
+
+def run_job(shared: tuple, words, bounds, alpha0: float, alpha1: float, state) -> int:
+    """Train on one job; returns the words trained on after subsampling."""
+    *opts, exp_table = shared
+    return train_job(*opts[:2], words, bounds, *opts[2:], alpha0, alpha1, exp_table, *state)

@@ -126,3 +126,24 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, cum, sg, cbo
             gh *= scale
         _scatter_add(syn0, kw[x], gh[inv])
     return n
+
+
+# --- the kernel interface the model calls (the same three functions in _numba_kernel) ----
+
+
+def prepare(model) -> tuple:
+    """What every job shares: the weight arrays, the noise distribution as a cumulative
+    table (searched with ``searchsorted``) and the options."""
+    return (model.wv.vectors, model.syn1neg, model.wv.expandos["sample_int"],
+            model.sample > 0, model.cum_table, model.sg, model.cbow_mean, model.negative,
+            model.window, model.shrink_windows)
+
+
+def new_state(seed: int, thread: int, vector_size: int):
+    """One thread's NumPy generator."""
+    return np.random.default_rng([seed, thread])
+
+
+def run_job(shared: tuple, words, bounds, alpha0: float, alpha1: float, state) -> int:
+    """Train on one job; returns the words trained on after subsampling."""
+    return train_job(*shared[:2], words, bounds, *shared[2:], alpha0, alpha1, state)

@@ -49,22 +49,16 @@ _PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sam
 
 
 def _load_kernel(name: str = "auto"):
-    """``(name, module)`` of the training kernel: ``"numba"`` when numba imports (or
-    when asked for), else ``"numpy"``. ``GLASSNET_WORD2VEC_KERNEL`` overrides ``auto``."""
-    if name == "auto":
-        name = os.environ.get("GLASSNET_WORD2VEC_KERNEL", "auto")
-    if name not in ("auto", "numba", "numpy"):
-        raise ValueError(f"kernel must be 'auto', 'numba' or 'numpy', got {name!r}")
-    if name in ("auto", "numba"):
-        try:
-            from . import _numba_kernel
+    """``(name, module)`` of the training kernel (each module offers ``prepare``,
+    ``new_state`` and ``run_job``): numba's unless ``GLASSNET_KERNEL=numpy`` or numba
+    cannot be imported (see :func:`glassnet.backend.kernel_choice`)."""
+    from ..backend import kernel_choice
 
-            return "numba", _numba_kernel
-        except ImportError as e:
-            if name == "numba":
-                raise ImportError(
-                    f"the numba kernel needs numba: pip install 'glassnet[fast]' ({e})"
-                ) from None
+    name = kernel_choice(name, "Word2Vec")
+    if name == "numba":
+        from . import _numba_kernel
+
+        return "numba", _numba_kernel
     from . import _numpy_kernel
 
     return "numpy", _numpy_kernel
@@ -149,6 +143,7 @@ class Word2Vec:
         self.min_alpha_yet_reached = self.alpha
         self.train_stats: dict = {}
         self._rng_states: list = []
+        self._rng_kernel: str | None = None
         if sentences is not None or corpus_file is not None:
             self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file)
             self.train(corpus_iterable=sentences, corpus_file=corpus_file,
@@ -228,17 +223,11 @@ class Word2Vec:
         name, kernel = _load_kernel(self.kernel_request)
         self.kernel = name
         callbacks = self.callbacks + tuple(callbacks)
-        if len(self._rng_states) != self.workers:
-            self._rng_states = [self._new_rng(name, t) for t in range(self.workers)]
-        sample_int = self.wv.expandos["sample_int"]
-        exp_table = None
-        if name == "numba":  # O(1) alias draws; the NumPy kernel searches cum_table
-            exp_table = kernel.make_exp_table()
-            noise = alias_table(self.wv.expandos["count"], self.ns_exponent)
-        else:
-            noise = (self.cum_table,)
-        shared = (self.wv.vectors, self.syn1neg, sample_int, self.sample > 0, *noise,
-                  self.sg, self.cbow_mean, self.negative, self.window, self.shrink_windows)
+        if len(self._rng_states) != self.workers or self._rng_kernel != name:
+            self._rng_states = [kernel.new_state(self.seed, t, self.vector_size)
+                                for t in range(self.workers)]
+            self._rng_kernel = name
+        shared = kernel.prepare(self)
         totals = [0, 0]
         start = time.perf_counter()
         for cb in callbacks:
@@ -254,8 +243,8 @@ class Word2Vec:
                     jobs = cache.write(self._jobs(source))
                 else:
                     jobs = cache.read()
-                self._epoch(epoch, epochs, total_words, a0, a1, jobs, name, kernel, shared,
-                            exp_table, totals, queue_factor, report_delay, progress)
+                self._epoch(epoch, epochs, total_words, a0, a1, jobs, kernel, shared,
+                            totals, queue_factor, report_delay, progress)
                 for cb in callbacks:
                     getattr(cb, "on_epoch_end", lambda m: None)(self)
         finally:
@@ -276,29 +265,17 @@ class Word2Vec:
             getattr(cb, "on_train_end", lambda m: None)(self)
         return totals[1], totals[0]
 
-    def _epoch(self, epoch, epochs, total_words, a0, a1, jobs, name, kernel, shared, exp_table,
+    def _epoch(self, epoch, epochs, total_words, a0, a1, jobs, kernel, shared,
                totals, queue_factor, report_delay, progress):
         def schedule(pos):
             p = min(1.0, (epoch + min(pos, total_words) / total_words) / epochs)
             return a0 - (a0 - a1) * p
 
         def run_job(tid, words, bounds, alpha0, alpha1):
-            st = self._rng_states[tid]
-            if name == "numba":
-                return kernel.train_job(*shared[:2], words, bounds, *shared[2:], alpha0,
-                                        alpha1, exp_table, st[0], st[1], st[2])
-            return kernel.train_job(*shared[:2], words, bounds, *shared[2:], alpha0, alpha1,
-                                    st)
+            return kernel.run_job(shared, words, bounds, alpha0, alpha1, self._rng_states[tid])
 
         self._run_epoch(jobs, schedule, run_job, totals, queue_factor, report_delay, progress,
                         epochs * total_words)
-
-    def _new_rng(self, name: str, tid: int):
-        if name == "numba":
-            state = np.array([self.seed * 1000003 + 7919 * tid + 1], dtype=np.uint64)
-            return (state, np.zeros(self.vector_size, np.float32),
-                    np.zeros(self.vector_size, np.float32))
-        return np.random.default_rng([self.seed, tid])
 
     def _jobs(self, sentences):
         """Jobs of about batch_words tokens: (indices int32 with -1 for unknown words,
