@@ -20,7 +20,6 @@ original tool). Without numba a vectorised NumPy kernel runs instead (slower; se
 
 from __future__ import annotations
 
-import os
 import queue
 import tempfile
 import threading
@@ -35,7 +34,6 @@ from .corpus import (
     LineSentence,
     Sentences,
     Vocabulary,
-    alias_table,
     cum_table,
 )
 from .formats import load_arrays, save_arrays
