@@ -260,13 +260,15 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str) -> Tensor:
+def conv_operands(x, weight, bias, nd: int, op: str, weight_dims: str):
+    """Input, weight and bias as Tensors, checked, with a batch dim added to an unbatched
+    input: ``(x, weight, bias, unbatched)``. Shared by convolution and its transpose."""
     x, weight = _as_tensor(x), _as_tensor(weight)
     if bias is not None:
         bias = _as_tensor(bias)
     if weight.ndim != nd + 2:
-        raise ValueError(f"{op}: weight must have {nd + 2} dims (out_channels, "
-                         f"in_channels/groups, kernel), got shape {tuple(weight.shape)}")
+        raise ValueError(f"{op}: weight must have {nd + 2} dims ({weight_dims}, kernel), got "
+                         f"shape {tuple(weight.shape)}")
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = x.reshape(1, *x.shape)
@@ -274,6 +276,11 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str) 
         dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
         raise ValueError(f"{op}: expected a {nd + 2}-D input {dims} (or {nd + 1}-D unbatched), "
                          f"got shape {tuple(x.shape)}")
+    return x, weight, bias, unbatched
+
+
+def conv_geometry(stride, dilation, groups, nd: int, op: str):
+    """``stride`` and ``dilation`` as ``nd``-tuples and ``groups`` as an int, checked."""
     groups = int(groups)
     stride = pair(stride, nd, "stride", op)
     dilation = pair(dilation, nd, "dilation", op)
@@ -283,6 +290,13 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str) 
         raise ValueError(f"{op}: stride must be positive, got {stride}")
     if any(d < 1 for d in dilation):
         raise ValueError(f"{op}: dilation must be positive, got {dilation}")
+    return stride, dilation, groups
+
+
+def _conv(x, weight, bias, stride, padding, dilation, groups, nd: int, op: str) -> Tensor:
+    x, weight, bias, unbatched = conv_operands(x, weight, bias, nd, op,
+                                               "out_channels, in_channels/groups")
+    stride, dilation, groups = conv_geometry(stride, dilation, groups, nd, op)
     O, Cg = weight.shape[:2]
     C = x.shape[1]
     if O % groups:

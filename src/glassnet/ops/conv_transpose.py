@@ -25,7 +25,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
 from ._util import check_dtypes
-from .conv import _pad, col2im, im2col, pair
+from .conv import _pad, col2im, conv_geometry, conv_operands, im2col, pair
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose_output_size",
            "output_padding_for"]
@@ -94,36 +94,13 @@ class ConvolutionTranspose(Function):
         return gx, gW, gb
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
 def _conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation,
                     nd: int, op_name: str) -> Tensor:
-    x, weight = _as_tensor(x), _as_tensor(weight)
-    if bias is not None:
-        bias = _as_tensor(bias)
-    if weight.ndim != nd + 2:
-        raise ValueError(f"{op_name}: weight must have {nd + 2} dims (in_channels, "
-                         f"out_channels/groups, kernel), got shape {tuple(weight.shape)}")
-    unbatched = x.ndim == nd + 1
-    if unbatched:
-        x = x.reshape(1, *x.shape)
-    elif x.ndim != nd + 2:
-        dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-        raise ValueError(f"{op_name}: expected a {nd + 2}-D input {dims} (or {nd + 1}-D "
-                         f"unbatched), got shape {tuple(x.shape)}")
-    groups = int(groups)
-    if groups < 1:
-        raise ValueError(f"{op_name}: groups must be a positive integer, got {groups}")
-    stride = pair(stride, nd, "stride", op_name)
+    x, weight, bias, unbatched = conv_operands(x, weight, bias, nd, op_name,
+                                               "in_channels, out_channels/groups")
+    stride, dilation, groups = conv_geometry(stride, dilation, groups, nd, op_name)
     padding = pair(padding, nd, "padding", op_name)
-    dilation = pair(dilation, nd, "dilation", op_name)
     out_pad = pair(output_padding, nd, "output_padding", op_name)
-    if any(s < 1 for s in stride):
-        raise ValueError(f"{op_name}: stride must be positive, got {stride}")
-    if any(d < 1 for d in dilation):
-        raise ValueError(f"{op_name}: dilation must be positive, got {dilation}")
     if any(p < 0 for p in padding):
         raise ValueError(f"{op_name}: padding must be non-negative, got {padding}")
     C = x.shape[1]
