@@ -1,4 +1,4 @@
-"""``glassnet demo``: the curriculum's chapters end to end on the bundled data.
+"""glassnet demo: the curriculum's chapters end to end on the bundled data.
 
 Each chapter is a module in ``glassnet.examples`` with ``run(fast, plot_dir) -> dict``;
 the demo runs them in order, times them and closes with a summary table.
@@ -101,15 +101,24 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _summary(rows) -> None:
-    w1 = max(len("chapter"), *(len(r[0]) for r in rows))
-    w2 = min(96, max(len("result"), *(len(r[1]) for r in rows)))
-    print("\n" + "chapter".ljust(w1) + "  " + "result".ljust(w2) + "  time")
-    print("-" * (w1 + w2 + 10))
+def _summary(rows, width: int = 80) -> None:
+    """The closing table, at most ``width`` columns: titles and results wrap at spaces."""
+    import textwrap
+
+    w1 = min(22, max(len("chapter"), *(len(r[0]) for r in rows)))
+    w2 = width - w1 - 2 - 8  # two spaces, then "  123.4s"
+    rule = "-" * width
+    print("\n" + "chapter".ljust(w1) + "  " + "result".ljust(w2) + "    time")
+    print(rule)
     for title, result, secs in rows:
-        text = result if len(result) <= w2 else result[: w2 - 3] + "..."
-        print(f"{title.ljust(w1)}  {text.ljust(w2)}  {secs:5.1f}s")
-    print("-" * (w1 + w2 + 10))
+        left = textwrap.wrap(title, w1, break_long_words=False) or [""]
+        right = textwrap.wrap(result, w2, break_long_words=False) or [""]
+        for k in range(max(len(left), len(right))):
+            a = left[k] if k < len(left) else ""
+            b = right[k] if k < len(right) else ""
+            tail = f"  {secs:5.1f}s" if k == 0 else ""
+            print(f"{a.ljust(w1)}  {b.ljust(w2)}{tail}".rstrip())
+    print(rule)
     print(f"{'total'.ljust(w1)}  {''.ljust(w2)}  {sum(r[2] for r in rows):5.1f}s")
 
 

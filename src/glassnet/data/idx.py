@@ -187,8 +187,15 @@ def download_mnist(name: str = "mnist", cache_dir=None) -> Path:
             continue
         import urllib.request
 
-        with urllib.request.urlopen(base + fname, timeout=60) as r:  # noqa: S310
-            data = r.read()
+        try:
+            with urllib.request.urlopen(base + fname, timeout=60) as r:  # noqa: S310
+                data = r.read()
+        except OSError as e:  # URLError, timeouts, refused connections
+            raise OSError(
+                f"download_mnist: could not fetch {base + fname} ({e}); without network, "
+                f"download the files {', '.join(files)} from {base} by hand and place them "
+                f"in {folder}, or pass their folder to gn.data.load_mnist"
+            ) from None
         digest = hashlib.md5(data).hexdigest()
         if digest != md5:
             raise OSError(f"download_mnist: {base + fname} has MD5 {digest}, expected {md5}")

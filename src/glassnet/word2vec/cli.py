@@ -34,6 +34,7 @@ Trains word vectors (word2vec, negative sampling) and writes them in word2vec fo
   -binary 0|1       1: binary output format (default 0: text)
   -save-vocab FILE  also write '<word> <count>' lines
   -seed N           random seed (default 1)
+  -errors POLICY    bytes that are not UTF-8: strict (stop, default), replace, ignore
   -hs 0             hierarchical softmax is not supported (only 0 is accepted)
   -debug N          accepted for compatibility (progress is always shown)
 """
@@ -41,7 +42,7 @@ Trains word vectors (word2vec, negative sampling) and writes them in word2vec fo
 _INT = {"-cbow", "-size", "-window", "-negative", "-min-count", "-iter", "-threads",
         "-binary", "-hs", "-debug", "-seed", "-classes"}
 _FLOAT = {"-sample", "-alpha"}
-_STR = {"-train", "-output", "-save-vocab"}
+_STR = {"-train", "-output", "-save-vocab", "-errors"}
 
 
 def _parse(argv: list[str]) -> dict:
@@ -71,11 +72,38 @@ def _parse(argv: list[str]) -> dict:
     for flag in ("-cbow", "-binary"):
         if opts.get(flag, 0) not in (0, 1):
             raise ValueError(f"option {flag} must be 0 or 1, got {opts[flag]}")
+    if opts.get("-errors", "strict") not in ("strict", "replace", "ignore"):
+        raise ValueError(f"option -errors must be strict, replace or ignore, "
+                         f"got {opts['-errors']!r}")
     if opts.get("-hs", 0) != 0:
         raise ValueError("-hs 1 (hierarchical softmax) is not supported; use -negative")
     if opts.get("-classes", 0) != 0:
         raise ValueError("-classes (k-means word classes) is not supported")
     return opts
+
+
+def _check_paths(opts: dict) -> None:
+    """Fail before training: the corpus must be readable, the output folders writable."""
+    train = opts["-train"]
+    if not os.path.exists(train):
+        raise FileNotFoundError(f"corpus file not found: {train!r}")
+    if os.path.isdir(train):
+        raise ValueError(f"-train {train!r} is a folder, not a corpus file")
+    if not os.path.isfile(train) or os.path.getsize(train) == 0:
+        with open(train, "rb") as f:  # /dev/null, a pipe, or an empty file
+            if not f.read(1):
+                raise ValueError(f"the corpus is empty: {train} holds no words")
+    for flag in ("-output", "-save-vocab"):
+        if flag not in opts:
+            continue
+        path = opts[flag]
+        if os.path.isdir(path):
+            raise ValueError(f"{flag} {path!r} is a folder; give a file name")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ValueError(f"{flag} {path!r}: the folder {folder!r} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"{flag} {path!r}: the folder {folder!r} is not writable")
 
 
 def main(argv: list[str]) -> int:
@@ -90,21 +118,27 @@ def main(argv: list[str]) -> int:
         return 2
     from tqdm import tqdm
 
-    from .corpus import CorpusError
+    from .corpus import CorpusError, LineSentence
     from .formats import FormatError
     from .model import Word2Vec
 
     cbow = opts.get("-cbow", 1)
     alpha = opts.get("-alpha", 0.05 if cbow else 0.025)
     threads = opts.get("-threads", min(12, os.cpu_count() or 1))
+    errors = opts.get("-errors", "strict")
     try:
+        _check_paths(opts)
         model = Word2Vec(vector_size=opts.get("-size", 100), window=opts.get("-window", 5),
                          negative=opts.get("-negative", 5), sample=opts.get("-sample", 1e-3),
                          min_count=opts.get("-min-count", 5), epochs=opts.get("-iter", 5),
                          alpha=alpha, min_alpha=alpha * 1e-4, workers=threads,
                          sg=0 if cbow else 1, seed=opts.get("-seed", 1))
         print(f"Starting training using file {opts['-train']}", file=sys.stderr)
-        model.build_vocab(corpus_file=opts["-train"])
+        if errors == "strict":
+            source = {"corpus_file": opts["-train"]}
+        else:  # the file reader decodes strictly; a LineSentence applies the policy
+            source = {"corpus_iterable": LineSentence(opts["-train"], errors=errors)}
+        model.build_vocab(**source)
         print(f"Vocab size: {len(model.wv)}\nWords in train file: {model.corpus_total_words}",
               file=sys.stderr)
         bar = tqdm(total=model.corpus_total_words * model.epochs, unit="word",
@@ -115,7 +149,7 @@ def main(argv: list[str]) -> int:
             bar.set_postfix(alpha=f"{alpha_now:.6f}", refresh=False)
 
         try:
-            model.train(corpus_file=opts["-train"], total_words=model.corpus_total_words,
+            model.train(**source, total_words=model.corpus_total_words,
                         epochs=model.epochs, progress=progress)
         finally:
             bar.close()
@@ -126,7 +160,9 @@ def main(argv: list[str]) -> int:
         model.wv.save_word2vec_format(opts["-output"], binary=bool(opts.get("-binary", 0)),
                                       fvocab=opts.get("-save-vocab"))
     except (OSError, CorpusError, FormatError, ValueError) as e:
-        print(f"glassnet word2vec: {e}", file=sys.stderr)
+        message = str(e).replace("read it with LineSentence(path, errors='replace')",
+                                 "pass -errors replace (or -errors ignore)")
+        print(f"glassnet word2vec: {message}", file=sys.stderr)
         return 1
     return 0
 
