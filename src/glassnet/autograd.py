@@ -110,12 +110,10 @@ class Function:
         """Run ``forward`` on the inputs' arrays; record the node when a gradient is wanted."""
         fn = _new(cls)
         datas = []
-        vs = []  # the inputs' versions: backward checks none was changed in place since
         need = False
         for a in args:
             if isinstance(a, Tensor):
                 datas.append(a.data)
-                vs.append(a._version)
                 if a.requires_grad:
                     need = True
             else:
@@ -132,7 +130,8 @@ class Function:
             fn.parents = args
             fn._retained = None
             fn._key = next(_keys)
-            fn._vs = vs
+            # the inputs' versions (forward writes none): backward checks none changed since
+            fn._vs = [a._version for a in args if isinstance(a, Tensor)]
             fn._epoch = Tensor._writes
             t.requires_grad = True
             t._ctx = fn

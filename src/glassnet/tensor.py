@@ -18,6 +18,7 @@ from .backend import DEFAULT_FLOAT, xp
 __all__ = ["Tensor"]
 
 _NUMERIC_KINDS = "biuf"
+_engine_backward = None  # autograd.backward, looked up on the first backward()
 
 
 def _to_array(data, dtype=None):
@@ -222,9 +223,10 @@ class Tensor:
     # --- autograd ----------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of every leaf."""
-        from .autograd import backward  # the engine builds on this module, not the reverse
-
-        backward(self, gradient, retain_graph)
+        global _engine_backward
+        if _engine_backward is None:  # the engine builds on this module, not the reverse
+            from .autograd import backward as _engine_backward
+        _engine_backward(self, gradient, retain_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
