@@ -57,6 +57,11 @@ def test_char_lm():
     out = char_lm.run(fast=True)
     assert out["valid_loss"] < out["unigram"] - 0.4, out["result"]
     assert out["history"][-1][0] < out["history"][0][0]
+    valid = [h[1] for h in out["history"]]  # the best epoch: the lowest held-out loss
+    assert 1 <= out["best_epoch"] <= len(valid)
+    assert out["best_valid_loss"] == min(valid) == valid[out["best_epoch"] - 1]
+    assert out["best_valid_loss"] <= out["valid_loss"] == valid[-1]
+    assert f"(epoch {out['best_epoch']})" in out["result"]
     for text in out["samples"].values():
         assert text.startswith("Alice ") and len(text) == 206
         assert set(text) <= set(out["vocab"])

@@ -22,7 +22,7 @@ import glassnet as gn
 from glassnet import nn, optim
 from glassnet.nn import functional as F
 
-from .cnn_plots import plot_filters_and_maps
+from .cnn_plots import plot_value_grids
 
 O_IMAGE = np.array([[0, 0, 1, 1, 0, 0],
                     [0, 1, 0, 0, 1, 0],
@@ -76,11 +76,30 @@ def _show(image) -> str:
     return "\n".join("    " + "".join("#" if v else "." for v in row) for row in image)
 
 
+def figure_rows(fmap_o, pooled_o, net=None, maps=None) -> list:
+    """The panels of ``cnn_o_vs_x.png`` (see :func:`.cnn_plots.value_grids_figure`): the
+    hand-set filter with the O's feature map ``fmap_o`` ``(4, 4)`` and pooled map
+    ``(2, 2)``; with the trained ``net`` and ``maps`` ``(3, 4, 4)`` (of O, X, shifted X),
+    a second row with the trained filter and those maps."""
+    rows = [(f"hand-set filter, bias {BIAS:g} (before training)", [
+        ("the O", O_IMAGE, "{:g}"), ("filter", FILTER, "{:g}"),
+        ("feature map of the O\n= filter · patch - 2", fmap_o, "{:g}"),
+        ("ReLU, 2x2 max pool", pooled_o, "{:g}")])]
+    if net is not None:
+        b = float(net.conv.bias.data[0])
+        rows.append((f"after training on the O and the X (bias {b:.2f})", [
+            ("trained filter", net.conv.weight.data[0, 0], "{:.2f}"),
+            *((f"map of {name}", m, "{:.1f}") for name, m in zip(
+                ("the O", "the X", "the X shifted right"), maps))]))
+    return rows
+
+
 def run(fast: bool = False, plot_dir: str | None = None) -> dict:
     """Hand-set numbers, then training on O and X, then the shifted-X test.
 
     ``fast`` trains 150 steps instead of 400. With matplotlib and ``plot_dir``, saves
-    ``cnn_o_vs_x.png`` (the filter and the feature maps of O, X and the shifted X).
+    ``cnn_o_vs_x.png`` (the hand-set filter, the O's feature map and its pooled map, then
+    the trained filter and the maps of O, X and the shifted X, each value written in).
     """
     gn.manual_seed(0)
     net = OXNet()
@@ -123,10 +142,9 @@ def run(fast: bool = False, plot_dir: str | None = None) -> dict:
     if plot_dir:
         with gn.no_grad():
             maps = net.conv(gn.tensor(np.stack(list(tests.values()))[:, None])).data[:, 0]
-        plot = plot_filters_and_maps(net.conv.weight.data, shifted, maps,
-                                     os.path.join(plot_dir, "cnn_o_vs_x.png"),
-                                     "the trained filter; feature maps of O, X, shifted X",
-                                     map_titles=list(tests))
+        plot = plot_value_grids(figure_rows(fmap_o, pooled_o, net, maps),
+                                os.path.join(plot_dir, "cnn_o_vs_x.png"),
+                                "Convolution step by step: the numbers in each cell")
         if plot:
             print(f"Figure: {plot}")
     verdict = "told apart" if shifted_ok else "NOT told apart"

@@ -186,16 +186,37 @@ def run(fast: bool = False, plot_dir: str | None = None) -> dict:
 
     plots = []
     if plot_dir:
-        made = new_figure(6.5, 3.8)
+        made = new_figure(8.5, 4.0)
         if made is not None:
             fig, (ax,) = made
             t = np.arange(1, days + 1)
+            floor = 1e-40  # the axis's bottom: curves that fall below it say so
+            top = 1.0
             for name, g in curves.items():
-                ax.semilogy(t, np.maximum(g / g[-1], 1e-300), label=name)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    r = g / g[-1]
+                top = max(top, float(np.nanmax(r)))
+                (line,) = ax.semilogy(t, np.where(r >= floor, r, np.nan), label=name)
+                below = np.flatnonzero(~(r >= floor))
+                if below.size:  # leaves the axis: mark where and why
+                    first = int(below.max()) + 1  # first day back on the axis (0-based)
+                    zero = np.flatnonzero(r == 0)
+                    why = (f"exactly 0 (underflow) for days 1-{int(zero.max()) + 1}"
+                           if zero.size else f"below {floor:.0e} for days 1-{first}")
+                    x0 = t[min(first, days - 1)]
+                    y0 = r[first] if first < days else floor
+                    ax.annotate(f"{name}:\n{why},\noff this log scale", (x0, y0),
+                                xytext=(x0 - 3, floor * 1e5), ha="right", fontsize=8,
+                                color=line.get_color(),
+                                arrowprops=dict(arrowstyle="->", color=line.get_color()))
+                    ax.annotate("", (x0, floor), xytext=(x0, y0),
+                                arrowprops=dict(arrowstyle="-", ls=":",
+                                                color=line.get_color()))
+            ax.set_ylim(floor, top * 100)
             ax.set_xlabel("day t")
             ax.set_ylabel(f"|dh_{days}/dx_t|, relative to day {days}")
             ax.set_title("How far back the gradient reaches")
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
             plots.append(save_figure(fig, plot_dir, "rnn_vs_lstm_gradients.png"))
 
     van = ratios["tanh RNN, w_h = 1.0"]

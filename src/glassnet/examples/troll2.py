@@ -125,15 +125,16 @@ def _plot(emb: np.ndarray, plot_dir: str) -> str | None:
     made = new_figure(4.8, 4.2)
     if made is None:  # no matplotlib
         return None
+    from glassnet.explain.plot import label_points
+
     fig, (ax,) = made
     ax.scatter(emb[:, 0], emb[:, 1], s=40)
-    for i, (t, (e1, e2)) in enumerate(zip(TOKENS, emb)):  # alternate label sides: the
-        ax.annotate(t, (e1, e2), textcoords="offset points",  # neighbours sit close
-                    xytext=(6, 4) if i % 2 == 0 else (6, -14))
     ax.set_xlabel("embedding 1")
     ax.set_ylabel("embedding 2")
     ax.set_title("Troll 2 and Gymkata land together")
     ax.margins(0.25)
+    # the two films sit almost on top of each other: place labels clear of one another
+    label_points(ax, emb[:, 0], emb[:, 1], TOKENS, fontsize=10, marker_size=8)
     return save_figure(fig, plot_dir, "troll2_embeddings.png")
 
 

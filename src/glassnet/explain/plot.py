@@ -27,7 +27,8 @@ from ..tensor import Tensor
 
 __all__ = ["squiggle", "decision_regions", "history_curves", "confusion_matrix",
            "conv_filters", "feature_maps", "lstm_activations", "lstm_trace", "embeddings",
-           "save_figure", "squiggle_parts", "pca_2d", "gradient_over_time", "attention"]
+           "save_figure", "squiggle_parts", "pca_2d", "gradient_over_time", "attention",
+           "label_points"]
 
 
 def _figure(w: float = 6.4, h: float = 4.2, nrows: int = 1, ncols: int = 1):
@@ -213,9 +214,11 @@ def _cmap(name):
     return matplotlib.colormaps[name]
 
 
-def history_curves(history, metrics=None, *, title: str | None = None, save=None):
+def history_curves(history, metrics=None, *, title: str | None = None, save=None,
+                   labels=("training", "validation")):
     """Loss (and validation loss) and each metric per epoch from a training History (or
-    a dict of lists, as ``History.to_dict()`` gives)."""
+    a dict of lists, as ``History.to_dict()`` gives): one panel per quantity, training
+    solid and validation (``val_*``) dashed, named in the legend by ``labels``."""
     d = history.to_dict() if hasattr(history, "to_dict") else dict(history)
     epochs = d.pop("epoch", None)
     d.pop("lr", None)
@@ -227,13 +230,15 @@ def history_curves(history, metrics=None, *, title: str | None = None, save=None
         raise ValueError(f"history_curves: nothing to plot; the history has {sorted(d)}")
     fig, axes = _figure(4.2 * len(base), 3.6, 1, len(base))
     for ax, name in zip(axes[0], base):
-        for key, style in ((name, "-"), ("val_" + name, "--")):
+        for key, style, who in ((name, "-", labels[0]), ("val_" + name, "--", labels[1])):
             if key in d:
                 v = np.asarray(d[key], dtype=float)
                 ep = np.asarray(epochs) if epochs is not None else np.arange(1, len(v) + 1)
-                ax.plot(ep, v, style, marker="o", ms=3, label=key)
+                ax.plot(ep, v, style, marker="o", ms=3, label=f"{who} ({key})")
         ax.set_xlabel("epoch")
-        ax.set_title(name)
+        ax.set_ylabel(name.replace("_", " "))
+        ax.set_title(name.replace("_", " "))
+        ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
@@ -461,13 +466,71 @@ def embeddings(vectors, labels=None, *, words=None, title: str | None = None, sa
     ax = axes[0, 0]
     ax.scatter(P[:, 0], P[:, 1], s=14, color="tab:blue")
     if labels is not None:
-        for (px, py), lab in zip(P, labels):
-            ax.annotate(str(lab), (px, py), fontsize=8, xytext=(3, 3),
-                        textcoords="offset points")
+        label_points(ax, P[:, 0], P[:, 1], labels)
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")
     ax.set_title(title or f"{len(P)} embeddings (PCA to 2-D)")
     return _done(fig, save)
+
+
+_OFFSETS = [(5, 3), (5, -11), (-5, 3), (-5, -11), (0, 8), (0, -16), (10, -4), (-10, -4)]
+
+
+def _boxes_overlap(a, b, pad: float = 1.0) -> bool:
+    return not (a.x1 + pad <= b.x0 or b.x1 + pad <= a.x0 or a.y1 + pad <= b.y0
+                or b.y1 + pad <= a.y0)
+
+
+def label_points(ax, x, y, labels, *, fontsize: float = 8, marker_size: float = 4.0):
+    """Write ``labels`` beside the points ``(x, y)`` so that no two labels overlap and no
+    label covers a point: each label takes the first of a ring of offsets (right, below,
+    left, above, then rings farther out) that is clear of the labels placed before it and
+    of every marker (a square of ``marker_size`` points around each). Returns the
+    annotations. Greedy, so dense clouds may still need a larger figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    x = np.asarray(x, dtype=float).reshape(-1)
+    y = np.asarray(y, dtype=float).reshape(-1)
+    if not (len(x) == len(y) == len(labels)):
+        raise ValueError(f"label_points: {len(x)} x, {len(y)} y and {len(labels)} labels")
+    notes = [ax.annotate(str(t), (px, py), fontsize=fontsize, textcoords="offset points",
+                         xytext=_OFFSETS[0], va="bottom", ha="left")
+             for px, py, t in zip(x, y, labels)]
+    for _ in range(3):  # the layout can move the points once labels are in: settle it
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        half = marker_size / 2 * fig.dpi / 72
+        pts = ax.transData.transform(np.column_stack([x, y])) if len(x) else np.zeros((0, 2))
+        markers = [Bbox([[px - half, py - half], [px + half, py + half]]) for px, py in pts]
+        placed = []
+        for note in notes:
+            choice = None
+            for ring in (1, 2, 3, 4):
+                for dx, dy in _OFFSETS:
+                    off = (dx * ring, dy * ring)
+                    note.set_position(off)
+                    note.set_horizontalalignment("right" if dx < 0 else
+                                                 "center" if dx == 0 else "left")
+                    box = note.get_window_extent(renderer)
+                    if not any(_boxes_overlap(box, b) for b in placed) and not any(
+                            _boxes_overlap(box, m, 0.0) for m in markers):
+                        choice = off
+                        break
+                if choice is not None:
+                    break
+            if choice is None:  # nothing clear: keep the first spot
+                note.set_position(_OFFSETS[0])
+                note.set_horizontalalignment("left")
+            placed.append(note.get_window_extent(renderer))
+        fig.canvas.draw()
+        after = [n.get_window_extent(fig.canvas.get_renderer()) for n in notes]
+        if all(not _boxes_overlap(a, b) for i, a in enumerate(after) for b in after[:i]):
+            break
+    return notes
 
 
 def gradient_over_time(norms, *, title: str | None = None, save=None):
