@@ -194,7 +194,10 @@ def _abort_hook(exc_type, exc, tb) -> None:
 
 def _abort(w: _World) -> None:
     """MPI_Abort; should it return (a rank that already finalized cannot be reached), the
-    process exits with status 1, which makes the launcher stop the other ranks."""
+    process exits with status 1, which makes the launcher stop the other ranks. A short
+    pause first lets the launcher forward what this rank just wrote to stderr: an abort
+    can tear the job down before that output has left the node."""
+    time.sleep(0.5)
     try:
         w.MPI.COMM_WORLD.Abort(1)
     finally:
