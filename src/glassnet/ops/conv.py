@@ -166,6 +166,16 @@ def col2im_wide(gcols, xshape, pads, KH, KW, OH, Wp, dilation):
     return xp.ascontiguousarray(g.transpose(1, 0, 2, 3))
 
 
+def as_2d_operands(x, weight):
+    """Input and weight in one dtype, a 1-D case ``(N, C, L)`` lifted to 2-D ``(N, C, 1, L)``
+    (and its weight likewise): ``(x, weight, one_d)``. Shared by conv and its transpose."""
+    one_d = x.ndim == 3
+    if one_d:
+        x, weight = x[:, :, None, :], weight[:, :, None, :]
+    dtype = np.result_type(x.dtype, weight.dtype)
+    return xp.asarray(x, dtype=dtype), xp.ascontiguousarray(weight, dtype=dtype), one_d
+
+
 class Convolution(Function):
     """y[n, o] = b[o] + Σ_{c, i, j} W[o, c, i, j] x_pad[n, c, s*h + d*i, s*w + d*j].
 
@@ -179,12 +189,8 @@ class Convolution(Function):
                Local(1.0, "x_pad[n, c, s·h + d·i, s·w + d·j]", generic=True), 1.0)
 
     def forward(self, x, weight, bias, stride, pads, dilation, groups):
-        one_d = x.ndim == 3
-        if one_d:
-            x, weight = x[:, :, None, :], weight[:, :, None, :]
-        dtype = np.result_type(x.dtype, weight.dtype)
-        x = xp.asarray(x, dtype=dtype)
-        weight = xp.ascontiguousarray(weight, dtype=dtype)
+        x, weight, one_d = as_2d_operands(x, weight)
+        dtype = x.dtype
         N, C, H, W = x.shape
         O, Cg, KH, KW = weight.shape
         OH = conv_output_size(H, KH, stride[0], dilation[0], pads[0])

@@ -18,14 +18,12 @@ that a strided convolution maps to the same ``H``. 1-D is the 2-D case with heig
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
 from ._util import check_dtypes
-from .conv import _pad, col2im, conv_geometry, conv_operands, im2col, pair
+from .conv import _pad, as_2d_operands, col2im, conv_geometry, conv_operands, im2col, pair
 
 __all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose_output_size",
            "output_padding_for"]
@@ -47,12 +45,8 @@ class ConvolutionTranspose(Function):
                1.0)
 
     def forward(self, x, weight, bias, stride, padding, dilation, out_size, groups):
-        one_d = x.ndim == 3
-        if one_d:
-            x, weight = x[:, :, None, :], weight[:, :, None, :]
-        dtype = np.result_type(x.dtype, weight.dtype)
-        x = xp.asarray(x, dtype=dtype)
-        weight = xp.ascontiguousarray(weight, dtype=dtype)
+        x, weight, one_d = as_2d_operands(x, weight)
+        dtype = x.dtype
         N, C, H, W = x.shape
         Cg, Og, KH, KW = C // groups, weight.shape[1], weight.shape[2], weight.shape[3]
         O, K, L = Og * groups, Og * KH * KW, N * H * W
