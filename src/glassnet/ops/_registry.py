@@ -9,12 +9,14 @@ function has — a ``Tensor`` method (and operator dunders), a top-level ``gn.``
 ``nn.functional`` take their names from :data:`REGISTRY`, so adding an op edits nothing
 else.
 
-This module depends on ``tensor.py`` only; the op families depend on it and on the engine.
+This module depends on ``grad_mode`` only; the op families depend on it and on the engine.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from ..grad_mode import no_grad
 
 __all__ = ["op", "OpEntry", "REGISTRY", "install", "top_level", "functional", "inplace_method"]
 
@@ -101,8 +103,6 @@ def inplace_method(func, name: str):
     ``Tensor._write``, so a backward that saved ``x`` before the write refuses to run."""
 
     def method(self, *args, **kwargs):
-        from ..grad_mode import no_grad
-
         self._check_inplace(name)
         with no_grad():
             out = func(self, *args, **kwargs)
