@@ -31,6 +31,7 @@ CHAPTERS: list[tuple[str, str, str]] = [
     ("char-lm", "Character language model", "char_lm"),
     ("seq-classifier", "Embedding + BiLSTM classifier", "seq_classifier"),
     ("word2vec", "Word embeddings and Word2Vec", "word_embeddings"),
+    ("pretrained-embeddings", "Pre-trained word vectors in a classifier", "pretrained_embeddings"),
     ("seq2seq", "Seq2Seq: an LSTM encoder-decoder translates", "seq2seq"),
     ("seq2seq-attention", "Seq2Seq with attention", "seq2seq_attention"),
     ("transformer", "Decoder-only Transformer: What is StatQuest?", "transformer_statquest"),

@@ -12,6 +12,7 @@ from .distributed import DistributedSampler
 from .idx import load_mnist, read_idx, write_idx
 from .loader import DataLoader, default_collate
 from .preprocessing import StandardScaler, one_hot, train_test_split
+from .vocab import Vocab, build_vocab_from_iterator
 
 __all__ = [
     "Bunch",
@@ -22,6 +23,8 @@ __all__ = [
     "StandardScaler",
     "Subset",
     "TensorDataset",
+    "Vocab",
+    "build_vocab_from_iterator",
     "default_collate",
     "load_digits",
     "load_dosage",

@@ -99,3 +99,34 @@ class Embedding(Module):
             w = w.astype(DEFAULT_FLOAT)
         return cls(w.shape[0], w.shape[1], padding_idx, max_norm, norm_type,
                    scale_grad_by_freq, sparse, _weight=w, _freeze=freeze)
+
+    @classmethod
+    def from_keyed_vectors(cls, kv, vocab=None, freeze: bool = True, unknown: str = "zeros",
+                           generator=None, max_norm: float | None = None,
+                           norm_type: float = 2.0,
+                           scale_grad_by_freq: bool = False) -> Embedding:
+        """An Embedding holding word vectors (a ``KeyedVectors``, glassnet's or gensim's).
+
+        With a ``vocab`` (``glassnet.data.Vocab``) row ``i`` is the vector of
+        ``vocab.lookup_token(i)``: the pad token's row is zero and is the ``padding_idx``;
+        words the vectors lack (``vocab.missing_from(kv)``) and the unknown token get
+        ``unknown`` — ``"zeros"``, ``"mean"`` (of all vectors) or ``"random"`` (normal, with
+        the vectors' standard deviation, from ``generator``). Without one the rows are
+        ``kv.vectors`` in ``kv``'s order and there is no padding row. ``freeze`` (the
+        default) makes the weight non-trainable, as in :meth:`from_pretrained`.
+        """
+        if vocab is None:
+            from ..data.vocab import _kv_parts
+
+            w = _kv_parts(kv, "Embedding.from_keyed_vectors")[2]
+            if len(w) == 0:
+                raise ValueError("Embedding.from_keyed_vectors: the vectors are empty")
+            padding_idx = None
+        else:
+            if not hasattr(vocab, "lookup_vectors"):
+                raise TypeError(f"Embedding.from_keyed_vectors: vocab must be a "
+                                f"glassnet.data.Vocab, got {type(vocab).__name__}")
+            w = vocab.lookup_vectors(kv, unknown=unknown, generator=generator)
+            padding_idx = vocab.pad_index
+        return cls(w.shape[0], w.shape[1], padding_idx, max_norm, norm_type,
+                   scale_grad_by_freq, False, _weight=w, _freeze=freeze)
