@@ -80,13 +80,12 @@ class Vocab:
         head = [t for t in (pad_token, unk_token) if t is not None]
         for k, tok in enumerate(specials):
             _check_token(tok, f"specials[{k}]")
-            if tok in head:
+            if tok in (pad_token, unk_token):
                 raise ValueError(f"Vocab: specials[{k}] {tok!r} is already the "
                                  f"{'pad' if tok == pad_token else 'unk'}_token")
+            if tok in head:
+                raise ValueError(f"Vocab: specials hold {tok!r} twice")
             head.append(tok)
-        if len(set(head)) != len(head):
-            dup = next(t for t in head if head.count(t) > 1)
-            raise ValueError(f"Vocab: specials hold {dup!r} twice")
         body = _token_list(tokens, "tokens")
         seen = dict.fromkeys(head)
         first: dict[str, int] = {}
@@ -293,7 +292,8 @@ class Vocab:
             try:
                 ids = self.lookup_indices(_token_list(row, f"sequence {n}"))
             except (TypeError, KeyError) as e:
-                raise type(e)(f"sequence {n}: {e.args[0]}") from None
+                msg = str(e.args[0]).removeprefix("Vocab: ")
+                raise type(e)(f"Vocab.encode: sequence {n}: {msg}") from None
             if max_length is not None and len(ids) > max_length:
                 ids = ids[:max_length] if truncation_side == "right" else ids[-max_length:]
             seqs.append(ids)
