@@ -179,8 +179,8 @@ def test_generator_and_empty_inputs_are_refused(tmp_path):
         m.train([["a"]])
     with pytest.raises(ValueError, match="window"):
         Word2Vec(window=0)
-    with pytest.raises(NotImplementedError, match="hierarchical"):
-        Word2Vec(hs=1)
+    with pytest.raises(ValueError, match="nothing would train"):
+        Word2Vec(hs=0, negative=0)
 
 
 def test_undecodable_corpus_bytes_fail_before_training_naming_the_place(tmp_path):

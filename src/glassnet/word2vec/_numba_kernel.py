@@ -13,6 +13,12 @@ The random stream is the original tool's linear congruential generator
 ``r = r * 25214903917 + 11`` (mod 2**64), one state per thread, kept in ``rng[0]``.
 Noise words come from a Walker alias table (``thresh``, ``alias``) of the unigram
 distribution raised to ``ns_exponent``: two random numbers per draw, no search.
+
+Hierarchical softmax walks the word's Huffman path (``points``/``codes`` rows, ``codelens``
+long) in ``syn1``. With both output layers on, the input's gradient from both is summed
+in ``work`` and applied once, as the original tool does. With ``compute_loss`` each
+non-saturated term adds ``-log sigmoid(+-f)`` (from a table, like the sigmoid) to
+``loss[0]``.
 """
 
 from __future__ import annotations
@@ -36,13 +42,50 @@ def make_exp_table() -> np.ndarray:
     return (e / (e + 1)).astype(np.float32)
 
 
+def make_log_table() -> np.ndarray:
+    """log(sigmoid(x)) on the same grid as :func:`make_exp_table` (float32)."""
+    return np.log(make_exp_table().astype(np.float64)).astype(np.float32)
+
+
+_SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
+
+
 @njit(nogil=True, cache=True, fastmath=True)
-def _negative_step(h, word, syn1neg, thresh, alias, negative, alpha, exp_table, work, r):
+def _hs_step(h, word, syn1, codes, points, codelens, alpha, exp_table, log_table, work,
+             compute_loss):
+    """Hierarchical softmax for input ``h`` (D,) predicting ``word``: one logistic
+    regression per inner node on its Huffman path (label ``1 - code``); updates syn1 rows,
+    accumulates the input's gradient in ``work``. Returns this step's loss (0 unless
+    ``compute_loss``)."""
+    D = h.shape[0]
+    loss = 0.0
+    for b in range(codelens[word]):
+        node = points[word, b]
+        f = np.float32(0.0)
+        for k in range(D):
+            f += h[k] * syn1[node, k]
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue
+        code = codes[word, b]
+        g = np.float32((np.float32(1 - code) - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
+        if compute_loss:
+            z = f if code == 0 else -f
+            loss -= log_table[int((z + MAX_EXP) * _SCALE)]
+        for k in range(D):
+            work[k] += g * syn1[node, k]
+            syn1[node, k] += g * h[k]
+    return loss
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def _negative_step(h, word, syn1neg, thresh, alias, negative, alpha, exp_table, log_table,
+                   work, r, compute_loss):
     """One positive and ``negative`` noise targets for input vector ``h`` (D,):
     updates syn1neg rows in place, accumulates the input's gradient in ``work`` (D,).
-    Returns the advanced random state."""
+    Returns the advanced random state and this step's loss (0 unless ``compute_loss``)."""
     D = h.shape[0]
     V = np.uint64(thresh.shape[0])
+    loss = 0.0
     for d in range(negative + 1):
         if d == 0:
             target = word
@@ -63,12 +106,14 @@ def _negative_step(h, word, syn1neg, thresh, alias, negative, alpha, exp_table, 
         # tool applies the saturated gradient (label - 0 or 1) there instead
         if f >= MAX_EXP or f <= -MAX_EXP:
             continue
-        g = np.float32((label - exp_table[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))])
-                       * alpha)
+        g = np.float32((label - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
+        if compute_loss:
+            z = f if d == 0 else -f
+            loss -= log_table[int((z + MAX_EXP) * _SCALE)]
         for k in range(D):
             work[k] += g * syn1neg[target, k]
             syn1neg[target, k] += g * h[k]
-    return r
+    return r, loss
 
 
 @njit(nogil=True, cache=True)
@@ -91,13 +136,17 @@ def _subsample(words, lo, hi, sample_int, use_sample, kept, pos, r):
 
 
 @njit(nogil=True, cache=True, fastmath=True)
-def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, thresh, alias, sg, cbow_mean,
-              negative, window, shrink, alpha0, alpha1, exp_table, rng, neu1, work):
+def train_job(syn0, syn1neg, syn1, words, bounds, sample_int, use_sample, thresh, alias, codes,
+              points, codelens, sg, cbow_mean, hs, negative, window, shrink, compute_loss,
+              alpha0, alpha1, exp_table, log_table, rng, neu1, work, loss_out):
     """Train on one job; returns the number of words trained on (after subsampling).
 
-    syn0, syn1neg: (V, D) float32, updated in place. neu1, work: (D,) float32 scratch.
+    syn0, syn1neg, syn1: (V, D) float32 (syn1neg/syn1 (0, D) when their layer is off),
+    updated in place. neu1, work: (D,) float32 scratch. loss_out: (1,) float64, the
+    job's loss is added to it.
     """
     D = syn0.shape[1]
+    loss = 0.0
     n_total = max(words.shape[0], 1)
     kept = np.empty(words.shape[0], dtype=np.int32)
     pos = np.empty(words.shape[0], dtype=np.int64)
@@ -122,8 +171,14 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, thresh, alia
                     row = kept[j]
                     for k in range(D):
                         work[k] = 0.0
-                    r = _negative_step(syn0[row], word, syn1neg, thresh, alias, negative, alpha,
-                                       exp_table, work, r)
+                    if hs:
+                        loss += _hs_step(syn0[row], word, syn1, codes, points, codelens, alpha,
+                                         exp_table, log_table, work, compute_loss)
+                    if negative > 0:
+                        r, lneg = _negative_step(syn0[row], word, syn1neg, thresh, alias,
+                                                 negative, alpha, exp_table, log_table, work, r,
+                                                 compute_loss)
+                        loss += lneg
                     for k in range(D):
                         syn0[row, k] += work[k]
             else:
@@ -145,8 +200,13 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, thresh, alia
                         neu1[k] *= inv
                 for k in range(D):
                     work[k] = 0.0
-                r = _negative_step(neu1, word, syn1neg, thresh, alias, negative, alpha, exp_table,
-                                   work, r)
+                if hs:
+                    loss += _hs_step(neu1, word, syn1, codes, points, codelens, alpha,
+                                     exp_table, log_table, work, compute_loss)
+                if negative > 0:
+                    r, lneg = _negative_step(neu1, word, syn1neg, thresh, alias, negative, alpha,
+                                             exp_table, log_table, work, r, compute_loss)
+                    loss += lneg
                 if not cbow_mean:
                     for k in range(D):
                         work[k] *= inv
@@ -157,6 +217,7 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, thresh, alia
                     for k in range(D):
                         syn0[row, k] += work[k]
     rng[0] = r
+    loss_out[0] += loss
     return effective
 
 
@@ -165,13 +226,16 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, thresh, alia
 
 def prepare(model) -> tuple:
     """What every job shares: the weight arrays, the noise distribution as Walker's alias
-    table (O(1) draws) and the options, plus the sigmoid lookup table."""
+    table (O(1) draws), the Huffman tree and the options, plus the sigmoid and
+    log-sigmoid lookup tables."""
     from .corpus import alias_table
 
     thresh, alias = alias_table(model.wv.expandos["count"], model.ns_exponent)
-    return (model.wv.vectors, model.syn1neg, model.wv.expandos["sample_int"],
-            model.sample > 0, thresh, alias, model.sg, model.cbow_mean, model.negative,
-            model.window, model.shrink_windows, make_exp_table())
+    return (model.wv.vectors, model.syn1neg, model.syn1, model.wv.expandos["sample_int"],
+            model.sample > 0, thresh, alias, model.hs_codes, model.hs_points,
+            model.hs_codelens, model.sg, model.cbow_mean, bool(model.hs), model.negative,
+            model.window, model.shrink_windows, model.compute_loss, make_exp_table(),
+            make_log_table())
 
 
 def new_state(seed: int, thread: int, vector_size: int) -> tuple:
@@ -180,7 +244,9 @@ def new_state(seed: int, thread: int, vector_size: int) -> tuple:
     return state, np.zeros(vector_size, np.float32), np.zeros(vector_size, np.float32)
 
 
-def run_job(shared: tuple, words, bounds, alpha0: float, alpha1: float, state) -> int:
-    """Train on one job; returns the words trained on after subsampling."""
-    *opts, exp_table = shared
-    return train_job(*opts[:2], words, bounds, *opts[2:], alpha0, alpha1, exp_table, *state)
+def run_job(shared: tuple, words, bounds, alpha0: float, alpha1: float, state, loss) -> int:
+    """Train on one job; returns the words trained on after subsampling. Adds the job's
+    loss to ``loss[0]`` (float64) when the model computes it."""
+    *opts, exp_table, log_table = shared
+    return train_job(*opts[:3], words, bounds, *opts[3:], alpha0, alpha1, exp_table, log_table,
+                     *state, loss)

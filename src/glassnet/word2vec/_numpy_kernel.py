@@ -7,6 +7,12 @@ every pair in a batch reads the weights as they were when the batch started, and
 updates are summed in (repeated rows added together). That is mini-batch SGD rather than the
 original's strictly sequential updates, and several times slower than the compiled
 kernel; install ``glassnet[fast]`` (numba) for the fast path.
+
+Hierarchical softmax gathers each pair's Huffman path (``points``/``codes`` rows, padded
+to the longest path in the batch and masked by ``codelens``). With both output layers on,
+both see the same (stale) input and their gradients are summed. The loss (when asked for)
+is computed exactly, ``-log sigmoid(z) = log(1 + exp(-z))``, over the same terms the
+compiled kernel counts (those with ``|f| < MAX_EXP``).
 """
 
 from __future__ import annotations
@@ -41,9 +47,37 @@ def _scatter_add(M: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> None:
     M[r[starts]] += np.add.reduceat(vals[order], starts, axis=0)
 
 
-def _negative_step(h, targets, alpha, syn1neg, cum, negative, gen):
+def _loss(f: np.ndarray, sign: np.ndarray, mask: np.ndarray) -> float:
+    """sum of -log sigmoid(sign * f) over the masked terms with |f| < MAX_EXP."""
+    ok = mask & (np.abs(f) < MAX_EXP)
+    return float(np.logaddexp(0.0, -(sign * f)[ok].astype(np.float64)).sum())
+
+
+def _hs_step(h, targets, alpha, syn1, codes, points, codelens, loss):
+    """Hierarchical softmax for inputs h (M, D) predicting targets (M,) at rates alpha (M,):
+    updates syn1 and returns the inputs' gradient steps (M, D); adds the loss to loss[0]
+    when ``loss`` is given."""
+    lens = codelens[targets]
+    L = int(lens.max(initial=0))
+    if L == 0:
+        return np.zeros_like(h)
+    P = points[targets, :L]  # (M, L) inner nodes on each path
+    C = codes[targets, :L].astype(np.float32)
+    mask = np.arange(L)[None, :] < lens[:, None]
+    W = syn1[P]  # (M, L, D)
+    f = np.matmul(W, h[:, :, None])[:, :, 0]  # (M, L)
+    g = ((1.0 - C - _sigmoid_clipped(f)) * mask * alpha[:, None]).astype(np.float32)
+    gh = np.matmul(g[:, None, :], W)[:, 0, :]
+    _scatter_add(syn1, P[mask], (g[:, :, None] * h[:, None, :])[mask])
+    if loss is not None:
+        loss[0] += _loss(f, 1.0 - 2.0 * C, mask)
+    return gh
+
+
+def _negative_step(h, targets, alpha, syn1neg, cum, negative, gen, loss=None):
     """Inputs h (M, D), positive targets (M,), rates alpha (M,): updates syn1neg and
-    returns the inputs' gradient steps (M, D)."""
+    returns the inputs' gradient steps (M, D); adds the loss to loss[0] when ``loss`` is
+    given."""
     M = h.shape[0]
     draws = gen.integers(0, int(cum[-1]), size=(M, negative), dtype=np.int64)
     negs = np.searchsorted(cum, draws, side="right")
@@ -57,6 +91,21 @@ def _negative_step(h, targets, alpha, syn1neg, cum, negative, gen):
     g = ((label - _sigmoid_clipped(f)) * keep * alpha[:, None]).astype(np.float32)
     gh = np.matmul(g[:, None, :], W)[:, 0, :]  # (M, D)
     _scatter_add(syn1neg, tg.ravel(), (g[:, :, None] * h[:, None, :]).reshape(-1, h.shape[1]))
+    if loss is not None:
+        loss[0] += _loss(f, 2.0 * label - 1.0, keep > 0)
+    return gh
+
+
+def _output_step(h, targets, alpha, syn1neg, syn1, cum, codes, points, codelens, hs,
+                 negative, gen, loss):
+    """Both output layers (those switched on) for the same inputs; their input gradients
+    summed."""
+    gh = None
+    if hs:
+        gh = _hs_step(h, targets, alpha, syn1, codes, points, codelens, loss)
+    if negative > 0:
+        g2 = _negative_step(h, targets, alpha, syn1neg, cum, negative, gen, loss)
+        gh = g2 if gh is None else gh + g2
     return gh
 
 
@@ -81,10 +130,14 @@ def _pairs(n, sent, eff):
     return c[order], x[order]
 
 
-def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, cum, sg, cbow_mean,
-              negative, window, shrink, alpha0, alpha1, gen):
+def train_job(syn0, syn1neg, syn1, words, bounds, sample_int, use_sample, cum, codes, points,
+              codelens, sg, cbow_mean, hs, negative, window, shrink, compute_loss, alpha0,
+              alpha1, gen, loss_out):
     """Train on one job (see the compiled kernel for the layout); returns the number of
-    words trained on after subsampling. ``gen`` is this thread's numpy Generator."""
+    words trained on after subsampling. ``gen`` is this thread's numpy Generator; the
+    job's loss is added to ``loss_out[0]`` when ``compute_loss``."""
+    loss = loss_out if compute_loss else None
+    out = (syn1neg, syn1, cum, codes, points, codelens, hs, negative, gen, loss)
     n_total = max(len(words), 1)
     keep = words >= 0
     if use_sample:
@@ -105,7 +158,7 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, cum, sg, cbo
         for s in range(0, len(centers), B):
             c = centers[s : s + B]
             rows = kw[contexts[s : s + B]]
-            gh = _negative_step(syn0[rows], kw[c], rate[c], syn1neg, cum, negative, gen)
+            gh = _output_step(syn0[rows], kw[c], rate[c], *out)
             _scatter_add(syn0, rows, gh)
         return n
     # CBOW: batches of whole centers, so each center's context sum is complete
@@ -121,7 +174,7 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, cum, sg, cbo
         scale = (1.0 / cw).astype(np.float32)[:, None]
         if cbow_mean:
             neu1 *= scale
-        gh = _negative_step(neu1, kw[uc], rate[uc], syn1neg, cum, negative, gen)
+        gh = _output_step(neu1, kw[uc], rate[uc], *out)
         if not cbow_mean:
             gh *= scale
         _scatter_add(syn0, kw[x], gh[inv])
@@ -133,10 +186,11 @@ def train_job(syn0, syn1neg, words, bounds, sample_int, use_sample, cum, sg, cbo
 
 def prepare(model) -> tuple:
     """What every job shares: the weight arrays, the noise distribution as a cumulative
-    table (searched with ``searchsorted``) and the options."""
-    return (model.wv.vectors, model.syn1neg, model.wv.expandos["sample_int"],
-            model.sample > 0, model.cum_table, model.sg, model.cbow_mean, model.negative,
-            model.window, model.shrink_windows)
+    table (searched with ``searchsorted``), the Huffman tree and the options."""
+    return (model.wv.vectors, model.syn1neg, model.syn1, model.wv.expandos["sample_int"],
+            model.sample > 0, model.cum_table, model.hs_codes, model.hs_points,
+            model.hs_codelens, model.sg, model.cbow_mean, bool(model.hs), model.negative,
+            model.window, model.shrink_windows, model.compute_loss)
 
 
 def new_state(seed: int, thread: int, vector_size: int):
@@ -144,6 +198,7 @@ def new_state(seed: int, thread: int, vector_size: int):
     return np.random.default_rng([seed, thread])
 
 
-def run_job(shared: tuple, words, bounds, alpha0: float, alpha1: float, state) -> int:
-    """Train on one job; returns the words trained on after subsampling."""
-    return train_job(*shared[:2], words, bounds, *shared[2:], alpha0, alpha1, state)
+def run_job(shared: tuple, words, bounds, alpha0: float, alpha1: float, state, loss) -> int:
+    """Train on one job; returns the words trained on after subsampling. Adds the job's
+    loss to ``loss[0]`` (float64) when the model computes it."""
+    return train_job(*shared[:3], words, bounds, *shared[3:], alpha0, alpha1, state, loss)

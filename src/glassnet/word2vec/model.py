@@ -1,13 +1,28 @@
-"""Word2Vec: CBOW and skip-gram with negative sampling, trained by several threads.
+"""Word2Vec: CBOW and skip-gram with negative sampling and/or hierarchical softmax,
+trained by several threads.
 
 The algorithm is the original one (Mikolov et al., 2013): a vocabulary of the words seen
 at least ``min_count`` times, most frequent first; frequent words randomly dropped
 (subsampling) with keep-probability ``(sqrt(c/t) + 1) t/c``, ``t = sample * total``; for
 every remaining word a window shrunk by a random ``b`` in ``[0, window)``; skip-gram
 predicts the word from each context word, CBOW from the mean (or sum) of the context
-vectors; each prediction is one positive and ``negative`` noise words drawn from the
-unigram distribution raised to ``ns_exponent``; the learning rate falls linearly from
-``alpha`` to ``min_alpha`` over all epochs.
+vectors; the learning rate falls linearly from ``alpha`` to ``min_alpha`` over all epochs.
+
+Two output layers, used alone or together (their input gradients are summed):
+
+- negative sampling (``negative > 0``, weights ``syn1neg``): one positive and
+  ``negative`` noise words drawn from the unigram distribution raised to
+  ``ns_exponent``, each a logistic regression ``sigmoid(h . syn1neg[w])``;
+- hierarchical softmax (``hs=1``, weights ``syn1``): a Huffman tree over the vocabulary
+  (:func:`huffman_tree`, built from the counts as the original tool builds it); predicting
+  word ``w`` is a chain of binary decisions at the inner nodes on the path from the root
+  to ``w``, ``P(w | h) = prod_k sigmoid((1 - 2 code_k) h . syn1[point_k])``.
+
+With ``compute_loss=True`` the kernels add up, over every prediction, the terms
+``-log sigmoid(+-h . v)`` (one per target of negative sampling, one per inner node of
+hierarchical softmax), skipping terms where ``|h . v| >= 6`` (the sigmoid table's range),
+as gensim does; :meth:`Word2Vec.get_latest_training_loss` returns the sum over the latest
+:meth:`Word2Vec.train` call.
 
 Threads: one producer reads the corpus (from disk, line by line) and turns sentences
 into jobs of about ``batch_words`` vocabulary indices, held in a queue of at most
@@ -35,15 +50,16 @@ from .corpus import (
     Sentences,
     Vocabulary,
     cum_table,
+    sample_ints,
 )
 from .formats import load_arrays, save_arrays
 from .keyedvectors import KeyedVectors
 
-__all__ = ["Word2Vec", "available_kernel"]
+__all__ = ["Word2Vec", "available_kernel", "huffman_tree"]
 
 _PARAMS = ("vector_size", "alpha", "window", "min_count", "max_vocab_size", "sample", "seed",
-           "workers", "min_alpha", "sg", "negative", "ns_exponent", "cbow_mean", "epochs",
-           "sorted_vocab", "batch_words", "shrink_windows")
+           "workers", "min_alpha", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "epochs",
+           "sorted_vocab", "batch_words", "shrink_windows", "compute_loss")
 
 
 def _load_kernel(name: str = "auto"):
@@ -67,6 +83,76 @@ def available_kernel() -> str:
     return _load_kernel()[0]
 
 
+def huffman_tree(counts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Huffman tree of hierarchical softmax over words with these ``counts`` (V,).
+
+    Built as the original word2vec tool builds it: leaves sorted by count, then V - 1 times
+    the two lightest of (remaining leaves, inner nodes made so far) are joined under a new
+    inner node (on a tie the inner node is taken first); inner node ``a`` is the ``a``-th
+    made, so the root is ``V - 2``. The lighter child's branch has code 0, the other 1.
+    Frequent words get short codes.
+
+    Returns ``(codes, points, codelens)``: ``codes`` (V, L) uint8 and ``points`` (V, L)
+    int32, where row ``w`` holds, from the root down, the inner nodes on ``w``'s path
+    (``points[w, :codelens[w]]``, rows of ``syn1``) and the branch taken at each
+    (``codes[w, :codelens[w]]``); ``L`` is the longest code. A one-word vocabulary has no
+    inner node (codes of length 0).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.ndim != 1:
+        raise ValueError(f"huffman_tree: counts must be 1-D, got shape {counts.shape}")
+    V = len(counts)
+    if V < 2:
+        return (np.zeros((V, 0), np.uint8), np.zeros((V, 0), np.int32), np.zeros(V, np.int32))
+    order = np.argsort(-counts, kind="stable")  # leaves, most frequent first
+    weight = counts[order].tolist() + [0] * (V - 1)  # node ids: leaves 0..V-1, inner V..
+    parent = [0] * (2 * V - 1)
+    binary = [0] * (2 * V - 1)
+    leaf, inner = V - 1, V  # next (lightest) unused leaf, next unused inner node
+    for a in range(V - 1):
+        pair = []
+        for _ in range(2):
+            if leaf >= 0 and (inner >= V + a or weight[leaf] < weight[inner]):
+                pair.append(leaf)
+                leaf -= 1
+            else:
+                pair.append(inner)
+                inner += 1
+        weight[V + a] = weight[pair[0]] + weight[pair[1]]
+        parent[pair[0]] = parent[pair[1]] = V + a
+        binary[pair[1]] = 1
+    parent_a = np.array(parent, np.int64)
+    binary_a = np.array(binary, np.uint8)
+    root = 2 * V - 2
+    # walk up from every leaf at once; ups[k] is the node k steps above the leaf
+    node = np.arange(V, dtype=np.int64)
+    up_codes, up_nodes = [], []
+    lens = np.zeros(V, np.int32)
+    active = np.ones(V, bool)
+    while active.any():
+        up_codes.append(np.where(active, binary_a[node], 0))
+        lens += active
+        node = np.where(active, parent_a[node], node)
+        up_nodes.append(node)  # the parent: the inner node that decides this branch
+        active &= node != root
+    L = len(up_codes)
+    up_c = np.stack(up_codes, axis=1)  # (V, L), bottom-up, valid for k < lens
+    up_p = np.stack(up_nodes, axis=1) - V
+    # reverse each row's first lens entries: top-down
+    k = np.arange(L)[None, :]
+    src = np.clip(lens[:, None] - 1 - k, 0, L - 1)
+    valid = k < lens[:, None]
+    codes_sorted = np.where(valid, np.take_along_axis(up_c, src, 1), 0).astype(np.uint8)
+    points_sorted = np.where(valid, np.take_along_axis(up_p, src, 1), 0).astype(np.int32)
+    codes = np.zeros((V, L), np.uint8)
+    points = np.zeros((V, L), np.int32)
+    lens_out = np.zeros(V, np.int32)
+    codes[order] = codes_sorted
+    points[order] = points_sorted
+    lens_out[order] = lens
+    return codes, points, lens_out
+
+
 class Word2Vec:
     """Word embeddings learned by CBOW (``sg=0``) or skip-gram (``sg=1``).
 
@@ -76,6 +162,14 @@ class Word2Vec:
     :meth:`train`. The result is ``model.wv``, a :class:`KeyedVectors` of shape
     (vocabulary, vector_size). ``kernel`` picks the training kernel (``"auto"``:
     numba when installed, else NumPy).
+
+    Output layers: ``negative`` noise words per prediction (negative sampling, weights
+    ``syn1neg`` (V, vector_size)) and/or ``hs=1`` (hierarchical softmax over a Huffman
+    tree, weights ``syn1`` (V - 1 used rows, vector_size)); at least one must be on.
+    ``compute_loss=True`` makes :meth:`train` add up the loss (see
+    :meth:`get_latest_training_loss`). ``build_vocab(..., update=True)`` grows a trained
+    model's vocabulary; :meth:`predict_output_word` asks the negative-sampling layer for
+    the likely center words of a context.
 
     >>> model = Word2Vec([["a", "b"]] * 50, vector_size=8, min_count=1, epochs=1,
     ...                  workers=1)
@@ -90,7 +184,8 @@ class Word2Vec:
                  negative: int = 5, ns_exponent: float = 0.75, cbow_mean: int = 1,
                  epochs: int = 5, sorted_vocab: int = 1,
                  batch_words: int = MAX_WORDS_IN_BATCH, shrink_windows: bool = True,
-                 callbacks=(), kernel: str = "auto", cache_encoded: bool = True):
+                 compute_loss: bool = False, callbacks=(), kernel: str = "auto",
+                 cache_encoded: bool = True):
         _check(vector_size >= 1, f"vector_size must be >= 1, got {vector_size}")
         _check(window >= 1, f"window must be >= 1, got {window}")
         _check(min_count >= 0, f"min_count must be >= 0, got {min_count}")
@@ -104,11 +199,10 @@ class Word2Vec:
         _check(batch_words >= 1, f"batch_words must be >= 1, got {batch_words}")
         _check(max_vocab_size is None or max_vocab_size >= 1,
                f"max_vocab_size must be None or >= 1, got {max_vocab_size}")
-        if hs:
-            raise NotImplementedError("hierarchical softmax (hs=1) is not implemented; "
-                                      "use negative sampling (hs=0, negative > 0)")
-        _check(negative >= 1, f"negative must be >= 1 (negative sampling is the only "
-                              f"output layer), got {negative}")
+        _check(hs in (0, 1), f"hs must be 0 or 1 (hierarchical softmax off/on), got {hs}")
+        _check(negative >= 0, f"negative must be >= 0, got {negative}")
+        _check(hs or negative > 0, "hs=0 and negative=0 leave no output layer, so nothing "
+                                   "would train; set hs=1 and/or negative > 0 (e.g. 5)")
         self.vector_size = int(vector_size)
         self.alpha = float(alpha)
         self.min_alpha = float(min_alpha)
@@ -119,7 +213,7 @@ class Word2Vec:
         self.seed = int(seed)
         self.workers = int(workers)
         self.sg = int(sg)
-        self.hs = 0
+        self.hs = int(hs)
         self.negative = int(negative)
         self.ns_exponent = float(ns_exponent)
         self.cbow_mean = int(cbow_mean)
@@ -130,10 +224,14 @@ class Word2Vec:
         self.callbacks = tuple(callbacks)
         self.kernel_request = kernel
         self.cache_encoded = bool(cache_encoded)
+        self.compute_loss = bool(compute_loss)
+        self.running_training_loss = 0.0
         self.kernel: str | None = None
         self.wv = KeyedVectors(self.vector_size)
         self.syn1neg = np.zeros((0, self.vector_size), dtype=np.float32)
+        self.syn1 = np.zeros((0, self.vector_size), dtype=np.float32)
         self.cum_table = np.zeros(0, dtype=np.int64)
+        self._set_tree(np.zeros(0, np.int64))
         self.corpus_count = 0
         self.corpus_total_words = 0
         self.train_count = 0
@@ -146,7 +244,8 @@ class Word2Vec:
             self.build_vocab(corpus_iterable=sentences, corpus_file=corpus_file)
             self.train(corpus_iterable=sentences, corpus_file=corpus_file,
                        total_examples=self.corpus_count, total_words=self.corpus_total_words,
-                       epochs=self.epochs, start_alpha=self.alpha, end_alpha=self.min_alpha)
+                       epochs=self.epochs, start_alpha=self.alpha, end_alpha=self.min_alpha,
+                       compute_loss=self.compute_loss)
 
     # --- vocabulary ----------------------------------------------------------------------
     def _source(self, corpus_iterable, corpus_file, training: bool = False):
@@ -162,36 +261,104 @@ class Word2Vec:
                     progress_per: int = 10000, keep_raw_vocab: bool = False, **kwargs):
         """Count the corpus' words, keep those seen at least ``min_count`` times (most
         frequent first), and initialise the weights: input vectors uniform in
-        ``[-0.5, 0.5) / vector_size``, output vectors zero."""
-        if update:
-            raise NotImplementedError("build_vocab(update=True) (growing a trained "
-                                      "vocabulary) is not supported; build a new model")
+        ``[-0.5, 0.5) / vector_size``, output vectors zero.
+
+        ``update=True`` grows the vocabulary of a model that has one (gensim's online
+        training): words of this corpus that reach ``min_count`` in it and are new are
+        appended (their vectors initialised like the first ones, their output rows zero);
+        every known word's count grows by its count here; the subsampling thresholds of the
+        words seen here are computed from this corpus, as a fresh vocabulary would be;
+        the noise table and the Huffman tree are rebuilt from the new counts (so with
+        ``hs=1`` the inner nodes' meaning changes, as in gensim). Old vectors are kept
+        as they are. ``corpus_count`` and ``corpus_total_words`` then describe this
+        corpus, so ``train(new_sentences, total_examples=model.corpus_count, ...)``
+        decays the learning rate over it.
+        """
         if kwargs:
             raise TypeError(f"build_vocab: unexpected arguments {sorted(kwargs)}")
+        if update and not len(self.wv):
+            raise RuntimeError("build_vocab(update=True): the model has no vocabulary yet "
+                               "to update; call build_vocab() without update first")
         vocab = Vocabulary()
         vocab.scan(self._source(corpus_iterable, corpus_file), self.max_vocab_size)
         if vocab.corpus_total_words == 0:
             what = corpus_file if corpus_file is not None else "the sentences"
             raise CorpusError(f"the corpus is empty: {what} holds no words")
-        keys, counts, sample_int = vocab.finalize(self.min_count, self.sample)
+        if update:
+            self._update_vocab(vocab)
+        else:
+            keys, counts, sample_int = vocab.finalize(self.min_count, self.sample)
+            rng = np.random.default_rng(self.seed)
+            vectors = self._new_vectors(rng, len(keys))
+            self.wv = KeyedVectors(self.vector_size)
+            self.wv._set_vocab(keys, vectors, counts)
+            self.wv.expandos["sample_int"] = sample_int
+            self.syn1neg = np.zeros((len(keys) if self.negative else 0, self.vector_size),
+                                    dtype=np.float32)
+            self.syn1 = np.zeros((len(keys) if self.hs else 0, self.vector_size),
+                                 dtype=np.float32)
         self.corpus_count = vocab.corpus_count
         self.corpus_total_words = vocab.corpus_total_words
         self.raw_vocab = vocab.raw_counts if keep_raw_vocab else None
-        rng = np.random.default_rng(self.seed)
-        vectors = ((rng.random((len(keys), self.vector_size), dtype=np.float32) * 2 - 1)
-                   / self.vector_size)
-        self.wv = KeyedVectors(self.vector_size)
-        self.wv._set_vocab(keys, vectors, counts)
-        self.wv.expandos["sample_int"] = sample_int
-        self.syn1neg = np.zeros((len(keys), self.vector_size), dtype=np.float32)
+        counts = self.wv.expandos["count"]
         self.cum_table = cum_table(counts, self.ns_exponent)
+        self._set_tree(counts)
+
+    def _new_vectors(self, rng, n: int) -> np.ndarray:
+        return (rng.random((n, self.vector_size), dtype=np.float32) * 2 - 1) / self.vector_size
+
+    def _update_vocab(self, vocab: Vocabulary) -> None:
+        """build_vocab(update=True): append the new words, grow counts and weights."""
+        wv = self.wv
+        kept = {w: c for w, c in vocab.raw_counts.items() if c >= self.min_count}
+        new_keys = [w for w in kept if w not in wv.key_to_index]
+        old_n = len(wv)
+        count = np.concatenate([wv.expandos["count"], np.zeros(len(new_keys), np.int64)])
+        keys = wv.index_to_key + new_keys
+        for w, c in vocab.raw_counts.items():  # every known word's count grows
+            i = wv.key_to_index.get(w)
+            if i is not None:
+                count[i] += c
+        count[old_n:] = [kept[w] for w in new_keys]
+        sample_int = np.concatenate([wv.expandos["sample_int"],
+                                     np.zeros(len(new_keys), np.uint32)])
+        if kept:  # thresholds of the words seen here, from this corpus' counts
+            pos = {w: i for i, w in enumerate(new_keys, old_n)}
+            rows = np.array([wv.key_to_index.get(w, pos.get(w)) for w in kept], np.int64)
+            sample_int[rows] = sample_ints(np.array(list(kept.values()), np.int64),
+                                           self.sample)
+        # a generator of its own per growth step, so the first words' vectors (and a model
+        # built in one go) do not depend on whether the vocabulary is grown later
+        rng = np.random.default_rng([self.seed, old_n])
+        vectors = np.concatenate([wv.vectors, self._new_vectors(rng, len(new_keys))])
+        extras = {k: v for k, v in wv.expandos.items() if k not in ("count", "sample_int")}
+        wv._set_vocab(keys, vectors, count)
+        wv.expandos["sample_int"] = sample_int
+        for name, arr in extras.items():
+            pad = np.zeros((len(new_keys),) + arr.shape[1:], arr.dtype)
+            wv.expandos[name] = np.concatenate([arr, pad])
+        grow = np.zeros((len(new_keys), self.vector_size), np.float32)
+        if self.negative:
+            self.syn1neg = np.concatenate([self.syn1neg, grow])
+        if self.hs:
+            self.syn1 = np.concatenate([self.syn1, grow])
+
+    def _set_tree(self, counts) -> None:
+        """The Huffman tree of hierarchical softmax (empty arrays when hs=0)."""
+        if self.hs:
+            self.hs_codes, self.hs_points, self.hs_codelens = huffman_tree(counts)
+        else:
+            self.hs_codes = np.zeros((0, 0), np.uint8)
+            self.hs_points = np.zeros((0, 0), np.int32)
+            self.hs_codelens = np.zeros(0, np.int32)
 
     # --- training ------------------------------------------------------------------------
     def train(self, corpus_iterable=None, corpus_file=None, total_examples: int | None = None,
               total_words: int | None = None, epochs: int | None = None,
               start_alpha: float | None = None, end_alpha: float | None = None,
               word_count: int = 0, queue_factor: int = 2, report_delay: float = 1.0,
-              callbacks=(), progress=None, **kwargs) -> tuple[int, int]:
+              compute_loss: bool | None = None, callbacks=(), progress=None,
+              **kwargs) -> tuple[int, int]:
         """Train for ``epochs`` passes; returns ``(effective_words, raw_words)``: words
         trained on (after subsampling and dropping unknown words) and words read.
 
@@ -199,12 +366,17 @@ class Word2Vec:
         the learning rate linearly; it defaults to what :meth:`build_vocab` counted.
         ``progress``, if given, is called after each job as
         ``progress(raw_words_done, effective_words_done, alpha, raw_words_total)``.
+        ``compute_loss`` (default: the constructor's) sets ``self.compute_loss``, as in
+        gensim; the loss of this call is then :meth:`get_latest_training_loss`.
         """
         if kwargs:
             raise TypeError(f"train: unexpected arguments {sorted(kwargs)}")
-        if not len(self.wv) or len(self.syn1neg) != len(self.wv):
+        if not len(self.wv) or len(self.syn1neg) != (len(self.wv) if self.negative else 0) \
+                or len(self.syn1) != (len(self.wv) if self.hs else 0):
             raise RuntimeError("train: no vocabulary; call build_vocab() first (a model "
                                "read by load_word2vec_format cannot be trained further)")
+        if compute_loss is not None:
+            self.compute_loss = bool(compute_loss)
         if epochs is None:
             raise ValueError("train: pass epochs explicitly (e.g. epochs=model.epochs)")
         _check(epochs >= 1, f"epochs must be >= 1, got {epochs}")
@@ -227,6 +399,8 @@ class Word2Vec:
             self._rng_kernel = name
         shared = kernel.prepare(self)
         totals = [0, 0]
+        self.running_training_loss = 0.0
+        losses = [np.zeros(1, np.float64) for _ in range(self.workers)]
         start = time.perf_counter()
         for cb in callbacks:
             getattr(cb, "on_train_begin", lambda m: None)(self)
@@ -242,7 +416,8 @@ class Word2Vec:
                 else:
                     jobs = cache.read()
                 self._epoch(epoch, epochs, total_words, a0, a1, jobs, kernel, shared,
-                            totals, queue_factor, report_delay, progress)
+                            totals, queue_factor, report_delay, progress, losses)
+                self.running_training_loss = float(sum(x[0] for x in losses))
                 for cb in callbacks:
                     getattr(cb, "on_epoch_end", lambda m: None)(self)
         finally:
@@ -264,13 +439,14 @@ class Word2Vec:
         return totals[1], totals[0]
 
     def _epoch(self, epoch, epochs, total_words, a0, a1, jobs, kernel, shared,
-               totals, queue_factor, report_delay, progress):
+               totals, queue_factor, report_delay, progress, losses):
         def schedule(pos):
             p = min(1.0, (epoch + min(pos, total_words) / total_words) / epochs)
             return a0 - (a0 - a1) * p
 
         def run_job(tid, words, bounds, alpha0, alpha1):
-            return kernel.run_job(shared, words, bounds, alpha0, alpha1, self._rng_states[tid])
+            return kernel.run_job(shared, words, bounds, alpha0, alpha1, self._rng_states[tid],
+                                  losses[tid])
 
         self._run_epoch(jobs, schedule, run_job, totals, queue_factor, report_delay, progress,
                         epochs * total_words)
@@ -361,12 +537,76 @@ class Word2Vec:
         if failures:
             raise failures[0]
 
+    def get_latest_training_loss(self) -> float:
+        """The loss summed over the latest :meth:`train` call (0.0 unless it ran with
+        ``compute_loss=True``); also ``self.running_training_loss``, which callbacks can
+        read at the end of each epoch (then it holds the sum so far).
+
+        As gensim defines it: over every prediction made, the sum of
+        ``-log sigmoid(h . v)`` for the true target and ``-log sigmoid(-h . v)`` for each
+        noise word of negative sampling, and ``-log sigmoid((1 - 2 code) h . syn1[point])``
+        for each inner node on the word's path in hierarchical softmax, where ``h`` is the
+        input (a context vector in skip-gram, the context mean or sum in CBOW) as the
+        kernel saw it. Terms with ``|h . v| >= 6`` are left out (outside the sigmoid
+        table; they are not trained either). A sum, not a mean: it grows with the corpus,
+        the window and ``negative``; divide by ``train_stats["effective_words"]`` for a
+        per-word figure.
+        """
+        return self.running_training_loss
+
+    def predict_output_word(self, context_words_list, topn: int = 10):
+        """The words most likely at the center of a context, as
+        ``[(word, probability), ...]`` (most likely first, ``topn`` of them), or ``None``
+        when no context word is in the vocabulary.
+
+        gensim's estimate: ``h`` = the mean (``cbow_mean=1``) or sum of the known context
+        words' vectors (words given as strings or indices; unknown ones ignored), scores
+        ``syn1neg @ h``, probabilities their softmax over the whole vocabulary; a crude
+        CBOW-style read-out even for a skip-gram model. Needs negative sampling weights.
+        """
+        if not self.negative:
+            raise RuntimeError("predict_output_word needs negative-sampling weights "
+                               "(syn1neg); this model was trained with negative=0 "
+                               "(hierarchical softmax only)")
+        if not len(self.wv) or len(self.syn1neg) != len(self.wv):
+            raise RuntimeError("predict_output_word: no vocabulary; build and train the "
+                               "model first")
+        if isinstance(context_words_list, (str, int, np.integer)):
+            raise TypeError("predict_output_word: context_words_list must be a list of "
+                            "words (or indices), got a single "
+                            f"{type(context_words_list).__name__}")
+        if isinstance(topn, bool) or not isinstance(topn, (int, np.integer)) or topn < 0:
+            raise ValueError(f"predict_output_word: topn must be an integer >= 0, got "
+                             f"{topn!r}")
+        rows = []
+        for w in context_words_list:
+            if isinstance(w, (int, np.integer)) and not isinstance(w, bool):
+                if 0 <= w < len(self.wv):
+                    rows.append(int(w))
+            elif isinstance(w, str) and w in self.wv.key_to_index:
+                rows.append(self.wv.key_to_index[w])
+        if not rows:
+            return None
+        h = self.wv.vectors[rows].sum(axis=0)
+        if self.cbow_mean:
+            h /= len(rows)
+        scores = self.syn1neg @ h
+        p = np.exp(scores - scores.max())  # the same softmax, without overflow
+        p /= p.sum()
+        top = np.argsort(-p, kind="stable")[:topn]
+        return [(self.wv.index_to_key[i], float(p[i])) for i in top]
+
     # --- files ---------------------------------------------------------------------------
     def save(self, fname) -> None:
-        """Save the whole model (both weight matrices, vocabulary with counts, parameters)
-        to one safetensors file; written atomically, no pickle."""
+        """Save the whole model (input and output weight matrices, vocabulary with counts,
+        parameters) to one safetensors file; written atomically, no pickle. The Huffman
+        tree of ``hs=1`` is not stored: :meth:`load` rebuilds it from the counts (the
+        construction is deterministic)."""
         arrays, wv_meta = self.wv._arrays()
-        arrays["syn1neg"] = self.syn1neg
+        if self.negative:
+            arrays["syn1neg"] = self.syn1neg
+        if self.hs:
+            arrays["syn1"] = self.syn1
         meta = {
             "kind": "Word2Vec", "version": 1, "wv": wv_meta,
             "params": {k: getattr(self, k) for k in _PARAMS},
@@ -393,12 +633,18 @@ class Word2Vec:
         if model.wv.vector_size != model.vector_size:
             raise FormatError(f"{fname}: vectors have {model.wv.vector_size} dimensions, "
                               f"the parameters say vector_size={model.vector_size}")
-        syn1neg = arrays.get("syn1neg")
-        if syn1neg is None or syn1neg.shape != model.wv.vectors.shape \
-                or syn1neg.dtype != model.wv.vectors.dtype:
-            raise FormatError(f"{fname}: output weights missing or of the wrong shape "
-                              f"or dtype (expected {model.wv.vectors.dtype} "
-                              f"{model.wv.vectors.shape})")
+        out = {}
+        for name, on in (("syn1neg", model.negative), ("syn1", model.hs)):
+            w = arrays.get(name)
+            if not on:
+                out[name] = np.zeros((0, model.vector_size), np.float32)
+            elif w is None or w.shape != model.wv.vectors.shape \
+                    or w.dtype != model.wv.vectors.dtype:
+                raise FormatError(f"{fname}: output weights {name!r} missing or of the wrong "
+                                  f"shape or dtype (expected {model.wv.vectors.dtype} "
+                                  f"{model.wv.vectors.shape})")
+            else:
+                out[name] = w
         count = model.wv.expandos.get("count")
         sample_int = model.wv.expandos.get("sample_int")
         if count is None or sample_int is None:
@@ -408,8 +654,13 @@ class Word2Vec:
             raise FormatError(f"{fname}: word counts must be non-negative integers")
         if sample_int.ndim != 1 or sample_int.dtype.kind not in "iu":
             raise FormatError(f"{fname}: subsampling thresholds must be integers")
-        model.syn1neg = syn1neg
+        if len(count) != len(model.wv) or len(sample_int) != len(model.wv):
+            raise FormatError(f"{fname}: {len(count)} word counts and {len(sample_int)} "
+                              f"subsampling thresholds for {len(model.wv)} words")
+        model.syn1neg = out["syn1neg"]
+        model.syn1 = out["syn1"]
         model.cum_table = cum_table(count, model.ns_exponent) if len(count) else model.cum_table
+        model._set_tree(count)
         model.corpus_count = _file_number(meta, "corpus_count", int, fname)
         model.corpus_total_words = _file_number(meta, "corpus_total_words", int, fname)
         model.train_count = _file_number(meta, "train_count", int, fname)
@@ -457,7 +708,7 @@ class _JobCache:
         self.file.close()
 
 
-_INT_PARAMS = {"vector_size", "window", "min_count", "seed", "workers", "sg", "negative",
+_INT_PARAMS = {"vector_size", "window", "min_count", "seed", "workers", "sg", "hs", "negative",
                "cbow_mean", "epochs", "sorted_vocab", "batch_words"}
 
 
@@ -474,7 +725,7 @@ def _file_params(params, fname) -> dict:
                           f"may hold only {sorted(_PARAMS)})")
     out = {}
     for k, v in params.items():
-        if k == "shrink_windows":
+        if k in ("shrink_windows", "compute_loss"):
             ok = isinstance(v, bool)
         elif k == "max_vocab_size":
             ok = v is None or (isinstance(v, int) and not isinstance(v, bool))
