@@ -24,6 +24,7 @@ import contextlib
 import gzip
 import json
 import os
+import re
 import warnings
 
 import numpy as np
@@ -53,6 +54,80 @@ def _write_file(path):
                 yield gz
         else:
             yield f
+
+
+# --- files from other tools: refused with the way out ------------------------------------
+# A gensim model or KeyedVectors saved with .save() is a Python pickle (protocol 4 since
+# gensim 4, 2 before; gzip or bz2 compressed when the name ends in .gz/.bz2), and large
+# arrays may sit beside it in <name>.<attribute>.npy files. Unpickling runs whatever code
+# the file names, so glassnet only looks at the first bytes and explains how to export.
+
+_EXPORT = ("Export the vectors from gensim in the word2vec format instead: in gensim, "
+           "model.wv.save_word2vec_format('vectors.bin', binary=True) (for a KeyedVectors: "
+           "kv.save_word2vec_format(...)); then in glassnet, "
+           "KeyedVectors.load_word2vec_format('vectors.bin', binary=True)")
+
+
+def _head(path: str, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of a file's content, gzip or bz2 decompressed; b"" when the
+    file cannot be read (the real loader then reports that)."""
+    import bz2
+    import zlib
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(n)
+            if raw[:3] == b"BZh":  # bz2 decodes whole blocks (up to 900 kB) only
+                raw += f.read(1 << 20)
+    except OSError:
+        return b""
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, n)
+        if raw[:3] == b"BZh":
+            return bz2.BZ2Decompressor().decompress(raw, n)
+    except (zlib.error, OSError, EOFError, ValueError):
+        return b""
+    return raw
+
+
+def _is_pickle(head: bytes) -> bool:
+    """True when ``head`` starts a binary Python pickle (protocol 2 to 5). A safetensors
+    file whose header length happens to start with the same two bytes is told apart by
+    its JSON header, which begins at byte 8 after a small length."""
+    if len(head) < 3 or head[0] != 0x80 or head[1] not in (2, 3, 4, 5):
+        return False
+    return not (head[8:9] == b"{" and head[5:8] == b"\0\0\0")
+
+
+def foreign_file_message(path, loading: str) -> str | None:
+    """A message explaining what ``path`` is when it is a pickle (gensim's or any other)
+    or a NumPy array file, and how to get its vectors into glassnet; None otherwise.
+    ``loading`` names what the caller wanted (``"KeyedVectors"``, ...). Reads only the
+    first bytes; never unpickles."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        return None
+    head = _head(path)
+    if _is_pickle(head):
+        found = re.search(rb"(gensim(?:\.\w+)+)(?:\n|\x94?\x8c.)([A-Za-z_]\w*)", head, re.S)
+        if found:
+            what = (f"a gensim {found.group(2).decode()} ({found.group(1).decode()}) saved "
+                    f"with .save()")
+        elif b"gensim" in head:
+            what = "an object saved by gensim's .save()"
+        else:
+            what = "a Python pickle, not a glassnet or word2vec file"
+        extra = (" Only the word vectors move across: glassnet cannot continue training a "
+                 "gensim model." if loading == "Word2Vec" else "")
+        return (f"{path}: cannot load {loading}: the file is a Python pickle, {what}. "
+                f"glassnet never unpickles files (unpickling can run any code the file "
+                f"names). {_EXPORT}.{extra}")
+    if head.startswith(b"\x93NUMPY"):
+        return (f"{path}: cannot load {loading}: the file is a NumPy .npy array (gensim "
+                f"writes the large arrays of a model saved with .save() beside its pickle, "
+                f"as <name>.<attribute>.npy). {_EXPORT}")
+    return None
 
 
 # --- word2vec format: writing ------------------------------------------------------------
@@ -321,6 +396,9 @@ def read_word2vec(path, binary: bool = False, encoding: str = "utf8",
     path = os.fspath(path)
     if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 0):
         raise ValueError(f"limit must be None or a non-negative integer, got {limit!r}")
+    refused = foreign_file_message(path, "word2vec-format vectors")
+    if refused:
+        raise FormatError(refused)
     with ByteSource(path, FormatError) as src:
         if no_header:
             if binary:
@@ -395,12 +473,20 @@ def load_arrays(path, kind: str) -> tuple[dict, dict]:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such file: {path!r}")
+    refused = foreign_file_message(path, kind)
+    if refused:
+        raise FormatError(refused)
     try:
         with safe_open(path, framework="numpy") as f:
             raw = (f.metadata() or {}).get("glassnet")
             arrays = {k: np.array(f.get_tensor(k)) for k in f.keys()}
     except Exception as e:  # safetensors raises its own error types
-        raise FormatError(f"{path}: not a readable safetensors file ({e})") from None
+        hint = ""
+        if re.match(rb"\d+[ \t]+\d+[ \t]*\r?\n", _head(path, 64)):
+            hint = ("; it looks like a word2vec-format file: read it with "
+                    "KeyedVectors.load_word2vec_format(path, binary=...)")
+        raise FormatError(f"{path}: not a glassnet {kind} file: not a readable safetensors "
+                          f"file ({e}){hint}") from None
     if raw is None:
         raise FormatError(f"{path}: a safetensors file, but not one written by glassnet")
     try:

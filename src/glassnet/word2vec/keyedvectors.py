@@ -7,9 +7,11 @@ computed once (:meth:`fill_norms`) and reused until the vectors change.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Iterable
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -18,19 +20,39 @@ from .stats import CorrelationResult, pearsonr, spearmanr
 
 __all__ = ["KeyedVectors"]
 
+logger = logging.getLogger(__name__)
 
-def _as_list(x) -> list:
+
+_KEY_TYPES = (str, int, np.integer)
+
+
+def _ensure_list(x) -> list:
+    """A single key, vector or ``(key, weight)`` pair as a one-item list; the rows of a
+    2-D array as a list of vectors; any other iterable as a list."""
     if x is None:
         return []
-    if isinstance(x, (str, np.ndarray)) or (isinstance(x, tuple) and len(x) == 2
-                                           and isinstance(x[1], (int, float))):
+    if isinstance(x, _KEY_TYPES) or (isinstance(x, np.ndarray) and x.ndim == 1):
+        return [x]
+    if isinstance(x, np.ndarray) and x.ndim == 2:
+        return list(x)
+    if isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], Real) \
+            and not isinstance(x[1], bool):
         return [x]
     return list(x)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled to unit length, in its own dtype; a zero vector stays zero."""
     n = np.linalg.norm(v)
-    return v / n if n > 0 else v
+    return (v / n).astype(v.dtype, copy=False) if n > 0 else v
+
+
+def _bag(kv: KeyedVectors, doc: list) -> tuple[list, np.ndarray]:
+    """The distinct words of ``doc`` (first-seen order) and how often each occurs."""
+    counts: dict = {}
+    for w in doc:
+        counts[w] = counts.get(w, 0) + 1
+    return list(counts), np.array(list(counts.values()), dtype=np.int64)
 
 
 class KeyedVectors:
@@ -38,7 +60,7 @@ class KeyedVectors:
 
     >>> kv = KeyedVectors(2)
     >>> kv.add_vectors(["a", "b"], [[1.0, 0.0], [0.6, 0.8]])
-    >>> round(kv.similarity("a", "b"), 3)
+    >>> print(round(kv.similarity("a", "b"), 3))
     0.6
     """
 
@@ -106,10 +128,11 @@ class KeyedVectors:
         return len(self.index_to_key)
 
     def __contains__(self, key) -> bool:
-        return key in self.key_to_index
+        return self.has_index_for(key)
 
     def has_index_for(self, key) -> bool:
-        return key in self.key_to_index
+        """True when :meth:`get_index` finds ``key`` (an int in range counts, as in gensim)."""
+        return self.get_index(key, -1) >= 0
 
     def get_index(self, key, default=None) -> int:
         """Row of ``key``; an int key is taken as a row number. KeyError names the key."""
@@ -123,22 +146,39 @@ class KeyedVectors:
         raise KeyError(f"Key '{key}' not present in vocabulary")
 
     def get_vector(self, key, norm: bool = False) -> np.ndarray:
-        """The (vector_size,) vector of ``key``; unit length when ``norm``."""
+        """The (vector_size,) vector of ``key``, read-only (write through ``kv[key] = v``
+        so the cached norms stay right); unit length when ``norm``."""
         i = self.get_index(key)
         if norm:
             self.fill_norms()
             n = self.norms[i]
-            return self.vectors[i] / (n if n > 0 else 1.0)
-        return self.vectors[i]
+            out = self.vectors[i] / (n if n > 0 else 1.0)
+        else:
+            out = self.vectors[i]
+        out.setflags(write=False)
+        return out
+
+    def word_vec(self, *args, **kwargs) -> np.ndarray:
+        """Old name of :meth:`get_vector` (deprecated, as in gensim)."""
+        warnings.warn("word_vec is deprecated: use get_vector", DeprecationWarning, stacklevel=2)
+        return self.get_vector(*args, **kwargs)
 
     def __getitem__(self, key_or_keys):
         """A key gives its (D,) vector; a list of keys gives an (n, D) array."""
-        if isinstance(key_or_keys, (str, int, np.integer)):
+        if isinstance(key_or_keys, _KEY_TYPES):
             return self.get_vector(key_or_keys)
         return np.vstack([self.get_vector(k) for k in key_or_keys])
 
-    def __setitem__(self, key, vector) -> None:
-        self.add_vectors([key], np.asarray(vector)[None], replace=True)
+    def __setitem__(self, keys, weights) -> None:
+        """``kv[key] = vector`` or ``kv[[k1, k2]] = (2, D) array``: add, or replace."""
+        if not isinstance(keys, list):
+            keys, weights = [keys], np.asarray(weights).reshape(1, -1)
+        self.add_vectors(keys, weights, replace=True)
+
+    def add_vector(self, key, vector) -> int:
+        """Add one key (an existing key keeps its vector); returns its row."""
+        self.add_vectors([key], np.asarray(vector).reshape(1, -1))
+        return self.get_index(key)
 
     def fill_norms(self, force: bool = False) -> None:
         """Compute (and cache) the L2 norm of every vector."""
@@ -150,22 +190,116 @@ class KeyedVectors:
         self.fill_norms()
         return self.vectors / np.where(self.norms > 0, self.norms, 1.0)[:, None]
 
+    def unit_normalize_all(self) -> None:
+        """Scale every vector to unit length in place (training cannot sensibly go on)."""
+        self.fill_norms()
+        self.vectors /= np.where(self.norms > 0, self.norms, 1.0)[:, None].astype(
+            self.vectors.dtype)
+        self.norms = None
+
+    def init_sims(self, replace: bool = False) -> None:
+        """Deprecated (as in gensim 4): :meth:`fill_norms`; ``replace=True`` also runs
+        :meth:`unit_normalize_all`."""
+        warnings.warn("init_sims is deprecated: norms are computed when needed "
+                      "(fill_norms); get_normed_vectors gives unit vectors", DeprecationWarning,
+                      stacklevel=2)
+        self.fill_norms()
+        if replace:
+            self.unit_normalize_all()
+
     @property
     def index2word(self):  # old name, kept so old code keeps working
         return self.index_to_key
 
+    @property
+    def vectors_norm(self):
+        raise AttributeError("KeyedVectors has no vectors_norm (removed in gensim 4): use "
+                             "get_normed_vectors() for the unit vectors, .norms for the norms")
+
+    @property
+    def vocab(self):
+        raise AttributeError("KeyedVectors has no vocab (removed in gensim 4): use "
+                             "key_to_index, index_to_key and get_vecattr(key, 'count')")
+
+    def sort_by_descending_frequency(self) -> None:
+        """Reorder keys, vectors and per-key attributes by descending ``count`` (ties: the
+        later key first, as gensim orders them)."""
+        if not len(self):
+            return
+        if "count" not in self.expandos:
+            raise KeyError("sort_by_descending_frequency: no 'count' attribute stored; set "
+                           "one with set_vecattr(key, 'count', n) or load with fvocab=")
+        counts = np.asarray(self.expandos["count"], dtype=np.int64)
+        order = np.lexsort((-np.arange(len(counts)), -counts))
+        self.index_to_key = [self.index_to_key[i] for i in order]
+        self.key_to_index = {k: i for i, k in enumerate(self.index_to_key)}
+        self.vectors = self.vectors[order]
+        self.expandos = {k: v[order] for k, v in self.expandos.items()}
+        self.norms = None
+
+    def vectors_for_all(self, keys: Iterable, allow_inference: bool = True,
+                        copy_vecattrs: bool = False) -> KeyedVectors:
+        """A new KeyedVectors holding the given keys that are present (each once, in the
+        order given); ``copy_vecattrs`` copies the per-key attributes too."""
+        seen, vocab = set(), []
+        for k in keys:
+            if k not in seen:
+                seen.add(k)
+                if k in self.key_to_index:
+                    vocab.append(k)
+        kv = type(self)(self.vector_size, dtype=self.vectors.dtype)
+        rows = [self.key_to_index[k] for k in vocab]
+        kv._set_vocab(vocab, self.vectors[rows].copy())
+        if copy_vecattrs:
+            kv.expandos = {k: v[rows].copy() for k, v in self.expandos.items()}
+        return kv
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize: bool = True,
+                        post_normalize: bool = False, ignore_missing: bool = True) -> np.ndarray:
+        """Weighted mean of vectors, (vector_size,): ``sum_k w_k v_k / sum_k |w_k|``.
+
+        ``keys`` holds keys and/or vectors (arrays are used as given, never normalised);
+        key vectors are unit length when ``pre_normalize``; the mean is scaled to unit
+        length when ``post_normalize``. A missing key is skipped when ``ignore_missing``,
+        else a KeyError names it. An empty ``keys`` is a ValueError.
+        """
+        if isinstance(keys, np.ndarray) and keys.ndim == 1:
+            keys = [keys]
+        if len(keys) == 0:
+            raise ValueError("get_mean_vector: cannot compute the mean of no keys")
+        weights = (np.ones(len(keys)) if weights is None
+                   else np.asarray(weights, dtype=np.float64).reshape(-1))
+        if len(weights) != len(keys):
+            raise ValueError(f"get_mean_vector: {len(keys)} keys but {len(weights)} weights")
+        total = np.zeros(self.vector_size, dtype=np.float64)
+        weight = 0.0
+        for key, w in zip(keys, weights):
+            if isinstance(key, np.ndarray):
+                if key.shape != (self.vector_size,):
+                    raise ValueError(f"get_mean_vector: a vector must have shape "
+                                     f"({self.vector_size},), got {key.shape}")
+                vec = key
+            elif key in self:
+                vec = self.get_vector(key, norm=pre_normalize)
+            elif ignore_missing:
+                continue
+            else:
+                raise KeyError(f"Key '{key}' not present in vocabulary")
+            total += w * vec
+            weight += abs(w)
+        if weight > 0:
+            total /= weight
+        if post_normalize:
+            total = _unit(total)
+        return total.astype(self.vectors.dtype)
+
     # --- similarity ----------------------------------------------------------------------
     def _cosines(self, mean: np.ndarray, start: int, end: int) -> np.ndarray:
+        """Cosine of every vector in rows start:end with the unit vector ``mean``; a zero
+        vector scores 0."""
         self.fill_norms()
         norms = self.norms[start:end]
         return (self.vectors[start:end] @ mean) / np.where(norms > 0, norms, 1.0)
-
-    def _weighted(self, positive, negative):
-        items = [(k, 1.0) if isinstance(k, (str, np.ndarray, int, np.integer)) else k
-                 for k in _as_list(positive)]
-        items += [(k, -1.0) if isinstance(k, (str, np.ndarray, int, np.integer)) else k
-                  for k in _as_list(negative)]
-        return items
 
     def _top(self, dists, topn, exclude, offset=0):
         k = min(len(dists), topn + len(exclude))
@@ -179,51 +313,73 @@ class KeyedVectors:
 
     def most_similar(self, positive=None, negative=None, topn: int | None = 10,
                      clip_start: int = 0, clip_end: int | None = None,
-                     restrict_vocab: int | None = None):
-        """The ``topn`` keys closest (cosine) to the mean of the unit vectors of
-        ``positive`` minus those of ``negative``; returns ``[(key, similarity), ...]``.
+                     restrict_vocab: int | None = None, indexer=None):
+        """The ``topn`` keys closest (cosine) to the weighted mean of ``positive`` minus
+        ``negative``; returns ``[(key, similarity), ...]``, best first, similarities as
+        Python floats.
 
-        Items may be keys, vectors, or ``(key_or_vector, weight)`` pairs. Input keys are
-        left out of the answer. ``topn=None`` returns the similarity to every key.
+        Items are keys, vectors, or ``(key_or_vector, weight)`` pairs (weights default to
+        1 for positive, -1 for negative). Key vectors enter at unit length, vectors as
+        given; see :meth:`get_mean_vector`. A single key or vector needs no list. The
+        input keys are left out of the answer. ``topn=None`` (or 0-like) returns the
+        cosine to every key in rows ``clip_start:clip_end`` as an array (a zero vector
+        scores 0); ``restrict_vocab=n`` searches the first ``n`` keys only. ``indexer``:
+        an object with ``most_similar(vector, topn)`` (an approximate index) answers
+        instead when ``topn`` is an int. An unknown key raises KeyError naming it.
         """
-        if isinstance(topn, int) and topn < 1:
+        if isinstance(topn, Integral) and topn < 1:
             return []
-        items = self._weighted(positive, negative)
-        if not items:
+        keys = []
+        weights = []
+        for sign, items in ((1.0, _ensure_list(positive)), (-1.0, _ensure_list(negative))):
+            for item in items:
+                if isinstance(item, (str, int, np.integer, np.ndarray)):
+                    keys.append(item)
+                    weights.append(sign)
+                else:
+                    keys.append(item[0])
+                    weights.append(item[1])
+        if not keys:
             raise ValueError("most_similar: cannot compute similarity with no input")
-        exclude, terms = set(), []
-        for key, weight in items:
-            if isinstance(key, np.ndarray):
-                terms.append(weight * _unit(np.asarray(key, dtype=np.float64)))
-            else:
-                terms.append(weight * self.get_vector(key, norm=True))
-                exclude.add(self.get_index(key))
-        mean = _unit(np.mean(terms, axis=0)).astype(self.vectors.dtype)
+        mean = self.get_mean_vector(keys, weights, pre_normalize=True, post_normalize=True,
+                                    ignore_missing=False)
+        exclude = {self.get_index(k) for k in keys if isinstance(k, _KEY_TYPES)}
+        if indexer is not None and isinstance(topn, int):
+            return indexer.most_similar(mean, topn)
+        clip_end = clip_end or len(self.vectors)
         if restrict_vocab:
             clip_start, clip_end = 0, restrict_vocab
-        clip_end = len(self.vectors) if clip_end is None else min(clip_end, len(self.vectors))
+        clip_end = min(clip_end, len(self.vectors))
         dists = self._cosines(mean, clip_start, clip_end)
         if not topn:
             return dists
-        return self._top(dists, topn, exclude, clip_start)
+        return self._top(dists, int(topn), exclude, clip_start)
 
-    def similar_by_word(self, word, topn: int = 10, restrict_vocab: int | None = None):
+    def similar_by_word(self, word, topn: int | None = 10, restrict_vocab: int | None = None):
+        """:meth:`most_similar` of one key."""
         return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
 
-    def similar_by_vector(self, vector, topn: int = 10, restrict_vocab: int | None = None):
+    def similar_by_key(self, key, topn: int | None = 10, restrict_vocab: int | None = None):
+        """:meth:`most_similar` of one key."""
+        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
+
+    def similar_by_vector(self, vector, topn: int | None = 10,
+                          restrict_vocab: int | None = None):
+        """:meth:`most_similar` of one (vector_size,) vector; no key is left out."""
         return self.most_similar(positive=[np.asarray(vector)], topn=topn,
                                  restrict_vocab=restrict_vocab)
-
-    def similar_by_key(self, key, topn: int = 10, restrict_vocab: int | None = None):
-        return self.similar_by_word(key, topn, restrict_vocab)
 
     def most_similar_cosmul(self, positive=None, negative=None, topn: int | None = 10,
                             restrict_vocab: int | None = None):
         """3CosMul (Levy and Goldberg, 2014): rank keys by
-        ``prod_pos (1 + cos)/2 / (prod_neg (1 + cos)/2 + 1e-6)``."""
-        if isinstance(topn, int) and topn < 1:
+        ``prod_pos (1 + cos)/2 / (prod_neg (1 + cos)/2 + 1e-6)``.
+
+        Keys enter as unit vectors; vectors are used as given (as gensim does: pass unit
+        vectors to get cosines). ``restrict_vocab=n`` scores the first ``n`` keys only.
+        """
+        if isinstance(topn, Integral) and topn < 1:
             return []
-        pos, neg = _as_list(positive), _as_list(negative)
+        pos, neg = _ensure_list(positive), _ensure_list(negative)
         if not pos:
             raise ValueError("most_similar_cosmul: cannot compute similarity with no input")
         exclude = set()
@@ -231,7 +387,10 @@ class KeyedVectors:
 
         def shifted(term):
             if isinstance(term, np.ndarray):
-                v = _unit(term.astype(self.vectors.dtype))
+                if term.shape != (self.vector_size,):
+                    raise ValueError(f"most_similar_cosmul: a vector must have shape "
+                                     f"({self.vector_size},), got {term.shape}")
+                v = term
             else:
                 v = self.get_vector(term, norm=True)
                 exclude.add(self.get_index(term))
@@ -242,60 +401,144 @@ class KeyedVectors:
         dists = np.prod(pos_d, axis=0) / (np.prod(neg_d, axis=0) + 1e-6)
         if not topn:
             return dists
-        return self._top(dists, topn, exclude)
+        return self._top(dists, int(topn), exclude)
 
-    def similarity(self, w1, w2) -> float:
-        """Cosine similarity of two keys."""
-        return float(np.dot(self.get_vector(w1, norm=True), self.get_vector(w2, norm=True)))
+    def similarity(self, w1, w2):
+        """Cosine similarity of two keys, a NumPy scalar of the vectors' dtype."""
+        return np.dot(_unit(self.get_vector(w1)), _unit(self.get_vector(w2)))
 
-    def n_similarity(self, ws1, ws2) -> float:
-        """Cosine of the means of two key lists."""
-        ws1, ws2 = list(ws1), list(ws2)
+    def n_similarity(self, ws1, ws2):
+        """Cosine of the means of two lists of keys (or vectors), a NumPy scalar.
+
+        Unlike gensim, which skips unknown keys here without a word, an unknown key
+        raises KeyError naming it; an empty list raises ZeroDivisionError, as in gensim.
+        """
+        ws1, ws2 = _ensure_list(ws1), _ensure_list(ws2)
         if not ws1 or not ws2:
             raise ZeroDivisionError("n_similarity: at least one of the lists is empty")
-        a = _unit(np.mean([self.get_vector(w) for w in ws1], axis=0))
-        b = _unit(np.mean([self.get_vector(w) for w in ws2], axis=0))
-        return float(np.dot(a, b))
+        a = self.get_mean_vector(ws1, pre_normalize=False, ignore_missing=False)
+        b = self.get_mean_vector(ws2, pre_normalize=False, ignore_missing=False)
+        return np.dot(_unit(a), _unit(b))
 
-    def distance(self, w1, w2) -> float:
-        """1 - cosine similarity."""
-        return 1.0 - self.similarity(w1, w2)
+    def distance(self, w1, w2):
+        """``1 - similarity(w1, w2)``, a NumPy scalar."""
+        return 1 - self.similarity(w1, w2)
+
+    @staticmethod
+    def cosine_similarities(vector_1, vectors_all) -> np.ndarray:
+        """Cosine of ``vector_1`` (D,) with each row of ``vectors_all`` (N, D) -> (N,);
+        nan where either vector is zero (the cosine is undefined there)."""
+        vector_1 = np.asarray(vector_1)
+        vectors_all = np.asarray(vectors_all)
+        if vector_1.ndim != 1 or vectors_all.ndim != 2 or \
+                vectors_all.shape[1] != vector_1.shape[0]:
+            raise ValueError(f"cosine_similarities: expected vector_1 (D,) and vectors_all "
+                             f"(N, D), got {vector_1.shape} and {vectors_all.shape}")
+        norm = np.linalg.norm(vector_1)
+        all_norms = np.linalg.norm(vectors_all, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (vectors_all @ vector_1) / (norm * all_norms)
 
     def distances(self, word_or_vector, other_words: Iterable = ()) -> np.ndarray:
-        """1 - cosine from one key (or vector) to ``other_words`` (all keys if empty)."""
-        v = (_unit(np.asarray(word_or_vector, dtype=self.vectors.dtype))
-             if isinstance(word_or_vector, np.ndarray)
-             else self.get_vector(word_or_vector, norm=True))
+        """``1 - cosine`` from a key (or a vector) to each of ``other_words`` (every key,
+        itself included, when empty) -> (len,) array; nan for a zero vector."""
+        if isinstance(word_or_vector, _KEY_TYPES):
+            v = self.get_vector(word_or_vector)
+        else:
+            v = np.asarray(word_or_vector)
         other = list(other_words)
-        if not other:
-            return 1.0 - self._cosines(v, 0, len(self))
-        idx = [self.get_index(w) for w in other]
-        return 1.0 - self.get_normed_vectors()[idx] @ v
+        rows = self.vectors if not other else self.vectors[[self.get_index(w) for w in other]]
+        return 1 - self.cosine_similarities(v, rows)
 
     def rank(self, key1, key2) -> int:
         """Rank of ``key2`` among the keys most similar to ``key1`` (1 = closest)."""
         return len(self.closer_than(key1, key2)) + 1
 
     def closer_than(self, key1, key2) -> list:
-        """Keys closer to ``key1`` than ``key2`` is."""
+        """Keys closer to ``key1`` than ``key2`` is (in vocabulary order)."""
         all_d = self.distances(key1)
         i1, i2 = self.get_index(key1), self.get_index(key2)
         return [self.index_to_key[i] for i in np.flatnonzero(all_d < all_d[i2]) if i != i1]
 
-    def doesnt_match(self, words) -> str:
-        """The word furthest from the mean of the others' unit vectors. Unknown words are
-        ignored (with a warning)."""
+    def words_closer_than(self, word1, word2) -> list:
+        """Old name of :meth:`closer_than` (deprecated, as in gensim)."""
+        warnings.warn("words_closer_than is deprecated: use closer_than", DeprecationWarning,
+                      stacklevel=2)
+        return self.closer_than(word1, word2)
+
+    def most_similar_to_given(self, key1, keys_list):
+        """The key of ``keys_list`` most similar to ``key1`` (the first one on a tie)."""
+        keys_list = list(keys_list)
+        if not keys_list:
+            raise ValueError("most_similar_to_given: keys_list is empty")
+        return keys_list[int(np.argmax([self.similarity(key1, k) for k in keys_list]))]
+
+    def relative_cosine_similarity(self, wa, wb, topn: int = 10) -> float:
+        """``similarity(wa, wb)`` divided by the sum of the similarities of the ``topn``
+        keys most similar to ``wa`` (Leeuwenberg et al., 2016); a Python float."""
+        sims = self.similar_by_word(wa, topn)
+        if not sims:
+            raise ValueError("relative_cosine_similarity: no similar keys to compare with "
+                             f"(topn={topn})")
+        return float(self.similarity(wa, wb)) / sum(s for _, s in sims)
+
+    def rank_by_centrality(self, words, use_norm: bool = True) -> list:
+        """``[(similarity, word), ...]``: the words sorted by the cosine of their vector
+        (unit length when ``use_norm``) with the unit mean of them all, highest first.
+        Unknown words are left out with a warning."""
         words = list(words)
-        used = [w for w in words if w in self.key_to_index]
+        used = [w for w in words if w in self]
         if len(used) != len(words):
-            warnings.warn(f"doesnt_match: ignoring words not in the vocabulary: "
-                          f"{sorted(set(words) - set(used))}", stacklevel=2)
+            warnings.warn(f"ignoring words not in the vocabulary: "
+                          f"{sorted(map(str, set(words) - set(used)))}", stacklevel=3)
         if not used:
-            raise ValueError("doesnt_match: none of the words is in the vocabulary")
-        vecs = np.vstack([self.get_vector(w, norm=True) for w in used])
-        mean = _unit(vecs.mean(axis=0))
-        dists = vecs @ mean
-        return used[int(np.argmin(dists))]
+            raise ValueError("none of the words is in the vocabulary")
+        vecs = np.vstack([self.get_vector(w, norm=use_norm) for w in used])
+        mean = _unit(vecs.astype(np.float64).mean(axis=0)).astype(vecs.dtype)
+        return sorted(zip(vecs @ mean, used), reverse=True)
+
+    def doesnt_match(self, words) -> str:
+        """The word furthest from the unit mean of them all (unit vectors); unknown words
+        are left out with a warning."""
+        return self.rank_by_centrality(words)[-1][1]
+
+    # --- Word Mover's Distance -----------------------------------------------------------
+    def wmdistance(self, document1, document2, norm: bool = True) -> float:
+        """Word Mover's Distance (Kusner et al., 2015) between two lists of words.
+
+        Each document is its normalised bag of words (a word's count / the document's
+        length); the distance is the least total cost of moving one onto the other, the
+        cost of moving mass from word ``a`` to word ``b`` being the Euclidean distance of
+        their vectors (unit vectors when ``norm``). Solved exactly as a transportation
+        problem (``glassnet.word2vec._transport``, no optimisation library needed).
+
+        Words not in the vocabulary are dropped (logged at INFO level); a document left
+        empty gives ``inf`` (with a logged warning); identical documents give 0.0.
+        """
+        from ._transport import emd
+
+        doc1 = [w for w in document1 if w in self]
+        doc2 = [w for w in document2 if w in self]
+        gone1, gone2 = len(document1) - len(doc1), len(document2) - len(doc2)
+        if gone1 or gone2:
+            logger.info("wmdistance: removed %d and %d words not in the vocabulary from "
+                        "documents 1 and 2", gone1, gone2)
+        if not doc1 or not doc2:
+            logger.warning("wmdistance: a document has no words in the vocabulary; the "
+                           "distance is inf")
+            return float("inf")
+        words1, counts1 = _bag(self, doc1)
+        words2, counts2 = _bag(self, doc2)
+        if len(words1) == len(words2) == 1 and words1[0] == words2[0]:
+            return 0.0
+        v1 = np.vstack([self.get_vector(w, norm=norm) for w in words1]).astype(np.float64)
+        v2 = np.vstack([self.get_vector(w, norm=norm) for w in words2]).astype(np.float64)
+        cost = np.empty((len(v1), len(v2)))
+        step = max(1, (1 << 21) // max(1, v2.size))  # rows per chunk: ~16 MiB of diffs
+        for s in range(0, len(v1), step):
+            diff = v1[s : s + step, None, :] - v2[None, :, :]
+            cost[s : s + step] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        return emd(counts1, counts2, cost)[0]
 
     # --- evaluation ----------------------------------------------------------------------
     def _ok_vocab(self, restrict_vocab: int, case_insensitive: bool) -> dict:
