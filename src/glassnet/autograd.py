@@ -23,6 +23,7 @@ from ._inplace import check_node as _check_node
 from .backend import ndarray, sum_first, xp
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor
+from .tensor import writes as _writes
 
 __all__ = [
     "Function",
@@ -80,7 +81,7 @@ class Function:
     generic printout.
     """
 
-    __slots__ = ("parents", "_retained", "_key", "_vs", "_epoch", "__dict__")
+    __slots__ = ("parents", "_retained", "_key", "_epoch", "__dict__")
     name: str = ""
     formula = None
     elementwise = False  # one output element per input element (explain follows 1:1 links)
@@ -130,9 +131,7 @@ class Function:
             fn.parents = args
             fn._retained = None
             fn._key = next(_keys)
-            # the inputs' versions (forward writes none): backward checks none changed since
-            fn._vs = [a._version for a in args if isinstance(a, Tensor)]
-            fn._epoch = Tensor._writes
+            fn._epoch = _writes.epoch
             t.requires_grad = True
             t._ctx = fn
         else:
@@ -244,13 +243,13 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
     ready = _count_leaf_uses(root) if _grad_ready_hooks else None  # None: no ready hooks
     leaf_hooks = _leaf_hooks
     pop, push, tensor_type = heappop, heappush, Tensor  # locals: this loop is the hot path
-    writes = Tensor._writes  # a node made after the last in-place write needs no check
+    epoch = _writes.epoch  # a node made after the last in-place write needs no check
     while heap:
         fn = pop(heap)[1]
         parents = fn.parents
         if parents is None:
             raise RuntimeError(_FREED)
-        if fn._epoch != writes:  # some tensor was written in place after fn ran
+        if fn._epoch != epoch:  # some tensor was written in place after fn ran
             _check_node(fn)
         gy = grads.pop(fn)
         if fn._retained is not None:  # retain_grad() or register_hook() on this output

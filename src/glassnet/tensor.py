@@ -74,6 +74,21 @@ class _Size(int):
         return self._shape if dim is None else self._shape[dim]
 
 
+class _Writes:
+    """The write epoch: grows with each in-place write to any tensor (``Tensor._bump``, an
+    optimizer step), an order of events rather than a count. A counter object, not a
+    class attribute of Tensor: changing a class attribute would throw away the
+    interpreter's attribute caches for every Tensor on every write."""
+
+    __slots__ = ("epoch",)
+
+    def __init__(self) -> None:
+        self.epoch = 0
+
+
+writes = _Writes()
+
+
 class Tensor:
     """An n-dimensional array that records the operations made on it.
 
@@ -82,10 +97,11 @@ class Tensor:
     only floating tensors can require grad.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_version", "__weakref__")
+    # _wepoch (set by the first in-place write): the write epoch of its latest write
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_version", "_wepoch",
+                 "__weakref__")
     # Make NumPy defer to our reflected operators: ``ndarray * t`` calls ``t.__rmul__``.
     __array_ufunc__ = None
-    _writes = 0  # in-place writes to any tensor so far (see _bump)
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         arr = _to_array(data, dtype)
@@ -272,11 +288,11 @@ class Tensor:
         self._bump()
 
     def _bump(self) -> None:
-        """Count an in-place write: this tensor's version and the writes of all tensors
-        (backward re-checks the inputs of an op only when a write came after it ran,
-        see ``glassnet._inplace``)."""
+        """Count an in-place write: this tensor's version, and the write epoch of all
+        tensors, which the tensor remembers (backward re-checks the inputs of an op only
+        when a write came after it ran, see ``glassnet._inplace``)."""
         self._version += 1
-        Tensor._writes += 1
+        self._wepoch = writes.epoch = writes.epoch + 1
         if self._ctx is not None:  # the op that made this tensor may have saved it
             from ._inplace import output_changed
 

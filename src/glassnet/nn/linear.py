@@ -60,13 +60,14 @@ class Linear(Module):
         params = self._parameters  # direct lookups: cheaper than attribute fallback
         if not isinstance(input, Tensor):
             input = Tensor._wrap(xp.asarray(input, dtype=params["weight"].data.dtype))
-        shape = input.data.shape
-        if not shape or shape[-1] != self.in_features:
-            raise ValueError(
-                f"{self!r}: expected input of shape (*, {self.in_features}), "
-                f"got {tuple(shape)}"
-            )
-        return F.linear(input, params["weight"], params["bias"])
+        try:
+            return F.linear(input, params["weight"], params["bias"])
+        except ValueError:  # F.linear checks the shapes; name the layer when the input is wrong
+            shape = input.data.shape
+            if not shape or shape[-1] != self.in_features:
+                raise ValueError(f"{self!r}: expected input of shape (*, {self.in_features}), "
+                                 f"got {tuple(shape)}") from None
+            raise
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

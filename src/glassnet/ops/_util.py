@@ -97,14 +97,14 @@ def check_dtypes(op: str, input, **params) -> None:
     """Refuse an input whose dtype differs from the layer's parameters (PyTorch's rule: a
     float64 batch into a float32 model is an error, not a silent float64 computation).
 
-    ``params`` are the named parameter Tensors (None skipped); the message says which
-    conversion fixes it.
+    ``input`` and ``params`` (the named parameters, None skipped) are Tensors or arrays; the
+    message says which conversion fixes it.
     """
-    xd = input.data.dtype
+    xd = input.dtype
     for name, p in params.items():
         if p is None:
             continue
-        pd = p.data.dtype
+        pd = p.dtype
         if pd is xd or pd == xd:
             continue
         if xd.kind != "f":

@@ -14,7 +14,7 @@ import numpy as np
 from .. import autograd
 from ..autograd import Function
 from ..backend import xp
-from ..tensor import Tensor
+from ..tensor import Tensor, writes
 
 __all__ = ["IndexPut", "record_setitem"]
 
@@ -56,8 +56,7 @@ def record_setitem(t: Tensor, key, value) -> None:
     fn.parents = (old, value)
     fn._retained = None
     fn._key = next(autograd._keys)
-    fn._vs = [old._version] + ([value._version] if isinstance(value, Tensor) else [])
-    fn._epoch = Tensor._writes
+    fn._epoch = writes.epoch
     t._ctx = fn
     t.requires_grad = True
     if autograd._op_hooks:

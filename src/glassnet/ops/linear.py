@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from ..autograd import Function, Local
-from ..backend import sum_first, xp
+from ..backend import sum_first
 from ..tensor import Tensor
 from ._registry import op
 from ._util import check_dtypes, operand
 
 __all__ = ["linear"]
-
-
-_dot = xp.dot
 
 
 class LinearOp(Function):
@@ -33,11 +30,17 @@ class LinearOp(Function):
         return Local(1.0)
 
     def forward(self, x, W, b):
+        # one comparison on the happy path; _refuse says what is wrong
+        if W.ndim != 2 or x.shape[-1:] != W.shape[1:] or (b is not None
+                                                          and b.shape != W.shape[:1]):
+            _refuse(x, W, b)
+        if x.dtype is not W.dtype or (b is not None and b.dtype is not W.dtype):
+            check_dtypes("linear", x, weight=W, bias=b)
         self.x, self.W = x, W
-        if x.ndim > 2:  # np.dot runs BLAS on 2-D operands only: (*, in) -> (rows, in)
-            y = _dot(x.reshape(-1, x.shape[-1]), W.T).reshape(x.shape[:-1] + W.shape[:1])
+        if x.ndim > 2:  # BLAS runs on 2-D operands only: (*, in) -> (rows, in)
+            y = x.reshape(-1, x.shape[-1]).dot(W.T).reshape(x.shape[:-1] + W.shape[:1])
         else:
-            y = _dot(x, W.T)  # np.dot: matmul's result, less call overhead on small arrays
+            y = x.dot(W.T)  # the method: np.dot's result without its dispatch wrapper
         if b is not None:
             if y.dtype == b.dtype and y.ndim:
                 y += b
@@ -52,9 +55,9 @@ class LinearOp(Function):
         gx = gW = gb = None
         if isinstance(tx, Tensor) and tx.requires_grad:
             if gy.ndim > 2:
-                gx = _dot(gy.reshape(-1, gy.shape[-1]), W).reshape(gy.shape[:-1] + W.shape[1:])
+                gx = gy.reshape(-1, gy.shape[-1]).dot(W).reshape(gy.shape[:-1] + W.shape[1:])
             else:
-                gx = _dot(gy, W)
+                gx = gy.dot(W)
         need_W = isinstance(tW, Tensor) and tW.requires_grad
         need_b = isinstance(tb, Tensor) and tb.requires_grad
         if need_W or need_b:
@@ -62,7 +65,7 @@ class LinearOp(Function):
                 gy = gy.reshape(-1, W.shape[0])
                 x = x.reshape(-1, W.shape[1])
             if need_W:
-                gW = _dot(gy.T, x)
+                gW = gy.T.dot(x)
             if need_b:
                 gb = sum_first(gy)
         return gx, gW, gb
@@ -81,18 +84,16 @@ def linear(input, weight, bias=None) -> Tensor:  # noqa: A002
         bias = Tensor(bias)
     if not isinstance(input, Tensor):
         input = Tensor(operand(input, weight))
-    ws, xs = weight.data.shape, input.data.shape
-    if len(ws) != 2 or not xs or xs[-1] != ws[1] or (bias is not None
-                                                     and bias.data.shape != ws[:1]):
-        if len(ws) != 2:
-            raise ValueError(f"linear: weight must be 2-D (out_features, in_features), "
-                             f"got {ws}")
-        if not xs or xs[-1] != ws[1]:
-            raise ValueError(
-                f"linear: input of shape {tuple(xs)} does not match weight of shape "
-                f"{tuple(ws)}: expected input shape (*, {ws[1]})"
-            )
-        raise ValueError(f"linear: bias must have shape ({ws[0]},), got {tuple(bias.shape)}")
-    if input.data.dtype is not weight.data.dtype:
-        check_dtypes("linear", input, weight=weight, bias=bias)
-    return LinearOp.apply(input, weight, bias)
+    return LinearOp.apply(input, weight, bias)  # forward checks shapes and dtypes
+
+
+def _refuse(x, W, b):
+    if W.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), "
+                         f"got {W.shape}")
+    if x.shape[-1:] != W.shape[1:]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not match weight of shape {W.shape}: "
+            f"expected input shape (*, {W.shape[1]})"
+        )
+    raise ValueError(f"linear: bias must have shape ({W.shape[0]},), got {b.shape}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_hyper
+from .optimizer import Optimizer, _check_hyper, counts_own_writes
 
 __all__ = ["Adagrad"]
 
@@ -40,6 +40,7 @@ class Adagrad(Optimizer):
         _check_hyper("initial_accumulator_value", group["initial_accumulator_value"])
         _check_hyper("epsilon value", group["eps"])
 
+    @counts_own_writes
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:

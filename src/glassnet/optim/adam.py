@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_hyper
+from .optimizer import Optimizer, _check_hyper, counts_own_writes
 
 __all__ = ["Adam", "AdamW"]
 
@@ -40,6 +40,7 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {b2} (must be in [0, 1))")
         _check_hyper("weight_decay value", group["weight_decay"])
 
+    @counts_own_writes
     def step(self, closure=None):
         loss = self._closure(closure)
         state = self.state

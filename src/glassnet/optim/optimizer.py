@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from ..autograd import enable_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, writes
 
 __all__ = ["Optimizer", "required"]
 
@@ -59,6 +59,13 @@ def _guess_optimizer(keys: set) -> str:
     return " or ".join(names) if names else f"another optimizer (keys {sorted(keys)})"
 
 
+def counts_own_writes(step):
+    """Mark an optimizer's ``step`` as bumping the versions of the parameters it writes
+    itself (through ``Optimizer._grads`` or by hand), so it is not wrapped to do it again."""
+    step._counts_writes = True
+    return step
+
+
 class Optimizer:
     """Base class. ``params`` is an iterable of Parameters or of dicts (parameter groups,
     each ``{"params": [...], **hyper-parameters}``); ``defaults`` fills what a group
@@ -79,14 +86,17 @@ class Optimizer:
 
     def _count_writes(self) -> None:
         """A step writes each parameter with a gradient in place: bump their versions, so
-        a backward through a graph built before the step refuses, as in PyTorch."""
-        n = 0
+        a backward through a graph built before the step refuses, as in PyTorch.
+
+        A subclass's ``step`` is wrapped to call this afterwards, unless it is marked with
+        :func:`counts_own_writes` (the built-in optimizers: ``_grads`` bumps each parameter
+        it hands out, which saves a second pass over the parameters on every step)."""
+        w = writes.epoch = writes.epoch + 1
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
                     p._version += 1
-                    n += 1
-        Tensor._writes += n
+                    p._wepoch = w
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = dict(defaults)
@@ -164,6 +174,8 @@ class Optimizer:
                 g = -g
             if wd:
                 g = g + wd * p.data
+            p._version += 1  # the caller writes p in place (see counts_own_writes)
+            p._wepoch = writes.epoch = writes.epoch + 1
             yield p, g
 
     def _closure(self, closure):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_hyper
+from .optimizer import Optimizer, _check_hyper, counts_own_writes
 
 __all__ = ["RMSprop"]
 
@@ -33,6 +33,7 @@ class RMSprop(Optimizer):
         _check_hyper("weight_decay value", group["weight_decay"])
         _check_hyper("alpha value", group["alpha"])
 
+    @counts_own_writes
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:

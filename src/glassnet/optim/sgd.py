@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_hyper
+from ..tensor import writes
+from .optimizer import Optimizer, _check_hyper, counts_own_writes
 
 __all__ = ["SGD"]
 
@@ -30,6 +31,7 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
+    @counts_own_writes
     def step(self, closure=None):
         loss = self._closure(closure)
         state = self.state
@@ -37,9 +39,12 @@ class SGD(Optimizer):
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
             damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
             if not (mu or wd or maximize):  # plain SGD: the common case, kept lean
+                w = writes.epoch = writes.epoch + 1  # one write epoch for the step
                 for p in group["params"]:
                     if p.grad is not None:
                         p.data -= lr * p.grad.data
+                        p._version += 1
+                        p._wepoch = w
                 continue
             for p, g in self._grads(group):
                 if mu:
