@@ -113,6 +113,10 @@ def test_torchtext_style_builder():
     (lambda: Vocab(["a"]).encode(["a", "b"]), TypeError, "list of str"),
     (lambda: Vocab(["a"]).encode("a b"), TypeError, "got a str"),
     (lambda: Vocab(["a"]).encode([["a"], ["a", 2]]), TypeError, "sequence 1: token 1"),
+    (lambda: Vocab(["a"]).encode([["a"], "a b"]), TypeError, "sequence 1 of the batch is a str"),
+    (lambda: Vocab(["a"], unk_token=None).encode([["b"]]), KeyError, "sequence 0: token 0 'b'"),
+    (lambda: Vocab(["a"]).lookup_tokens([0.5]), TypeError, "must be an int"),
+    (lambda: Vocab.from_keyed_vectors(Word2Vec(vector_size=2)), TypeError, "model.wv"),
     (lambda: Vocab(["a"]).encode([["a"]], max_length=0), ValueError, "max_length"),
     (lambda: Vocab(["a"]).encode([["a"]], padding_side="up"), ValueError, "padding_side"),
     (lambda: Vocab(["a"], pad_token=None).encode([["a"]]), ValueError, "no pad token"),
@@ -380,3 +384,20 @@ def test_embedding_in_a_model_trains_with_fit_style_loop():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] * 0.5
+
+
+def test_chapter_runs_fast_and_draws_its_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from glassnet.examples import pretrained_embeddings
+
+    out = pretrained_embeddings.run(fast=True, plot_dir=str(tmp_path))
+    printed = capsys.readouterr().out
+    assert out["sizes"] == [1, 4] and out["seeds"] == 5
+    for n in out["sizes"]:
+        for accs in out["accuracy"][n].values():
+            assert len(accs) == 5 and all(0.0 <= a <= 1.0 for a in accs)
+    frozen = np.mean(out["accuracy"][4]["pre-trained, frozen"])
+    assert frozen > np.mean(out["accuracy"][4]["random, trained"]) + 0.3
+    assert "held-out accuracy, mean ± sd over 5 seeds" in printed and "\n" not in out["result"]
+    assert "about" in out["missing"] and "cat" not in out["missing"]
+    assert open(out["plot"], "rb").read(8) == b"\x89PNG\r\n\x1a\n"

@@ -289,8 +289,9 @@ class Vocab:
                              f"{max_length!r}")
         seqs = []
         for n, row in enumerate(rows):
+            row = _token_list(row, f"sequence {n} of the batch")
             try:
-                ids = self.lookup_indices(_token_list(row, f"sequence {n}"))
+                ids = self.lookup_indices(row)
             except (TypeError, KeyError) as e:
                 msg = str(e.args[0]).removeprefix("Vocab: ")
                 raise type(e)(f"Vocab.encode: sequence {n}: {msg}") from None
