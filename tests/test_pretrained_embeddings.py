@@ -74,6 +74,15 @@ def test_corpus_special_tokens_are_merged_by_the_builders():
     assert v.get_itos() == ["<pad>", "<unk>", "a", "b"]
 
 
+def test_vectors_that_have_an_unk_token_keep_it_in_the_unk_row():
+    kv = small_kv()
+    kv.add_vectors(["<unk>"], [[1.0, 2.0, 3.0, 4.0]])
+    vocab = Vocab.from_keyed_vectors(kv)
+    assert vocab.get_itos() == ["<pad>", "<unk>", "the", "cat", "dog", "fish"]
+    w = gn.nn.Embedding.from_keyed_vectors(kv, vocab, unknown="mean").weight.numpy()
+    assert w[1].tolist() == [1.0, 2.0, 3.0, 4.0] and vocab.missing_from(kv) == []
+
+
 def test_torchtext_style_builder():
     v = build_vocab_from_iterator(SENTS, specials=["<unk>"])
     assert v.get_itos()[:3] == ["<unk>", "the", "cat"]
