@@ -229,8 +229,9 @@ class Vocab:
 
     def lookup_tokens(self, indices) -> list[str]:
         """The tokens of a sequence of ids (a list, a 1-D array or tensor)."""
-        data = getattr(indices, "data", indices) if not isinstance(indices, list) else indices
-        arr = np.asarray(data)
+        from ..tensor import Tensor
+
+        arr = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
         if arr.ndim != 1:
             raise ValueError(f"Vocab.lookup_tokens: expected a 1-D sequence of ids, got shape "
                              f"{arr.shape}")
