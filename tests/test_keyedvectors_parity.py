@@ -427,6 +427,34 @@ def test_emd_matches_linear_programming():
         assert np.isclose(got, ref.fun, rtol=1e-9, atol=1e-12), (got, ref.fun)
 
 
+def test_emd_kernels_give_the_same_flow(monkeypatch):
+    """The NumPy kernel, the loops as plain Python and the loops compiled by numba run the
+    same operations in the same order: the same integer flow, bit for bit."""
+    from glassnet.word2vec import _transport
+
+    rng = np.random.default_rng(8)
+    kernels = [_transport._flow_numpy, _transport._flow_loops]
+    monkeypatch.setenv("GLASSNET_KERNEL", "auto")
+    if _transport._kernel() is not _transport._flow_numpy:  # numba is installed
+        kernels.append(_transport._kernel())
+    for trial in range(40):
+        m, n = rng.integers(1, 9, 2)
+        c1, c2 = rng.integers(1, 6, m), rng.integers(1, 6, n)
+        supply, demand = c1 * c2.sum(), c2 * c1.sum()
+        cost = rng.random((m, n))
+        if trial % 3 == 0:
+            cost = np.round(cost * 2)
+        flows = [k(supply, demand, cost) for k in kernels]
+        for f in flows[1:]:
+            assert np.array_equal(f, flows[0])
+    monkeypatch.setenv("GLASSNET_KERNEL", "numpy")
+    assert _transport._kernel() is _transport._flow_numpy
+    kv = ours_kv()
+    d_numpy = kv.wmdistance(*DOCS[1])
+    monkeypatch.setenv("GLASSNET_KERNEL", "auto")
+    assert d_numpy == kv.wmdistance(*DOCS[1])
+
+
 @pytest.mark.parametrize("args, match", [
     (([1, 2], [1], np.ones((2, 2))), "expected counts"),
     (([], [1], np.ones((0, 1))), "at least one"),

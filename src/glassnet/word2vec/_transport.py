@@ -16,6 +16,11 @@ algorithm; every source that still has supply starts at distance 0 (a super-sour
 zero-cost edges to them). Each augmentation sends as much as the path allows: it uses up
 a source, fills a sink or empties a reverse edge. At the end the reduced cost of every
 edge carrying flow is 0 and none is negative, which is the LP's optimality condition.
+
+Two kernels compute the same flow with the same operations in the same order (ties go
+to the source, then the lowest index): :func:`_flow_numpy`, vectorised over one node's
+edges, and :func:`_flow_loops`, plain loops that numba compiles when it is available
+(``glassnet.backend.kernel_choice``; ``GLASSNET_KERNEL=numpy`` picks the first).
 """
 
 from __future__ import annotations
@@ -53,12 +58,29 @@ def emd(counts1, counts2, cost) -> tuple[float, np.ndarray]:
     total = math.lcm(l1, l2)
     supply = c1.astype(np.int64) * (total // l1)  # both now sum to `total`
     demand = c2.astype(np.int64) * (total // l2)
-    flow = _min_cost_flow(supply, demand, cost)
+    flow = _kernel()(supply, demand, np.ascontiguousarray(cost))
     plan = flow / total
     return float((plan * cost).sum()), plan
 
 
-def _min_cost_flow(supply: np.ndarray, demand: np.ndarray, C: np.ndarray) -> np.ndarray:
+_compiled = None
+
+
+def _kernel():
+    """The flow kernel: numba-compiled loops, or the NumPy version."""
+    global _compiled
+    from ..backend import kernel_choice
+
+    if kernel_choice("auto", "wmdistance") == "numpy":
+        return _flow_numpy
+    if _compiled is None:
+        from numba import njit
+
+        _compiled = njit(cache=True, nogil=True)(_flow_loops)
+    return _compiled
+
+
+def _flow_numpy(supply: np.ndarray, demand: np.ndarray, C: np.ndarray) -> np.ndarray:
     """Integer flow (m, n) meeting every supply and demand at least cost (sums equal)."""
     m, n = C.shape
     F = np.zeros((m, n), dtype=np.int64)
@@ -122,4 +144,94 @@ def _min_cost_flow(supply: np.ndarray, demand: np.ndarray, C: np.ndarray) -> np.
         t[j] -= delta
         p_src = np.where(done_src, p_src + np.where(np.isfinite(d_src), d_src, 0.0), p_src)
         p_snk = np.where(done_snk, p_snk + np.where(np.isfinite(d_snk), d_snk, 0.0), p_snk)
+    return F
+
+
+def _flow_loops(supply, demand, C):
+    """:func:`_flow_numpy` written as plain loops, for numba."""
+    m, n = C.shape
+    inf = np.inf
+    F = np.zeros((m, n), dtype=np.int64)
+    s, t = supply.copy(), demand.copy()
+    p_src, p_snk = np.zeros(m), np.zeros(n)
+    d_src, d_snk = np.empty(m), np.empty(n)
+    prev_src = np.empty(m, dtype=np.int64)
+    prev_snk = np.empty(n, dtype=np.int64)
+    done_src = np.empty(m, dtype=np.bool_)
+    done_snk = np.empty(n, dtype=np.bool_)
+    left = s.sum()
+    while left > 0:
+        for i in range(m):
+            prev_src[i] = -1
+            done_src[i] = s[i] > 0
+            d_src[i] = 0.0 if s[i] > 0 else inf
+        for j in range(n):
+            d_snk[j] = inf
+            prev_snk[j] = -1
+            done_snk[j] = False
+        for i in range(m):  # the sources holding supply, settled at distance 0
+            if s[i] > 0:
+                for j in range(n):
+                    r = max(C[i, j] + p_src[i] - p_snk[j], 0.0)
+                    if r < d_snk[j]:
+                        d_snk[j] = r
+                        prev_snk[j] = i
+        while True:
+            best, k, is_src = inf, -1, False
+            for i in range(m):
+                if not done_src[i] and d_src[i] < best:
+                    best, k, is_src = d_src[i], i, True
+            for j in range(n):
+                if not done_snk[j] and d_snk[j] < best:
+                    best, k, is_src = d_snk[j], j, False
+            if k < 0:
+                break
+            if is_src:
+                done_src[k] = True
+                for j in range(n):
+                    if not done_snk[j]:
+                        c = d_src[k] + max(C[k, j] + p_src[k] - p_snk[j], 0.0)
+                        if c < d_snk[j]:
+                            d_snk[j] = c
+                            prev_snk[j] = k
+            else:
+                done_snk[k] = True
+                for i in range(m):
+                    if F[i, k] > 0 and not done_src[i]:
+                        c = d_snk[k] + max(-C[i, k] + p_snk[k] - p_src[i], 0.0)
+                        if c < d_src[i]:
+                            d_src[i] = c
+                            prev_src[i] = k
+        best, j = inf, -1
+        for jj in range(n):
+            if t[jj] > 0 and done_snk[jj] and d_snk[jj] + p_snk[jj] < best:
+                best, j = d_snk[jj] + p_snk[jj], jj
+        if j < 0:
+            raise RuntimeError("emd: no augmenting path (internal error)")
+        delta = t[j]
+        jj = j
+        while True:  # the bottleneck along the path back to a source with supply
+            i = prev_snk[jj]
+            if prev_src[i] < 0:
+                delta = min(delta, s[i])
+                break
+            jj = prev_src[i]
+            delta = min(delta, F[i, jj])
+        jj = j
+        while True:
+            i = prev_snk[jj]
+            F[i, jj] += delta
+            if prev_src[i] < 0:
+                s[i] -= delta
+                break
+            jj = prev_src[i]
+            F[i, jj] -= delta
+        t[j] -= delta
+        left -= delta
+        for i in range(m):
+            if done_src[i]:
+                p_src[i] += d_src[i]
+        for jj in range(n):
+            if done_snk[jj]:
+                p_snk[jj] += d_snk[jj]
     return F
