@@ -568,3 +568,44 @@ def test_word2vec_text_file_given_to_load_says_which_loader(tmp_path):
     ours_kv().save_word2vec_format(str(path))
     with pytest.raises(FormatError, match="load_word2vec_format"):
         KeyedVectors.load(str(path))
+
+
+# --- save_word2vec_format: gensim's arguments and order ------------------------------------
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_save_word2vec_format_order_prefix_and_append_match_gensim(tmp_path, binary):
+    gensim_models = pytest.importorskip("gensim.models")
+    GKV = gensim_models.KeyedVectors
+    counts = np.random.default_rng(4).integers(1, 9, N)  # not sorted, with ties
+    ours, theirs = ours_kv(), GKV(D)
+    theirs.add_vectors(WORDS, matrix())
+    for kv in (ours, theirs):
+        for w, c in zip(WORDS, counts):
+            kv.set_vecattr(w, "count", int(c))
+    files = {}
+    for name, kv in (("ours", ours), ("gensim", theirs)):
+        vec, voc = str(tmp_path / f"{name}.vec"), str(tmp_path / f"{name}.vocab")
+        kv.save_word2vec_format(vec, fvocab=voc, binary=binary, prefix="p_")
+        files[name] = (vec, voc)
+    with open(files["ours"][1], "rb") as a, open(files["gensim"][1], "rb") as b:
+        assert a.read() == b.read()  # the vocabulary file, byte for byte
+    for reader in (KeyedVectors, GKV):
+        a, b = (reader.load_word2vec_format(files[k][0], binary=binary) for k in files)
+        assert a.index_to_key == b.index_to_key and a.index_to_key[0].startswith("p_")
+        assert np.array_equal(a.vectors, b.vectors)
+    # two writes into one file: the header declares all N, the second call appends
+    for name, kv in (("ours", ours), ("gensim", theirs)):
+        part1, part2 = kv.vectors_for_all(WORDS[:30]), kv.vectors_for_all(WORDS[30:])
+        path = str(tmp_path / f"{name}.two{'.gz' if binary else ''}")  # gzip: 2 members
+        part1.save_word2vec_format(path, binary=binary, total_vec=N)
+        part2.save_word2vec_format(path, binary=binary, write_header=False, append=True)
+        back = KeyedVectors.load_word2vec_format(path, binary=binary)
+        assert back.index_to_key == WORDS and np.array_equal(back.vectors, matrix())
+    with pytest.raises(ValueError, match="total_vec"):
+        ours.save_word2vec_format(str(tmp_path / "x.vec"), total_vec=N - 1)
+    plain = GKV(D)
+    plain.add_vectors(WORDS, matrix())
+    for kv in (ours_kv(), plain):  # no counts stored
+        with pytest.raises(ValueError, match="count"):
+            kv.save_word2vec_format(str(tmp_path / "y.vec"), fvocab=str(tmp_path / "y.voc"))

@@ -464,7 +464,7 @@ CASES = [
     ("file", "w2v gzip bomb", lambda: KeyedVectors.load_word2vec_format(_file("gb.txt.gz", gzip.compress(b"1 2\na 1 2\n" + b"\n" * (1 << 20)))), FormatError, "more than 65536 blank bytes follow"),
     ("file", "w2v fvocab bad line", lambda: KeyedVectors.load_word2vec_format(_file("fv.txt", b"1 2\na 1 2\n"), fvocab=_file("fv.vocab", b"a x\n")), FormatError, "fv.vocab: line 1 should be '<word> <count>'"),
     ("file", "w2v save key with space", lambda: _kv("a b").save_word2vec_format(os.path.join(_DIR, "ks.txt")), ValueError, "contains whitespace"),
-    ("file", "w2v save total_vec wrong", lambda: _kv("a").save_word2vec_format(os.path.join(_DIR, "tv.txt"), total_vec=3), ValueError, "total_vec=3 but there are 1 vectors"),
+    ("file", "w2v save total_vec wrong", lambda: _kv("a").save_word2vec_format(os.path.join(_DIR, "tv.txt"), total_vec=0), ValueError, "total_vec=0 is less than the 1 vectors"),
     # --- files: model files --------------------------------------------------------------------
     ("file", "Word2Vec.load missing", lambda: Word2Vec.load(os.path.join(_DIR, "none.model")), FileNotFoundError, "none.model"),
     ("file", "Word2Vec.load junk", lambda: Word2Vec.load(_file("junk.model", b"junk junk junk")), FormatError, "junk.model: not a readable safetensors file"),

@@ -45,10 +45,15 @@ class FormatError(ValueError):
 
 
 @contextlib.contextmanager
-def _write_file(path):
+def _write_file(path, append: bool = False):
     """A binary file to write ``path`` atomically (:func:`glassnet.io.atomic_open`),
-    gzip-compressed when the name ends in ``.gz``."""
+    gzip-compressed when the name ends in ``.gz``. ``append`` first copies the file's
+    current bytes (a gzip file then gains a second member, which readers continue into)."""
     with atomic_open(path, "wb") as f:
+        if append and os.path.exists(path):
+            with open(path, "rb") as old:
+                while piece := old.read(1 << 20):
+                    f.write(piece)
         if os.fspath(path).endswith(".gz"):
             with gzip.GzipFile(fileobj=f, mode="wb") as gz:
                 yield gz
@@ -134,25 +139,35 @@ def foreign_file_message(path, loading: str) -> str | None:
 
 
 def write_word2vec(path, keys, vectors: np.ndarray, binary: bool = False,
-                   write_header: bool = True, counts=None, fvocab=None) -> None:
+                   write_header: bool = True, counts=None, fvocab=None,
+                   total_vec: int | None = None, prefix: str = "",
+                   append: bool = False) -> None:
     """Write ``keys`` (length N) and ``vectors`` (N, D) in the word2vec format.
 
     Text values are written with 9 significant digits, enough to read back every
     float32 exactly. ``fvocab`` additionally writes ``<word> <count>`` lines, the
-    original tool's ``-save-vocab`` file.
+    original tool's ``-save-vocab`` file. ``prefix`` goes before every key;
+    ``total_vec`` (at least N) is the count the header declares, for a file that a
+    later ``append=True`` call completes (``append`` adds to the end of the files).
     """
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or vectors.shape[0] != len(keys):
         raise ValueError(f"write_word2vec: expected vectors of shape ({len(keys)}, D), "
                          f"got {vectors.shape}")
     n, d = vectors.shape
+    keys = [f"{prefix}{k}" for k in keys]
+    if total_vec is not None:
+        if int(total_vec) < n:
+            raise ValueError(f"write_word2vec: total_vec={total_vec} is less than the {n} "
+                             f"vectors to write")
+        n = int(total_vec)
     for k in keys:
         s = str(k)
         if not s or any(ch.isspace() for ch in s):
             raise ValueError(f"write_word2vec: key {s!r} is empty or contains whitespace; "
                              f"the word2vec format cannot store it")
     v32 = np.ascontiguousarray(vectors, dtype="<f4")
-    with _write_file(path) as f:
+    with _write_file(path, append) as f:
         if write_header:
             f.write(f"{n} {d}\n".encode())
         if binary:
@@ -170,7 +185,7 @@ def write_word2vec(path, keys, vectors: np.ndarray, binary: bool = False,
     if fvocab is not None:
         if counts is None:
             raise ValueError("write_word2vec: fvocab needs the word counts")
-        with _write_file(fvocab) as f:
+        with _write_file(fvocab, append) as f:
             f.write("".join(f"{k} {int(c)}\n" for k, c in zip(keys, counts)).encode("utf-8"))
 
 
@@ -485,8 +500,8 @@ def load_arrays(path, kind: str) -> tuple[dict, dict]:
         if re.match(rb"\d+[ \t]+\d+[ \t]*\r?\n", _head(path, 64)):
             hint = ("; it looks like a word2vec-format file: read it with "
                     "KeyedVectors.load_word2vec_format(path, binary=...)")
-        raise FormatError(f"{path}: not a glassnet {kind} file: not a readable safetensors "
-                          f"file ({e}){hint}") from None
+        raise FormatError(f"{path}: not a readable safetensors file ({e}), so not a glassnet "
+                          f"{kind} file{hint}") from None
     if raw is None:
         raise FormatError(f"{path}: a safetensors file, but not one written by glassnet")
     try:

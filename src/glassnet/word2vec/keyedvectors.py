@@ -667,16 +667,28 @@ class KeyedVectors:
 
     # --- files ---------------------------------------------------------------------------
     def save_word2vec_format(self, fname, fvocab=None, binary: bool = False,
-                             total_vec: int | None = None, write_header: bool = True) -> None:
+                             total_vec: int | None = None, write_header: bool = True,
+                             prefix: str = "", append: bool = False,
+                             sort_attr: str = "count") -> None:
         """Write the vectors in the original tool's text or binary format (readable by it
-        and by gensim). ``fvocab`` also writes ``<word> <count>`` lines."""
-        n = len(self) if total_vec is None else int(total_vec)
-        if n != len(self):
-            raise ValueError(f"save_word2vec_format: total_vec={n} but there are {len(self)} "
-                             f"vectors")
-        write_word2vec(fname, self.index_to_key, self.vectors, binary=binary,
-                       write_header=write_header, counts=self.expandos.get("count"),
-                       fvocab=fvocab)
+        and by gensim); a name ending in ``.gz`` is gzip-compressed.
+
+        Keys are written in descending order of the per-key attribute ``sort_attr``
+        (most frequent first) when it is stored, else in index order; ``fvocab`` also
+        writes ``<word> <sort_attr value>`` lines (and needs the attribute). ``prefix``
+        goes before every key; ``total_vec`` declares a larger count in the header for a
+        file that a later ``append=True`` call completes.
+        """
+        keys, vectors, values = self.index_to_key, self.vectors, self.expandos.get(sort_attr)
+        if values is not None:
+            order = np.argsort(-np.asarray(values), kind="stable")
+            keys, vectors, values = [keys[i] for i in order], vectors[order], values[order]
+        elif fvocab is not None:
+            raise ValueError(f"save_word2vec_format: fvocab needs the per-key attribute "
+                             f"{sort_attr!r}, which is not stored")
+        write_word2vec(fname, keys, vectors, binary=binary, write_header=write_header,
+                       counts=values, fvocab=fvocab, total_vec=total_vec, prefix=prefix,
+                       append=append)
 
     @classmethod
     def load_word2vec_format(cls, fname, fvocab=None, binary: bool = False,
@@ -737,8 +749,10 @@ class KeyedVectors:
         save_arrays(fname, arrays, {"kind": "KeyedVectors", "version": 1, "wv": meta})
 
     @classmethod
-    def load(cls, fname) -> KeyedVectors:
-        """Load vectors written by :meth:`save` (no pickle; every field checked)."""
+    def load(cls, fname, mmap=None) -> KeyedVectors:
+        """Load vectors written by :meth:`save` (no pickle; every field checked). A file
+        saved by gensim is refused with the way to export it. ``mmap`` is accepted for
+        gensim's signature; the arrays are read into memory."""
         arrays, meta = load_arrays(fname, "KeyedVectors")
         return cls._from_arrays(arrays, meta.get("wv"), fname)
 
