@@ -43,6 +43,8 @@ def _ensure_list(x) -> list:
 
 def _unit(v: np.ndarray) -> np.ndarray:
     """``v`` scaled to unit length, in its own dtype; a zero vector stays zero."""
+    if v.dtype.kind != "f":
+        v = v.astype(np.float64)
     n = np.linalg.norm(v)
     return (v / n).astype(v.dtype, copy=False) if n > 0 else v
 
@@ -517,6 +519,10 @@ class KeyedVectors:
         """
         from ._transport import emd
 
+        if isinstance(document1, str) or isinstance(document2, str):
+            raise TypeError("wmdistance: a document is a list of words, not a string; "
+                            "split it first (e.g. text.split())")
+        document1, document2 = list(document1), list(document2)
         doc1 = [w for w in document1 if w in self]
         doc2 = [w for w in document2 if w in self]
         gone1, gone2 = len(document1) - len(doc1), len(document2) - len(doc2)
