@@ -501,7 +501,7 @@ LOADERS = [
 ]
 
 
-@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("suffix", ["", ".gz", ".bz2"])
 def test_gensim_saved_files_are_refused_with_the_export_recipe(tmp_path, suffix):
     gensim_models = pytest.importorskip("gensim.models")
     model = gensim_models.Word2Vec([["a", "b", "c"]] * 5, vector_size=4, min_count=1,
