@@ -261,7 +261,8 @@ class Word2Vec:
                     progress_per: int = 10000, keep_raw_vocab: bool = False, **kwargs):
         """Count the corpus' words, keep those seen at least ``min_count`` times (most
         frequent first), and initialise the weights: input vectors uniform in
-        ``[-0.5, 0.5) / vector_size``, output vectors zero.
+        ``[-1, 1) / vector_size`` (gensim draws from half that range), output weights
+        (``syn1neg``, and ``syn1`` with ``hs=1``) zero.
 
         ``update=True`` grows the vocabulary of a model that has one (gensim's online
         training): words of this corpus that reach ``min_count`` in it and are new are
