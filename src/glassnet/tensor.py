@@ -8,6 +8,8 @@ declaration. The autograd engine (``glassnet.autograd``) builds on this module.
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from . import device as _device
@@ -78,12 +80,19 @@ class _Writes:
     """The write epoch: grows with each in-place write to any tensor (``Tensor._bump``, an
     optimizer step), an order of events rather than a count. A counter object, not a
     class attribute of Tensor: changing a class attribute would throw away the
-    interpreter's attribute caches for every Tensor on every write."""
+    interpreter's attribute caches for every Tensor on every write.
 
-    __slots__ = ("epoch",)
+    ``log`` holds the latest writes as ``(epoch, written)``: where a tensor method wrote
+    (``_inplace.Region``: a byte range, holding no memory alive), or an optimizer group's
+    parameter list (those stamped with that epoch were written). Backward reads it, only
+    for an op older than some write, to catch a write through another tensor sharing the
+    op's saved memory (a view, a ``detach()``, a transposed weight)."""
+
+    __slots__ = ("epoch", "log")
 
     def __init__(self) -> None:
         self.epoch = 0
+        self.log = collections.deque(maxlen=64)
 
 
 writes = _Writes()
@@ -292,10 +301,11 @@ class Tensor:
         tensors, which the tensor remembers (backward re-checks the inputs of an op only
         when a write came after it ran, see ``glassnet._inplace``)."""
         self._version += 1
-        self._wepoch = writes.epoch = writes.epoch + 1
-        if self._ctx is not None:  # the op that made this tensor may have saved it
-            from ._inplace import output_changed
+        from ._inplace import Region, output_changed
 
+        self._wepoch = writes.epoch = writes.epoch + 1
+        writes.log.append((writes.epoch, (Region(self.data),)))
+        if self._ctx is not None:  # the op that made this tensor may have saved it
             output_changed(self._ctx, self)
 
     def zero_(self) -> Tensor:

@@ -141,6 +141,53 @@ def test_linear_refuses_a_bias_of_another_dtype():
         gn.nn.Linear(2, 4)(gn.zeros((3, 5)))
 
 
+def _through_a_view(lib):
+    w = lib.tensor([1.0, 2, 3], requires_grad=True)
+    x = lib.ones(3)
+    y = (w * x).sum()
+    v = x[0:2]
+    v += 1
+    return y
+
+
+def _through_detach(lib):
+    w = lib.tensor([1.0, 2, 3], requires_grad=True)
+    y = (w * w).sum()
+    w.detach().zero_()
+    return y
+
+
+def _transposed_weight_then_step(lib):
+    W = lib.tensor([[1.0, 2], [3, 4]], requires_grad=True)
+    x = lib.tensor([[1.0, 1]], requires_grad=True)
+    y = (x @ W.T).sum()
+    y.backward(retain_graph=True)
+    lib.optim.SGD([W], lr=0.1).step()
+    return y
+
+
+@pytest.mark.parametrize("change", [_through_a_view, _through_detach,
+                                    _transposed_weight_then_step])
+def test_a_write_through_another_tensor_sharing_saved_memory_refuses(torch, change):
+    for lib in (torch, gn):
+        y = change(lib)
+        with pytest.raises(RuntimeError, match=MODIFIED) as e:
+            y.backward()
+        if lib is gn:
+            assert "saved for its backward" in str(e.value)
+
+
+def test_a_write_to_memory_the_op_did_not_save_is_allowed():
+    # precise where PyTorch's shared version counter is not: the saved half is unchanged
+    w = gn.tensor([1.0, 2], requires_grad=True)
+    x = gn.ones(4)
+    y = (w * x[0:2]).sum()
+    v = x[2:4]
+    v += 1
+    y.backward()
+    assert w.grad.tolist() == [1.0, 1.0]
+
+
 # --- 2: setitem records index_put ------------------------------------------------------
 def test_setitem_of_a_tensor_that_requires_grad_records_the_op(torch):
     grads = []

@@ -93,6 +93,7 @@ class Optimizer:
         it hands out, which saves a second pass over the parameters on every step)."""
         w = writes.epoch = writes.epoch + 1
         for group in self.param_groups:
+            writes.log.append((w, group["params"]))
             for p in group["params"]:
                 if p.grad is not None:
                     p._version += 1
@@ -165,7 +166,10 @@ class Optimizer:
         never written."""
         maximize = group["maximize"]
         wd = group["weight_decay"] if weight_decay is None else weight_decay
-        for p in group["params"]:
+        params = group["params"]
+        w = writes.epoch = writes.epoch + 1  # the caller writes each p in place
+        writes.log.append((w, params))  # (see counts_own_writes)
+        for p in params:
             g = p.grad
             if g is None:
                 continue
@@ -174,8 +178,8 @@ class Optimizer:
                 g = -g
             if wd:
                 g = g + wd * p.data
-            p._version += 1  # the caller writes p in place (see counts_own_writes)
-            p._wepoch = writes.epoch = writes.epoch + 1
+            p._version += 1
+            p._wepoch = w
             yield p, g
 
     def _closure(self, closure):

@@ -40,6 +40,7 @@ class SGD(Optimizer):
             damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
             if not (mu or wd or maximize):  # plain SGD: the common case, kept lean
                 w = writes.epoch = writes.epoch + 1  # one write epoch for the step
+                writes.log.append((w, group["params"]))
                 for p in group["params"]:
                     if p.grad is not None:
                         p.data -= lr * p.grad.data
