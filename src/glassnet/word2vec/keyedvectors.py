@@ -3,6 +3,11 @@
 ``vectors`` is an (N, D) float32 array; row ``i`` belongs to ``index_to_key[i]`` and
 ``key_to_index`` inverts that list. Similarities are cosines: the vectors' norms are
 computed once (:meth:`fill_norms`) and reused until the vectors change.
+
+The queries follow gensim 4's ``KeyedVectors``: the same names, arguments, defaults and
+return types (``tests/test_keyedvectors_parity.py`` compares them on the same vectors).
+Where glassnet departs from gensim it says so in the method's docstring. Word Mover's
+Distance is solved exactly by ``_transport.py``.
 """
 
 from __future__ import annotations
@@ -263,7 +268,8 @@ class KeyedVectors:
         ``keys`` holds keys and/or vectors (arrays are used as given, never normalised);
         key vectors are unit length when ``pre_normalize``; the mean is scaled to unit
         length when ``post_normalize``. A missing key is skipped when ``ignore_missing``,
-        else a KeyError names it. An empty ``keys`` is a ValueError.
+        else a KeyError names it. An empty ``keys`` is a ValueError. The result has the
+        vectors' dtype (gensim's is float32 after ``post_normalize``).
         """
         if isinstance(keys, np.ndarray) and keys.ndim == 1:
             keys = [keys]
@@ -321,13 +327,15 @@ class KeyedVectors:
         Python floats.
 
         Items are keys, vectors, or ``(key_or_vector, weight)`` pairs (weights default to
-        1 for positive, -1 for negative). Key vectors enter at unit length, vectors as
+        1 for positive, -1 for negative; a pair's weight is used as given, in
+        ``negative`` too, as in gensim). Key vectors enter at unit length, vectors as
         given; see :meth:`get_mean_vector`. A single key or vector needs no list. The
-        input keys are left out of the answer. ``topn=None`` (or 0-like) returns the
+        input keys are left out of the answer. ``topn=None`` returns the
         cosine to every key in rows ``clip_start:clip_end`` as an array (a zero vector
-        scores 0); ``restrict_vocab=n`` searches the first ``n`` keys only. ``indexer``:
-        an object with ``most_similar(vector, topn)`` (an approximate index) answers
-        instead when ``topn`` is an int. An unknown key raises KeyError naming it.
+        scores 0, where gensim gives nan); ``restrict_vocab=n`` searches the first ``n``
+        keys only. ``indexer``: an object with ``most_similar(vector, topn)`` (an
+        approximate index) answers instead when ``topn`` is an int. An unknown key raises
+        KeyError naming it.
         """
         if isinstance(topn, Integral) and topn < 1:
             return []
@@ -377,7 +385,8 @@ class KeyedVectors:
         ``prod_pos (1 + cos)/2 / (prod_neg (1 + cos)/2 + 1e-6)``.
 
         Keys enter as unit vectors; vectors are used as given (as gensim does: pass unit
-        vectors to get cosines). ``restrict_vocab=n`` scores the first ``n`` keys only.
+        vectors to get cosines). ``restrict_vocab=n`` scores the first ``n`` keys only
+        (gensim ignores it here).
         """
         if isinstance(topn, Integral) and topn < 1:
             return []
@@ -515,7 +524,9 @@ class KeyedVectors:
         problem (``glassnet.word2vec._transport``, no optimisation library needed).
 
         Words not in the vocabulary are dropped (logged at INFO level); a document left
-        empty gives ``inf`` (with a logged warning); identical documents give 0.0.
+        empty gives ``inf`` (with a logged warning); identical documents give 0.0. Words
+        whose vectors all coincide give 0.0 too (gensim answers ``inf`` there, as its
+        solver cannot take an all-zero cost matrix).
         """
         from ._transport import emd
 
