@@ -49,6 +49,9 @@ def add(module, kind: str, hook, prepend: bool, **opts) -> RemovableHandle:
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     module.__dict__["_has_hooks"] = True
+    from .module import _note_hooked  # here: module.py imports this file
+
+    _note_hooked()
     return handle
 
 

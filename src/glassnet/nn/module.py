@@ -21,14 +21,26 @@ from .parameter import Parameter
 __all__ = ["Module", "StateDictError", "set_module_tracing", "current_module", "RemovableHandle"]
 
 _call_stack: list | None = None
-"""Modules being called, innermost last, while tracing is on (None when off: the hot
-path then pays a single ``is None`` test)."""
+"""Modules being called, innermost last, while tracing is on (None when off)."""
+
+_hooked = False
+"""Has any module ever had a hook registered (in this process)?"""
+
+_plain = True
+"""Tracing off and no module ever hooked: a call is just ``forward``, one test."""
 
 
 def set_module_tracing(on: bool) -> None:
     """Turn module-call tracking on or off (used by anomaly mode and graph views)."""
-    global _call_stack
+    global _call_stack, _plain
     _call_stack = [] if on else None
+    _plain = _call_stack is None and not _hooked
+
+
+def _note_hooked() -> None:
+    """A hook was registered on some module: calls look for hooks from now on."""
+    global _hooked, _plain
+    _hooked, _plain = True, False
 
 
 def current_module():
@@ -147,6 +159,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if _plain:
+            return self.forward(*args, **kwargs)
         if _call_stack is None and not self._has_hooks:
             return self.forward(*args, **kwargs)
         if _call_stack is None:

@@ -30,22 +30,22 @@ class LinearOp(Function):
         return Local(1.0)
 
     def forward(self, x, W, b):
-        # one comparison on the happy path; _refuse says what is wrong
-        if W.ndim != 2 or x.shape[-1:] != W.shape[1:] or (b is not None
-                                                          and b.shape != W.shape[:1]):
-            _refuse(x, W, b)
-        if x.dtype is not W.dtype or (b is not None and b.dtype is not W.dtype):
-            check_dtypes("linear", x, weight=W, bias=b)
+        # one test on the happy path; _check says what is wrong (an inner size that
+        # differs makes dot raise, caught below)
+        if W.ndim != 2 or not x.ndim or x.dtype is not W.dtype or (
+                b is not None and (b.dtype is not W.dtype or b.shape != W.shape[:1])):
+            _check(x, W, b)
         self.x, self.W = x, W
-        if x.ndim > 2:  # BLAS runs on 2-D operands only: (*, in) -> (rows, in)
-            y = x.reshape(-1, x.shape[-1]).dot(W.T).reshape(x.shape[:-1] + W.shape[:1])
-        else:
-            y = x.dot(W.T)  # the method: np.dot's result without its dispatch wrapper
-        if b is not None:
-            if y.dtype == b.dtype and y.ndim:
-                y += b
+        try:
+            if x.ndim > 2:  # BLAS runs on 2-D operands only: (*, in) -> (rows, in)
+                y = x.reshape(-1, x.shape[-1]).dot(W.T).reshape(x.shape[:-1] + W.shape[:1])
             else:
-                y = y + b
+                y = x.dot(W.T)  # the method: np.dot's result without its dispatch wrapper
+        except ValueError:
+            _check(x, W, b)
+            raise
+        if b is not None:
+            y += b  # same dtype, shape (out,): adds in place
         return y
 
     def backward(self, gy):
@@ -87,7 +87,8 @@ def linear(input, weight, bias=None) -> Tensor:  # noqa: A002
     return LinearOp.apply(input, weight, bias)  # forward checks shapes and dtypes
 
 
-def _refuse(x, W, b):
+def _check(x, W, b) -> None:
+    """Raise the error that names what is wrong with linear's operands, if anything is."""
     if W.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), "
                          f"got {W.shape}")
@@ -96,4 +97,6 @@ def _refuse(x, W, b):
             f"linear: input of shape {x.shape} does not match weight of shape {W.shape}: "
             f"expected input shape (*, {W.shape[1]})"
         )
-    raise ValueError(f"linear: bias must have shape ({W.shape[0]},), got {b.shape}")
+    if b is not None and b.shape != W.shape[:1]:
+        raise ValueError(f"linear: bias must have shape ({W.shape[0]},), got {b.shape}")
+    check_dtypes("linear", x, weight=W, bias=b)
