@@ -71,7 +71,7 @@ class KeyedVectors:
     0.6
     """
 
-    def __init__(self, vector_size: int, count: int = 0, dtype=np.float32):
+    def __init__(self, vector_size: int, count: int = 0, dtype=np.float32, mapfile_path=None):
         if vector_size < 1:
             raise ValueError(f"KeyedVectors: vector_size must be >= 1, got {vector_size}")
         self.vector_size = int(vector_size)
@@ -124,11 +124,12 @@ class KeyedVectors:
             raise KeyError(f"attribute {attr!r} not stored (have {sorted(self.expandos)})")
         return self.expandos[attr][self.get_index(key)].item()
 
-    def set_vecattr(self, key: str, attr: str, value) -> None:
+    def set_vecattr(self, key: str, attr: str, val) -> None:
+        """Set the per-key attribute ``attr`` (e.g. ``"count"``) of ``key`` to ``val``."""
         arr = self.expandos.get(attr)
         if arr is None:
-            arr = self.expandos[attr] = np.zeros(len(self), dtype=np.asarray(value).dtype)
-        arr[self.get_index(key)] = value
+            arr = self.expandos[attr] = np.zeros(len(self), dtype=np.asarray(val).dtype)
+        arr[self.get_index(key)] = val
 
     # --- lookup --------------------------------------------------------------------------
     def __len__(self) -> int:
