@@ -630,3 +630,24 @@ def test_save_word2vec_format_order_prefix_and_append_match_gensim(tmp_path, bin
     for kv in (ours_kv(), plain):  # no counts stored
         with pytest.raises(ValueError, match="count"):
             kv.save_word2vec_format(str(tmp_path / "y.vec"), fvocab=str(tmp_path / "y.voc"))
+
+
+def test_every_shared_method_has_gensims_arguments_and_defaults():
+    import inspect
+
+    gensim_models = pytest.importorskip("gensim.models")
+    GKV = gensim_models.KeyedVectors
+    checked = 0
+    for name in dir(GKV):
+        theirs = getattr(GKV, name)
+        if name.startswith("_") and name not in ("__init__", "__getitem__", "__setitem__",
+                                                 "__contains__"):
+            continue
+        if name in ("save",) or not callable(theirs) or not hasattr(KeyedVectors, name):
+            continue  # save: gensim's pickles (*args), ours a safetensors file
+        params = [(p.name, p.default) for p in inspect.signature(theirs).parameters.values()]
+        ours = getattr(KeyedVectors, name)
+        assert [(p.name, p.default) for p in inspect.signature(ours).parameters.values()] \
+            == params, name
+        checked += 1
+    assert checked >= 40
