@@ -77,13 +77,13 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
     and the loss existed (a runtime flag cost it a few percent)."""
 
     @njit(nogil=True, cache=True, fastmath=True)
-    def _hs_step(h, word, syn1, codes, points, codelens, alpha, exp_table, log_table, work):
+    def _hs_step(h, word, syn1, codes, points, codelens, alpha, exp_table, log_table, work,
+                 loss):
         """Hierarchical softmax for input ``h`` (D,) predicting ``word``: one logistic
         regression per inner node on its Huffman path (label ``1 - code``); updates syn1 rows,
-        accumulates the input's gradient in ``work``. Returns this step's loss (0 unless
-        LOSS)."""
+        accumulates the input's gradient in ``work``; with LOSS, adds this step's loss to
+        ``loss[0]``."""
         D = h.shape[0]
-        loss = 0.0
         for b in range(codelens[word]):
             node = points[word, b]
             f = np.float32(0.0)
@@ -95,22 +95,20 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
             g = np.float32((np.float32(1 - code) - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
             if LOSS:
                 z = f if code == 0 else -f
-                loss -= log_table[int((z + MAX_EXP) * _SCALE)]
+                loss[0] -= log_table[int((z + MAX_EXP) * _SCALE)]
             for k in range(D):
                 work[k] += g * syn1[node, k]
                 syn1[node, k] += g * h[k]
-        return loss
 
 
     @njit(nogil=True, cache=True, fastmath=True)
     def _negative_step(h, word, syn1neg, thresh, alias, negative, alpha, exp_table, log_table,
-                       work, r):
+                       work, r, loss):
         """One positive and ``negative`` noise targets for input vector ``h`` (D,):
         updates syn1neg rows in place, accumulates the input's gradient in ``work`` (D,).
-        Returns the advanced random state and this step's loss (0 unless LOSS)."""
+        Returns the advanced random state; with LOSS, adds this step's loss to ``loss[0]``."""
         D = h.shape[0]
         V = np.uint64(thresh.shape[0])
-        loss = 0.0
         for d in range(negative + 1):
             if d == 0:
                 target = word
@@ -134,11 +132,11 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
             g = np.float32((label - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
             if LOSS:
                 z = f if d == 0 else -f
-                loss -= log_table[int((z + MAX_EXP) * _SCALE)]
+                loss[0] -= log_table[int((z + MAX_EXP) * _SCALE)]
             for k in range(D):
                 work[k] += g * syn1neg[target, k]
                 syn1neg[target, k] += g * h[k]
-        return r, loss
+        return r
 
 
     @njit(nogil=True, cache=True, fastmath=True)
@@ -154,7 +152,6 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
         job's loss is added to it.
         """
         D = syn0.shape[1]
-        loss = 0.0
         n_total = max(words.shape[0], 1)
         kept = np.empty(words.shape[0], dtype=np.int32)
         pos = np.empty(words.shape[0], dtype=np.int64)
@@ -180,12 +177,11 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                         for k in range(D):
                             work[k] = 0.0
                         if HS:
-                            loss += _hs_step(syn0[row], word, syn1, codes, points, codelens, alpha,
-                                             exp_table, log_table, work)
+                            _hs_step(syn0[row], word, syn1, codes, points, codelens, alpha,
+                                     exp_table, log_table, work, loss_out)
                         if NS:
-                            r, lneg = _negative_step(syn0[row], word, syn1neg, thresh, alias,
-                                                     negative, alpha, exp_table, log_table, work, r)
-                            loss += lneg
+                            r = _negative_step(syn0[row], word, syn1neg, thresh, alias, negative,
+                                               alpha, exp_table, log_table, work, r, loss_out)
                         for k in range(D):
                             syn0[row, k] += work[k]
                 else:
@@ -208,12 +204,11 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                     for k in range(D):
                         work[k] = 0.0
                     if HS:
-                        loss += _hs_step(neu1, word, syn1, codes, points, codelens, alpha,
-                                         exp_table, log_table, work)
+                        _hs_step(neu1, word, syn1, codes, points, codelens, alpha, exp_table,
+                                 log_table, work, loss_out)
                     if NS:
-                        r, lneg = _negative_step(neu1, word, syn1neg, thresh, alias, negative,
-                                                 alpha, exp_table, log_table, work, r)
-                        loss += lneg
+                        r = _negative_step(neu1, word, syn1neg, thresh, alias, negative, alpha,
+                                           exp_table, log_table, work, r, loss_out)
                     if not cbow_mean:
                         for k in range(D):
                             work[k] *= inv
@@ -224,8 +219,6 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                         for k in range(D):
                             syn0[row, k] += work[k]
         rng[0] = r
-        if LOSS:
-            loss_out[0] += loss
         return effective
 
     return train_job
