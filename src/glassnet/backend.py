@@ -52,6 +52,18 @@ def _ones(n: int, dtype) -> np.ndarray:
     return ones
 
 
+def scatter_add_rows(M, rows, vals) -> None:
+    """``M[rows] += vals`` with repeated rows summed, as ``np.add.at(M, rows, vals)`` and
+    in the same order (a stable sort keeps each row's terms in order), by sort + reduceat:
+    several times faster. ``rows`` is 1-D, ``vals`` ``(len(rows), ...)``."""
+    if len(rows) == 0:
+        return
+    order = np.argsort(rows, kind="stable")
+    r = rows[order]
+    starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+    M[r[starts]] += np.add.reduceat(vals[order], starts, axis=0)
+
+
 def sum_first(x):
     """``x.sum(axis=0)``: (N, ...) -> (...)."""
     if x.ndim < 2 or x.size == 0 or x.dtype.char not in "fd":

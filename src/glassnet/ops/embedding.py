@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function, Local, no_grad
-from ..backend import xp
+from ..backend import scatter_add_rows, xp
 from ..tensor import Tensor
 from ._registry import op
 
@@ -72,7 +72,7 @@ class EmbeddingLookup(Function):
             counts = xp.bincount(flat, minlength=self.V)
             g = g / counts[flat][:, None].astype(g.dtype)
         gw = xp.zeros((self.V, D), dtype=gy.dtype)
-        xp.add.at(gw, flat, g)
+        scatter_add_rows(gw, flat, g)
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw, None, None, None
