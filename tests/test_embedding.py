@@ -107,3 +107,20 @@ BAD = [
 def test_bad_input(name, call, exc, match):
     with pytest.raises(exc, match=match):
         call(gn.nn.Embedding(10, 3))
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 500])
+def test_scatter_add_rows_equals_add_at_exactly(n):
+    from glassnet.backend import scatter_add_rows
+
+    rng = np.random.default_rng(n)
+    rows = rng.integers(0, 5, n)
+    vals = rng.standard_normal((n, 3)).astype(np.float32)
+    want = np.zeros((5, 3), np.float32)
+    np.add.at(want, rows, vals)
+    got = np.zeros((5, 3), np.float32)
+    scatter_add_rows(got, rows, vals)
+    assert np.array_equal(got, want)  # from zeros, the same terms in the same order
+    base = np.ones((5, 3), np.float32)
+    scatter_add_rows(base, rows, vals)
+    np.testing.assert_allclose(base, 1 + want, rtol=1e-6, atol=1e-5)
