@@ -54,9 +54,9 @@ def _ones(n: int, dtype) -> np.ndarray:
 
 def scatter_add_rows(M, rows, vals) -> None:
     """``M[rows] += vals`` with repeated rows summed, as ``np.add.at(M, rows, vals)``, by
-    sort + reduceat: several times faster. A stable sort keeps each row's terms in order,
-    so into a zero ``M`` the sums are np.add.at's bit for bit (into others, each row's
-    terms are summed before they are added). ``rows`` is 1-D, ``vals`` ``(len(rows), ...)``."""
+    sort + reduceat: several times faster. Equal up to rounding: each row's terms are
+    summed (in reduceat's order) before they are added to ``M``. ``rows`` is 1-D, ``vals``
+    ``(len(rows), ...)``."""
     if len(rows) == 0:
         return
     order = np.argsort(rows, kind="stable")
