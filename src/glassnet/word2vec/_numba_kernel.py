@@ -48,6 +48,9 @@ def make_log_table() -> np.ndarray:
 
 
 _SCALE = EXP_TABLE_SIZE / MAX_EXP / 2.0
+# read-only, so the compiled code holds it as a constant: one array argument fewer per
+# prediction (each array passed between compiled functions costs reference counting)
+_LOG_TABLE = make_log_table()
 
 
 @njit(nogil=True, cache=True)
@@ -77,13 +80,13 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
     and the loss existed (a runtime flag cost it a few percent)."""
 
     @njit(nogil=True, cache=True, fastmath=True)
-    def _hs_step(h, word, syn1, codes, points, codelens, alpha, exp_table, log_table, work,
-                 loss):
+    def _hs_step(h, word, syn1, codes, points, codelens, alpha, exp_table, work):
         """Hierarchical softmax for input ``h`` (D,) predicting ``word``: one logistic
         regression per inner node on its Huffman path (label ``1 - code``); updates syn1 rows,
-        accumulates the input's gradient in ``work``; with LOSS, adds this step's loss to
-        ``loss[0]``."""
+        accumulates the input's gradient in ``work``. Returns this step's loss (0 unless
+        LOSS)."""
         D = h.shape[0]
+        loss = 0.0
         for b in range(codelens[word]):
             node = points[word, b]
             f = np.float32(0.0)
@@ -95,20 +98,21 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
             g = np.float32((np.float32(1 - code) - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
             if LOSS:
                 z = f if code == 0 else -f
-                loss[0] -= log_table[int((z + MAX_EXP) * _SCALE)]
+                loss -= _LOG_TABLE[int((z + MAX_EXP) * _SCALE)]
             for k in range(D):
                 work[k] += g * syn1[node, k]
                 syn1[node, k] += g * h[k]
+        return loss
 
 
     @njit(nogil=True, cache=True, fastmath=True)
-    def _negative_step(h, word, syn1neg, thresh, alias, negative, alpha, exp_table, log_table,
-                       work, r, loss):
+    def _negative_step(h, word, syn1neg, thresh, alias, negative, alpha, exp_table, work, r):
         """One positive and ``negative`` noise targets for input vector ``h`` (D,):
         updates syn1neg rows in place, accumulates the input's gradient in ``work`` (D,).
-        Returns the advanced random state; with LOSS, adds this step's loss to ``loss[0]``."""
+        Returns the advanced random state and this step's loss (0 unless LOSS)."""
         D = h.shape[0]
         V = np.uint64(thresh.shape[0])
+        loss = 0.0
         for d in range(negative + 1):
             if d == 0:
                 target = word
@@ -132,17 +136,17 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
             g = np.float32((label - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
             if LOSS:
                 z = f if d == 0 else -f
-                loss[0] -= log_table[int((z + MAX_EXP) * _SCALE)]
+                loss -= _LOG_TABLE[int((z + MAX_EXP) * _SCALE)]
             for k in range(D):
                 work[k] += g * syn1neg[target, k]
                 syn1neg[target, k] += g * h[k]
-        return r
+        return r, loss
 
 
     @njit(nogil=True, cache=True, fastmath=True)
     def train_job(syn0, syn1neg, syn1, words, bounds, sample_int, use_sample, thresh, alias, codes,
                   points, codelens, sg, cbow_mean, hs, negative, window, shrink, compute_loss,
-                  alpha0, alpha1, exp_table, log_table, rng, neu1, work, loss_out):
+                  alpha0, alpha1, exp_table, rng, neu1, work, loss_out):
         """Train on one job; returns the number of words trained on (after subsampling).
         (The ``hs``, ``negative > 0`` and ``compute_loss`` flags of this variant are the
         constants HS, NS, LOSS; the arguments are kept for one signature.)
@@ -152,6 +156,7 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
         job's loss is added to it.
         """
         D = syn0.shape[1]
+        loss = 0.0
         n_total = max(words.shape[0], 1)
         kept = np.empty(words.shape[0], dtype=np.int32)
         pos = np.empty(words.shape[0], dtype=np.int64)
@@ -177,11 +182,13 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                         for k in range(D):
                             work[k] = 0.0
                         if HS:
-                            _hs_step(syn0[row], word, syn1, codes, points, codelens, alpha,
-                                     exp_table, log_table, work, loss_out)
+                            loss += _hs_step(syn0[row], word, syn1, codes, points, codelens,
+                                             alpha, exp_table, work)
                         if NS:
-                            r = _negative_step(syn0[row], word, syn1neg, thresh, alias, negative,
-                                               alpha, exp_table, log_table, work, r, loss_out)
+                            r, lneg = _negative_step(syn0[row], word, syn1neg, thresh, alias,
+                                                     negative, alpha, exp_table, work, r)
+                            if LOSS:
+                                loss += lneg
                         for k in range(D):
                             syn0[row, k] += work[k]
                 else:
@@ -204,11 +211,13 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                     for k in range(D):
                         work[k] = 0.0
                     if HS:
-                        _hs_step(neu1, word, syn1, codes, points, codelens, alpha, exp_table,
-                                 log_table, work, loss_out)
+                        loss += _hs_step(neu1, word, syn1, codes, points, codelens, alpha,
+                                         exp_table, work)
                     if NS:
-                        r = _negative_step(neu1, word, syn1neg, thresh, alias, negative, alpha,
-                                           exp_table, log_table, work, r, loss_out)
+                        r, lneg = _negative_step(neu1, word, syn1neg, thresh, alias, negative,
+                                                 alpha, exp_table, work, r)
+                        if LOSS:
+                            loss += lneg
                     if not cbow_mean:
                         for k in range(D):
                             work[k] *= inv
@@ -219,6 +228,8 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                         for k in range(D):
                             syn0[row, k] += work[k]
         rng[0] = r
+        if LOSS:
+            loss_out[0] += loss
         return effective
 
     return train_job
@@ -244,16 +255,14 @@ train_job = kernel_for(False, True, False)  # the default: negative sampling, no
 
 def prepare(model) -> tuple:
     """What every job shares: the weight arrays, the noise distribution as Walker's alias
-    table (O(1) draws), the Huffman tree and the options, plus the sigmoid and
-    log-sigmoid lookup tables."""
+    table (O(1) draws), the Huffman tree and the options, plus the sigmoid lookup table."""
     from .corpus import alias_table
 
     thresh, alias = alias_table(model.wv.expandos["count"], model.ns_exponent)
     return (model.wv.vectors, model.syn1neg, model.syn1, model.wv.expandos["sample_int"],
             model.sample > 0, thresh, alias, model.hs_codes, model.hs_points,
             model.hs_codelens, model.sg, model.cbow_mean, bool(model.hs), model.negative,
-            model.window, model.shrink_windows, model.compute_loss, make_exp_table(),
-            make_log_table())
+            model.window, model.shrink_windows, model.compute_loss, make_exp_table())
 
 
 def new_state(seed: int, thread: int, vector_size: int) -> tuple:
@@ -265,7 +274,6 @@ def new_state(seed: int, thread: int, vector_size: int) -> tuple:
 def run_job(shared: tuple, words, bounds, alpha0: float, alpha1: float, state, loss) -> int:
     """Train on one job; returns the words trained on after subsampling. Adds the job's
     loss to ``loss[0]`` (float64) when the model computes it."""
-    *opts, exp_table, log_table = shared
+    *opts, exp_table = shared
     job = kernel_for(opts[12], opts[13] > 0, opts[16])  # hs, negative, compute_loss
-    return job(*opts[:3], words, bounds, *opts[3:], alpha0, alpha1, exp_table, log_table,
-               *state, loss)
+    return job(*opts[:3], words, bounds, *opts[3:], alpha0, alpha1, exp_table, *state, loss)
