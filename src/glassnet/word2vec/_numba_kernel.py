@@ -73,11 +73,16 @@ def _subsample(words, lo, hi, sample_int, use_sample, kept, pos, r):
 
 
 def _make_train_job(HS: bool, NS: bool, LOSS: bool):
-    """The kernel compiled for one combination of output layers and loss bookkeeping.
+    """The kernel compiled with the code for hierarchical softmax (HS), negative
+    sampling (NS) and the loss (LOSS) in or out; what is in is switched by the runtime
+    arguments ``hs``, ``negative > 0``, ``compute_loss``.
 
-    The flags are closure constants, so numba drops the code of a layer that is off: the
-    negative-sampling-only kernel is the same machine code as before hierarchical softmax
-    and the loss existed (a runtime flag cost it a few percent)."""
+    The flags are closure constants, so numba leaves out what is off, and the step
+    functions take no array they do not use (every array passed costs reference counting,
+    per prediction). Two variants are compiled: negative sampling alone without the loss,
+    the common case, which then does per prediction exactly what it did before the other
+    features existed (with them as runtime flags it ran 5-10% slower), and one with
+    everything for the rest (where the loss terms are looked up even when not summed)."""
 
     @njit(nogil=True, cache=True, fastmath=True)
     def _hs_step(h, word, syn1, codes, points, codelens, alpha, exp_table, work):
@@ -181,13 +186,13 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                         row = kept[j]
                         for k in range(D):
                             work[k] = 0.0
-                        if HS:
+                        if HS and hs:
                             loss += _hs_step(syn0[row], word, syn1, codes, points, codelens,
                                              alpha, exp_table, work)
-                        if NS:
+                        if NS and negative > 0:
                             r, lneg = _negative_step(syn0[row], word, syn1neg, thresh, alias,
                                                      negative, alpha, exp_table, work, r)
-                            if LOSS:
+                            if LOSS and compute_loss:
                                 loss += lneg
                         for k in range(D):
                             syn0[row, k] += work[k]
@@ -210,13 +215,13 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                             neu1[k] *= inv
                     for k in range(D):
                         work[k] = 0.0
-                    if HS:
+                    if HS and hs:
                         loss += _hs_step(neu1, word, syn1, codes, points, codelens, alpha,
                                          exp_table, work)
-                    if NS:
+                    if NS and negative > 0:
                         r, lneg = _negative_step(neu1, word, syn1neg, thresh, alias, negative,
                                                  alpha, exp_table, work, r)
-                        if LOSS:
+                        if LOSS and compute_loss:
                             loss += lneg
                     if not cbow_mean:
                         for k in range(D):
@@ -228,7 +233,7 @@ def _make_train_job(HS: bool, NS: bool, LOSS: bool):
                         for k in range(D):
                             syn0[row, k] += work[k]
         rng[0] = r
-        if LOSS:
+        if LOSS and compute_loss:
             loss_out[0] += loss
         return effective
 
@@ -239,8 +244,8 @@ _VARIANTS: dict = {}
 
 
 def kernel_for(hs: bool, ns: bool, compute_loss: bool):
-    """The compiled ``train_job`` for these flags (made, and compiled, on first use)."""
-    key = (bool(hs), bool(ns), bool(compute_loss))
+    """The ``train_job`` variant for these options (made, and compiled, on first use)."""
+    key = (False, True, False) if ns and not hs and not compute_loss else (True, True, True)
     fn = _VARIANTS.get(key)
     if fn is None:
         fn = _VARIANTS[key] = _make_train_job(*key)
