@@ -72,187 +72,165 @@ def _subsample(words, lo, hi, sample_int, use_sample, kept, pos, r):
     return n, r
 
 
-def _make_train_job(HS: bool, NS: bool, LOSS: bool):
-    """The kernel compiled with the code for hierarchical softmax (HS), negative
-    sampling (NS) and the loss (LOSS) in or out; what is in is switched by the runtime
-    arguments ``hs``, ``negative > 0``, ``compute_loss``.
+# Speed: the step functions run once per prediction, and every array passed between
+# compiled functions costs reference counting; so they take only the arrays they use (the
+# log-sigmoid table is a compiled-in constant, the loss comes back as a scalar) and the
+# options are scalars. The negative-sampling path then runs as fast as before hierarchical
+# softmax and the loss were added (one more array argument per call cost it 5-10%).
+# (Variants specialised on the options, made by a closure, were tried: numba cannot cache
+# closures across processes, so every run compiled them again.)
 
-    The flags are closure constants, so numba leaves out what is off, and the step
-    functions take no array they do not use (every array passed costs reference counting,
-    per prediction). Two variants are compiled: negative sampling alone without the loss,
-    the common case, which then does per prediction exactly what it did before the other
-    features existed (with them as runtime flags it ran 5-10% slower), and one with
-    everything for the rest (where the loss terms are looked up even when not summed)."""
 
-    @njit(nogil=True, cache=True, fastmath=True)
-    def _hs_step(h, word, syn1, codes, points, codelens, alpha, exp_table, work):
-        """Hierarchical softmax for input ``h`` (D,) predicting ``word``: one logistic
-        regression per inner node on its Huffman path (label ``1 - code``); updates syn1 rows,
-        accumulates the input's gradient in ``work``. Returns this step's loss (0 unless
-        LOSS)."""
-        D = h.shape[0]
-        loss = 0.0
-        for b in range(codelens[word]):
-            node = points[word, b]
-            f = np.float32(0.0)
-            for k in range(D):
-                f += h[k] * syn1[node, k]
-            if f >= MAX_EXP or f <= -MAX_EXP:
+@njit(nogil=True, cache=True, fastmath=True)
+def _hs_step(h, word, syn1, codes, points, codelens, alpha, exp_table, work, compute_loss):
+    """Hierarchical softmax for input ``h`` (D,) predicting ``word``: one logistic
+    regression per inner node on its Huffman path (label ``1 - code``); updates syn1 rows,
+    accumulates the input's gradient in ``work``. Returns this step's loss (0 unless
+    ``compute_loss``)."""
+    D = h.shape[0]
+    loss = 0.0
+    for b in range(codelens[word]):
+        node = points[word, b]
+        f = np.float32(0.0)
+        for k in range(D):
+            f += h[k] * syn1[node, k]
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue
+        code = codes[word, b]
+        g = np.float32((np.float32(1 - code) - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
+        if compute_loss:
+            z = f if code == 0 else -f
+            loss -= _LOG_TABLE[int((z + MAX_EXP) * _SCALE)]
+        for k in range(D):
+            work[k] += g * syn1[node, k]
+            syn1[node, k] += g * h[k]
+    return loss
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def _negative_step(h, word, syn1neg, thresh, alias, negative, alpha, exp_table, work, r,
+                   compute_loss):
+    """One positive and ``negative`` noise targets for input vector ``h`` (D,):
+    updates syn1neg rows in place, accumulates the input's gradient in ``work`` (D,).
+    Returns the advanced random state and this step's loss (0 unless ``compute_loss``)."""
+    D = h.shape[0]
+    V = np.uint64(thresh.shape[0])
+    loss = 0.0
+    for d in range(negative + 1):
+        if d == 0:
+            target = word
+            label = 1.0
+        else:
+            r = r * _MUL + _ADD
+            target = np.int64(((r >> _SH16) & _MASK32) * V >> np.uint64(32))
+            r = r * _MUL + _ADD
+            if ((r >> _SH16) & _MASK32) >= np.uint64(thresh[target]):
+                target = alias[target]
+            if target == word:
                 continue
-            code = codes[word, b]
-            g = np.float32((np.float32(1 - code) - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
-            if LOSS:
-                z = f if code == 0 else -f
-                loss -= _LOG_TABLE[int((z + MAX_EXP) * _SCALE)]
-            for k in range(D):
-                work[k] += g * syn1[node, k]
-                syn1[node, k] += g * h[k]
-        return loss
+            label = 0.0
+        f = np.float32(0.0)
+        for k in range(D):
+            f += h[k] * syn1neg[target, k]
+        # as gensim: no update where the sigmoid saturates (|f| >= MAX_EXP); the original
+        # tool applies the saturated gradient (label - 0 or 1) there instead
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue
+        g = np.float32((label - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
+        if compute_loss:
+            z = f if d == 0 else -f
+            loss -= _LOG_TABLE[int((z + MAX_EXP) * _SCALE)]
+        for k in range(D):
+            work[k] += g * syn1neg[target, k]
+            syn1neg[target, k] += g * h[k]
+    return r, loss
 
 
-    @njit(nogil=True, cache=True, fastmath=True)
-    def _negative_step(h, word, syn1neg, thresh, alias, negative, alpha, exp_table, work, r):
-        """One positive and ``negative`` noise targets for input vector ``h`` (D,):
-        updates syn1neg rows in place, accumulates the input's gradient in ``work`` (D,).
-        Returns the advanced random state and this step's loss (0 unless LOSS)."""
-        D = h.shape[0]
-        V = np.uint64(thresh.shape[0])
-        loss = 0.0
-        for d in range(negative + 1):
-            if d == 0:
-                target = word
-                label = 1.0
-            else:
+@njit(nogil=True, cache=True, fastmath=True)
+def train_job(syn0, syn1neg, syn1, words, bounds, sample_int, use_sample, thresh, alias, codes,
+              points, codelens, sg, cbow_mean, hs, negative, window, shrink, compute_loss,
+              alpha0, alpha1, exp_table, rng, neu1, work, loss_out):
+    """Train on one job; returns the number of words trained on (after subsampling).
+
+    syn0, syn1neg, syn1: (V, D) float32 (syn1neg/syn1 (0, D) when their layer is off),
+    updated in place. neu1, work: (D,) float32 scratch. loss_out: (1,) float64, the
+    job's loss is added to it when ``compute_loss``.
+    """
+    D = syn0.shape[1]
+    loss = 0.0
+    n_total = max(words.shape[0], 1)
+    kept = np.empty(words.shape[0], dtype=np.int32)
+    pos = np.empty(words.shape[0], dtype=np.int64)
+    r = rng[0]
+    effective = 0
+    for s in range(bounds.shape[0] - 1):
+        n, r = _subsample(words, bounds[s], bounds[s + 1], sample_int, use_sample, kept, pos, r)
+        effective += n
+        for i in range(n):
+            alpha = np.float32(alpha0 + (alpha1 - alpha0) * (pos[i] / n_total))
+            b = 0
+            if shrink:
                 r = r * _MUL + _ADD
-                target = np.int64(((r >> _SH16) & _MASK32) * V >> np.uint64(32))
-                r = r * _MUL + _ADD
-                if ((r >> _SH16) & _MASK32) >= np.uint64(thresh[target]):
-                    target = alias[target]
-                if target == word:
-                    continue
-                label = 0.0
-            f = np.float32(0.0)
-            for k in range(D):
-                f += h[k] * syn1neg[target, k]
-            # as gensim: no update where the sigmoid saturates (|f| >= MAX_EXP); the original
-            # tool applies the saturated gradient (label - 0 or 1) there instead
-            if f >= MAX_EXP or f <= -MAX_EXP:
-                continue
-            g = np.float32((label - exp_table[int((f + MAX_EXP) * _SCALE)]) * alpha)
-            if LOSS:
-                z = f if d == 0 else -f
-                loss -= _LOG_TABLE[int((z + MAX_EXP) * _SCALE)]
-            for k in range(D):
-                work[k] += g * syn1neg[target, k]
-                syn1neg[target, k] += g * h[k]
-        return r, loss
-
-
-    @njit(nogil=True, cache=True, fastmath=True)
-    def train_job(syn0, syn1neg, syn1, words, bounds, sample_int, use_sample, thresh, alias, codes,
-                  points, codelens, sg, cbow_mean, hs, negative, window, shrink, compute_loss,
-                  alpha0, alpha1, exp_table, rng, neu1, work, loss_out):
-        """Train on one job; returns the number of words trained on (after subsampling).
-        (The ``hs``, ``negative > 0`` and ``compute_loss`` flags of this variant are the
-        constants HS, NS, LOSS; the arguments are kept for one signature.)
-
-        syn0, syn1neg, syn1: (V, D) float32 (syn1neg/syn1 (0, D) when their layer is off),
-        updated in place. neu1, work: (D,) float32 scratch. loss_out: (1,) float64, the
-        job's loss is added to it.
-        """
-        D = syn0.shape[1]
-        loss = 0.0
-        n_total = max(words.shape[0], 1)
-        kept = np.empty(words.shape[0], dtype=np.int32)
-        pos = np.empty(words.shape[0], dtype=np.int64)
-        r = rng[0]
-        effective = 0
-        for s in range(bounds.shape[0] - 1):
-            n, r = _subsample(words, bounds[s], bounds[s + 1], sample_int, use_sample, kept, pos, r)
-            effective += n
-            for i in range(n):
-                alpha = np.float32(alpha0 + (alpha1 - alpha0) * (pos[i] / n_total))
-                b = 0
-                if shrink:
-                    r = r * _MUL + _ADD
-                    b = np.int64(((r >> _SH16) & _MASK32) % np.uint64(window))
-                lo = max(0, i - window + b)
-                hi = min(n, i + window + 1 - b)
-                word = kept[i]
-                if sg:
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        row = kept[j]
-                        for k in range(D):
-                            work[k] = 0.0
-                        if HS and hs:
-                            loss += _hs_step(syn0[row], word, syn1, codes, points, codelens,
-                                             alpha, exp_table, work)
-                        if NS and negative > 0:
-                            r, lneg = _negative_step(syn0[row], word, syn1neg, thresh, alias,
-                                                     negative, alpha, exp_table, work, r)
-                            if LOSS and compute_loss:
-                                loss += lneg
-                        for k in range(D):
-                            syn0[row, k] += work[k]
-                else:
-                    for k in range(D):
-                        neu1[k] = 0.0
-                    cw = 0
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        row = kept[j]
-                        for k in range(D):
-                            neu1[k] += syn0[row, k]
-                        cw += 1
-                    if cw == 0:
+                b = np.int64(((r >> _SH16) & _MASK32) % np.uint64(window))
+            lo = max(0, i - window + b)
+            hi = min(n, i + window + 1 - b)
+            word = kept[i]
+            if sg:
+                for j in range(lo, hi):
+                    if j == i:
                         continue
-                    inv = np.float32(1.0 / cw)
-                    if cbow_mean:
-                        for k in range(D):
-                            neu1[k] *= inv
+                    row = kept[j]
                     for k in range(D):
                         work[k] = 0.0
-                    if HS and hs:
-                        loss += _hs_step(neu1, word, syn1, codes, points, codelens, alpha,
-                                         exp_table, work)
-                    if NS and negative > 0:
-                        r, lneg = _negative_step(neu1, word, syn1neg, thresh, alias, negative,
-                                                 alpha, exp_table, work, r)
-                        if LOSS and compute_loss:
-                            loss += lneg
-                    if not cbow_mean:
-                        for k in range(D):
-                            work[k] *= inv
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        row = kept[j]
-                        for k in range(D):
-                            syn0[row, k] += work[k]
-        rng[0] = r
-        if LOSS and compute_loss:
-            loss_out[0] += loss
-        return effective
-
-    return train_job
-
-
-_VARIANTS: dict = {}
-
-
-def kernel_for(hs: bool, ns: bool, compute_loss: bool):
-    """The ``train_job`` variant for these options (made, and compiled, on first use)."""
-    key = (False, True, False) if ns and not hs and not compute_loss else (True, True, True)
-    fn = _VARIANTS.get(key)
-    if fn is None:
-        fn = _VARIANTS[key] = _make_train_job(*key)
-    return fn
-
-
-train_job = kernel_for(False, True, False)  # the default: negative sampling, no loss
+                    if hs:
+                        loss += _hs_step(syn0[row], word, syn1, codes, points, codelens, alpha,
+                                         exp_table, work, compute_loss)
+                    if negative > 0:
+                        r, lneg = _negative_step(syn0[row], word, syn1neg, thresh, alias,
+                                                 negative, alpha, exp_table, work, r,
+                                                 compute_loss)
+                        loss += lneg
+                    for k in range(D):
+                        syn0[row, k] += work[k]
+            else:
+                for k in range(D):
+                    neu1[k] = 0.0
+                cw = 0
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    row = kept[j]
+                    for k in range(D):
+                        neu1[k] += syn0[row, k]
+                    cw += 1
+                if cw == 0:
+                    continue
+                inv = np.float32(1.0 / cw)
+                if cbow_mean:
+                    for k in range(D):
+                        neu1[k] *= inv
+                for k in range(D):
+                    work[k] = 0.0
+                if hs:
+                    loss += _hs_step(neu1, word, syn1, codes, points, codelens, alpha, exp_table,
+                                     work, compute_loss)
+                if negative > 0:
+                    r, lneg = _negative_step(neu1, word, syn1neg, thresh, alias, negative, alpha,
+                                             exp_table, work, r, compute_loss)
+                    loss += lneg
+                if not cbow_mean:
+                    for k in range(D):
+                        work[k] *= inv
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    row = kept[j]
+                    for k in range(D):
+                        syn0[row, k] += work[k]
+    rng[0] = r
+    if compute_loss:
+        loss_out[0] += loss
+    return effective
 
 
 # --- the kernel interface the model calls (the same three functions in _numpy_kernel) ----
@@ -280,5 +258,5 @@ def run_job(shared: tuple, words, bounds, alpha0: float, alpha1: float, state, l
     """Train on one job; returns the words trained on after subsampling. Adds the job's
     loss to ``loss[0]`` (float64) when the model computes it."""
     *opts, exp_table = shared
-    job = kernel_for(opts[12], opts[13] > 0, opts[16])  # hs, negative, compute_loss
-    return job(*opts[:3], words, bounds, *opts[3:], alpha0, alpha1, exp_table, *state, loss)
+    return train_job(*opts[:3], words, bounds, *opts[3:], alpha0, alpha1, exp_table, *state,
+                     loss)
