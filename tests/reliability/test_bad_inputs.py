@@ -483,7 +483,7 @@ CASES = [
     # --- word2vec model arguments --------------------------------------------------------------
     ("w2v", "vector_size 0", lambda: Word2Vec(vector_size=0), ValueError, "vector_size must be >= 1, got 0"),
     ("w2v", "window 0", lambda: Word2Vec(window=0), ValueError, "window must be >= 1, got 0"),
-    ("w2v", "negative 0", lambda: Word2Vec(negative=0), ValueError, "negative must be >= 1"),
+    ("w2v", "negative 0", lambda: Word2Vec(negative=0), ValueError, "hs=0 and negative=0 leave no output layer"),
     ("w2v", "sg 2", lambda: Word2Vec(sg=2), ValueError, "sg must be 0 \\(CBOW\\) or 1"),
     ("w2v", "empty corpus", lambda: Word2Vec([[]], min_count=1), CorpusError, "the corpus is empty"),
     ("w2v", "sentences a string", lambda: Word2Vec(["a b c"], min_count=1, workers=1), TypeError, "list of tokens"),
