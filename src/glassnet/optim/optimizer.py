@@ -59,6 +59,15 @@ def _guess_optimizer(keys: set) -> str:
     return " or ".join(names) if names else f"another optimizer (keys {sorted(keys)})"
 
 
+def write_epoch(params) -> int:
+    """Open a write epoch for an optimizer writing ``params`` (a group's list) in place and
+    log it; the caller bumps ``_version`` and sets ``_wepoch`` to it on each parameter it
+    writes (see ``glassnet._inplace``)."""
+    w = writes.epoch = writes.epoch + 1
+    writes.log.append((w, params))
+    return w
+
+
 def counts_own_writes(step):
     """Mark an optimizer's ``step`` as bumping the versions of the parameters it writes
     itself (through ``Optimizer._grads`` or by hand), so it is not wrapped to do it again."""
@@ -91,9 +100,8 @@ class Optimizer:
         A subclass's ``step`` is wrapped to call this afterwards, unless it is marked with
         :func:`counts_own_writes` (the built-in optimizers: ``_grads`` bumps each parameter
         it hands out, which saves a second pass over the parameters on every step)."""
-        w = writes.epoch = writes.epoch + 1
         for group in self.param_groups:
-            writes.log.append((w, group["params"]))
+            w = write_epoch(group["params"])
             for p in group["params"]:
                 if p.grad is not None:
                     p._version += 1
@@ -167,8 +175,7 @@ class Optimizer:
         maximize = group["maximize"]
         wd = group["weight_decay"] if weight_decay is None else weight_decay
         params = group["params"]
-        w = writes.epoch = writes.epoch + 1  # the caller writes each p in place
-        writes.log.append((w, params))  # (see counts_own_writes)
+        w = write_epoch(params)  # the caller writes each p in place (see counts_own_writes)
         for p in params:
             g = p.grad
             if g is None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..tensor import writes
-from .optimizer import Optimizer, _check_hyper, counts_own_writes
+from .optimizer import Optimizer, _check_hyper, counts_own_writes, write_epoch
 
 __all__ = ["SGD"]
 
@@ -39,8 +38,7 @@ class SGD(Optimizer):
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
             damp, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
             if not (mu or wd or maximize):  # plain SGD: the common case, kept lean
-                w = writes.epoch = writes.epoch + 1  # one write epoch for the step
-                writes.log.append((w, group["params"]))
+                w = write_epoch(group["params"])
                 for p in group["params"]:
                     if p.grad is not None:
                         p.data -= lr * p.grad.data
