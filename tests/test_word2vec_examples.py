@@ -67,11 +67,29 @@ def test_cli_trains_and_writes_word2vec_format(tmp_path, capsys, binary):
     assert "Vocab size: 175" in err and "word/s" in err and "alpha=" in err
 
 
+def test_cli_hs_trains_the_same_model_as_the_api(tmp_path, capsys):
+    from glassnet.word2vec import Word2Vec
+
+    out = tmp_path / "hs.txt"
+    assert main(["-train", data_path("village.txt"), "-output", str(out), "-size", "12",
+                 "-iter", "1", "-threads", "1", "-cbow", "0", "-hs", "1", "-negative", "0",
+                 "-min-count", "5", "-seed", "3"]) == 0
+    capsys.readouterr()
+    kv = KeyedVectors.load_word2vec_format(str(out))
+    model = Word2Vec(corpus_file=data_path("village.txt"), vector_size=12, window=5, hs=1,
+                     negative=0, sample=1e-3, min_count=5, epochs=1, alpha=0.025,
+                     min_alpha=0.025 * 1e-4, workers=1, sg=1, seed=3)
+    assert model.syn1.shape == (len(model.wv), 12)  # the hierarchical-softmax weights
+    assert kv.index_to_key == model.wv.index_to_key
+    assert np.allclose(kv.vectors, model.wv.vectors, atol=1e-5)
+
+
 @pytest.mark.parametrize("argv,rc,message", [
     (["-train", "x"], 2, "missing -output"),
     (["-train", "x", "-output", "y", "-size", "ten"], 2, "-size needs an integer"),
     (["-train", "x", "-output", "y", "-bogus", "1"], 2, "unknown option '-bogus'"),
-    (["-train", "x", "-output", "y", "-hs", "1"], 2, "hierarchical softmax"),
+    (["-train", "x", "-output", "y", "-hs", "2"], 2, "-hs must be 0 or 1"),
+    (["-train", "x", "-output", "y", "-negative", "0"], 2, "nothing to train"),
     (["-train", "/no/such/corpus.txt", "-output", "y"], 1, "not found"),
 ])
 def test_cli_bad_usage(argv, rc, message, capsys):

@@ -2,7 +2,7 @@
 
     glassnet word2vec -train corpus.txt -output vectors.txt [-cbow 1] [-size 100]
         [-window 5] [-negative 5] [-sample 1e-3] [-min-count 5] [-iter 5] [-alpha A]
-        [-threads N] [-binary 0] [-save-vocab FILE] [-seed 1]
+        [-threads N] [-binary 0] [-save-vocab FILE] [-seed 1] [-hs 0]
 
 Flags and defaults are the original tool's (CBOW, alpha 0.05 for CBOW and 0.025 for
 skip-gram); ``-threads`` defaults to the original's 12 capped at the number of CPUs.
@@ -19,13 +19,14 @@ import sys
 USAGE = """\
 usage: glassnet word2vec -train FILE -output FILE [options]
 
-Trains word vectors (word2vec, negative sampling) and writes them in word2vec format.
+Trains word vectors (word2vec) and writes them in word2vec format.
   -train FILE       corpus: one sentence per line, tokens separated by whitespace (UTF-8)
   -output FILE      where to write the vectors
   -cbow 0|1         1: continuous bag of words (default), 0: skip-gram
   -size N           vector dimensions (default 100)
   -window N         maximum distance between a word and its context (default 5)
-  -negative N       noise words per prediction (default 5)
+  -negative N       noise words per prediction (default 5; 0 = off, needs -hs 1)
+  -hs 0|1           1: hierarchical softmax as well (default 0); '-hs 1 -negative 0' alone
   -sample T         subsampling threshold for frequent words (default 1e-3; 0 = off)
   -min-count N      drop words seen fewer than N times (default 5)
   -iter N           passes over the corpus (default 5)
@@ -35,7 +36,6 @@ Trains word vectors (word2vec, negative sampling) and writes them in word2vec fo
   -save-vocab FILE  also write '<word> <count>' lines
   -seed N           random seed (default 1)
   -errors POLICY    bytes that are not UTF-8: strict (stop, default), replace, ignore
-  -hs 0             hierarchical softmax is not supported (only 0 is accepted)
   -debug N          accepted for compatibility (progress is always shown)
 """
 
@@ -69,14 +69,15 @@ def _parse(argv: list[str]) -> dict:
     for need in ("-train", "-output"):
         if need not in opts:
             raise ValueError(f"missing {need} FILE")
-    for flag in ("-cbow", "-binary"):
+    for flag in ("-cbow", "-binary", "-hs"):
         if opts.get(flag, 0) not in (0, 1):
             raise ValueError(f"option {flag} must be 0 or 1, got {opts[flag]}")
     if opts.get("-errors", "strict") not in ("strict", "replace", "ignore"):
         raise ValueError(f"option -errors must be strict, replace or ignore, "
                          f"got {opts['-errors']!r}")
-    if opts.get("-hs", 0) != 0:
-        raise ValueError("-hs 1 (hierarchical softmax) is not supported; use -negative")
+    if opts.get("-hs", 0) == 0 and opts.get("-negative", 5) == 0:
+        raise ValueError("-negative 0 with -hs 0 leaves nothing to train; "
+                         "give -negative N or -hs 1")
     if opts.get("-classes", 0) != 0:
         raise ValueError("-classes (k-means word classes) is not supported")
     return opts
@@ -129,7 +130,8 @@ def main(argv: list[str]) -> int:
     try:
         _check_paths(opts)
         model = Word2Vec(vector_size=opts.get("-size", 100), window=opts.get("-window", 5),
-                         negative=opts.get("-negative", 5), sample=opts.get("-sample", 1e-3),
+                         negative=opts.get("-negative", 5), hs=opts.get("-hs", 0),
+                         sample=opts.get("-sample", 1e-3),
                          min_count=opts.get("-min-count", 5), epochs=opts.get("-iter", 5),
                          alpha=alpha, min_alpha=alpha * 1e-4, workers=threads,
                          sg=0 if cbow else 1, seed=opts.get("-seed", 1))
