@@ -1,8 +1,9 @@
 """Datasets: indexable collections of samples.
 
-A :class:`Dataset` answers ``len(ds)`` and ``ds[i]``. :class:`TensorDataset` wraps
-arrays that share their first dimension; the :class:`~glassnet.data.DataLoader` batches
-it by indexing every array once per batch instead of collecting samples one by one.
+A :class:`Dataset` answers ``len(ds)`` and ``ds[i]``; an :class:`IterableDataset` is a
+stream (``iter(ds)``). :class:`TensorDataset` wraps arrays that share their first
+dimension; the :class:`~glassnet.data.DataLoader` batches it by indexing every array once
+per batch instead of collecting samples one by one.
 """
 
 from __future__ import annotations
@@ -16,20 +17,74 @@ import numpy as np
 from ..random import resolve
 from ..tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset",
+           "ConcatDataset", "random_split"]
 
 
 class Dataset:
-    """Base class: subclasses define ``__getitem__(i)`` (one sample) and ``__len__``."""
+    """Base class of map-style datasets: subclasses define ``__getitem__(i)`` (one sample)
+    and ``__len__``.
+
+    There is no default ``__len__`` (as in PyTorch): ``len()`` of a dataset that does not
+    define it raises TypeError, which is how a DataLoader tells a sized dataset from one
+    that is not.
+    """
 
     def __getitem__(self, index):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
-    def __len__(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} must define __len__")
-
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of datasets that are streams: subclasses define ``__iter__`` (the samples
+    of one pass, in order), and ``__len__`` only if they know their length.
+
+    A :class:`~glassnet.data.DataLoader` batches the stream as it comes (``batch_size``
+    consecutive samples per batch); ``shuffle``, ``sampler`` and ``batch_sampler`` do not
+    apply to it. With ``num_workers = n`` every worker process iterates its own copy of
+    the dataset, so ``__iter__`` should give each worker its share of the stream, using
+    :func:`~glassnet.utils.data.get_worker_info` (``None`` in the main process)::
+
+        def __iter__(self):
+            info = get_worker_info()
+            if info is None:                      # one process: everything
+                return iter(range(self.start, self.end))
+            return iter(range(self.start + info.id, self.end, info.num_workers))
+
+    ``a + b`` is a :class:`ChainDataset` (``a``'s samples, then ``b``'s).
+    """
+
+    def __iter__(self):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __add__(self, other: IterableDataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several :class:`IterableDataset` s one after another, chained when iterated (made
+    from the datasets, not their samples: cheap for long streams). ``len`` is the sum of
+    the lengths, when every dataset has one."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        for i, d in enumerate(self.datasets):
+            if not isinstance(d, IterableDataset):
+                raise TypeError(
+                    f"ChainDataset only supports IterableDataset; dataset {i} is a "
+                    f"{type(d).__name__} (use ConcatDataset for map-style datasets)")
+
+    def __iter__(self):
+        for d in self.datasets:
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+    def __repr__(self) -> str:
+        return f"ChainDataset({len(self.datasets)} datasets)"
 
 
 def _as_array(x, what: str) -> np.ndarray:
@@ -112,6 +167,10 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset needs at least one dataset")
+        for i, d in enumerate(self.datasets):
+            if isinstance(d, IterableDataset):
+                raise TypeError(f"ConcatDataset does not support IterableDataset (dataset {i} "
+                                f"is a {type(d).__name__}); use ChainDataset to chain streams")
         self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]))
 
     def __len__(self) -> int:

@@ -10,15 +10,25 @@ With ``num_workers > 0`` the batches are made in that many worker processes
 (``multiprocessing``), as in PyTorch: the main process decides the order (the same
 shuffle as with ``num_workers=0``), hands batch ``k`` to worker ``k % num_workers``,
 keeps up to ``prefetch_factor`` batches in flight per worker, and yields the batches in
-order. Each worker seeds glassnet's global generator, Python's ``random`` and NumPy's
-legacy global generator with ``base_seed + worker_id`` (``get_worker_info().seed``), so
-random augmentations differ between workers and repeat from run to run. Batches come
+order.
+
+An :class:`~glassnet.data.IterableDataset` is a stream: batches are ``batch_size``
+consecutive samples of it. With workers, every worker iterates its own copy of the
+dataset (``get_worker_info()`` inside ``__iter__`` tells it which share to give) and the
+batches are taken from the workers in turn (worker 0's first batch, worker 1's first, ...,
+worker 0's second, ...); a worker whose stream ends drops out of the turn, and the pass
+ends when all have ended. This is PyTorch's order.
+
+Each worker seeds glassnet's global generator, Python's ``random`` and NumPy's legacy
+global generator with ``base_seed + worker_id`` (``get_worker_info().seed``), so random
+augmentations differ between workers and repeat from run to run. Batches come
 back through a multiprocessing queue (pickled between glassnet's own processes; files
 are never unpickled).
 """
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import os
 import sys
@@ -30,7 +40,7 @@ import numpy as np
 
 from ..random import resolve
 from ..tensor import Tensor
-from .dataset import Dataset, _tensor_view
+from .dataset import Dataset, IterableDataset, _tensor_view
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info",
            "WorkerInfo"]
@@ -121,9 +131,18 @@ def _seed_worker(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
+class _StreamEnd:
+    """A worker's answer to a task when its copy of an IterableDataset has no more
+    batches (the worker answers no further task of that pass)."""
+
+    def __init__(self, worker_id: int):
+        self.worker_id = worker_id
+
+
 def _worker_loop(loader: DataLoader, worker_id: int, num_workers: int, seed: int,
                  tasks, results, parent_pid: int) -> None:
-    """Run in a worker process: make the batches whose indices arrive on ``tasks``."""
+    """Run in a worker process: make the batches whose indices arrive on ``tasks``
+    (index ``None``: the next batch of this worker's stream, for an IterableDataset)."""
     import queue
 
     global _worker_info
@@ -136,6 +155,7 @@ def _worker_loop(loader: DataLoader, worker_id: int, num_workers: int, seed: int
         results.put((None, None, None, f"in worker_init_fn of worker {worker_id}:\n"
                                        f"{traceback.format_exc()}"))
         return
+    stream_epoch, stream, ended = None, None, False  # this worker's pass over a stream
     while True:
         try:
             task = tasks.get(timeout=_POLL)
@@ -146,8 +166,24 @@ def _worker_loop(loader: DataLoader, worker_id: int, num_workers: int, seed: int
         if task is None:
             return
         epoch, k, idx = task
+        if idx is None and epoch != stream_epoch:  # a new pass: a fresh iterator
+            stream_epoch, stream, ended = epoch, None, False
+        if idx is None and ended:
+            continue  # the main process skips this worker's tasks after its end
         try:
-            batch = loader._apply_after(loader._fetch(idx, copy=True))
+            if idx is None:
+                if stream is None:
+                    stream = iter(loader.dataset)
+                batch, last = loader._stream_batch(stream)
+                if batch is None:
+                    ended = True
+                    results.put((epoch, k, _StreamEnd(worker_id), None))
+                    continue
+                if last:  # a short final batch: the stream has ended
+                    stream = iter(())
+                batch = loader._apply_after(batch)
+            else:
+                batch = loader._apply_after(loader._fetch(idx, copy=True))
         except Exception:
             results.put((epoch, k, None, f"in worker {worker_id}, batch {k}:\n"
                                          f"{traceback.format_exc()}"))
@@ -228,12 +264,17 @@ def _state_seed(rng: np.random.Generator, counter: int) -> int:
 class _MultiProcessIter:
     """One pass over the batches made by worker processes, yielded in order.
 
+    Task ``k`` goes to the next worker in turn (``k % num_workers`` while all are active);
+    batches are yielded in task order. For a stream (``tasks`` is None) a task asks a
+    worker for the next batch of its own stream; a worker whose stream has ended answers
+    once with :class:`_StreamEnd`, leaves the turn, and its later tasks are skipped.
+
     Without ``persistent_workers`` each pass starts its own workers and stops them at its
     end (or when it is dropped), so two passes can run side by side. Persistent workers
     serve one pass at a time: starting a new pass retires the previous one.
     """
 
-    def __init__(self, loader: DataLoader, tasks: list, workers: _Workers):
+    def __init__(self, loader: DataLoader, tasks: list | None, workers: _Workers):
         self.loader, self.workers = loader, workers
         self.owned = not loader.persistent_workers
         workers.epoch += 1
@@ -242,14 +283,27 @@ class _MultiProcessIter:
         self.sent = 0
         self.next = 0
         self.cache: dict = {}
+        self.owner: dict = {}  # task k -> the worker it went to
+        self.active = [True] * workers.n
+        self.turn = 0
         for _ in range(loader.prefetch_factor * workers.n):
             self._send()
 
     def _send(self) -> None:
-        if self.sent < len(self.todo):
-            k = self.sent
-            self.workers.tasks[k % self.workers.n].put((self.epoch, k, self.todo[k]))
-            self.sent += 1
+        if self.todo is not None and self.sent >= len(self.todo):
+            return
+        n = self.workers.n
+        for _ in range(n):
+            w, self.turn = self.turn, (self.turn + 1) % n
+            if self.active[w]:
+                break
+        else:
+            return  # every worker's stream has ended
+        k = self.sent
+        idx = None if self.todo is None else self.todo[k]
+        self.workers.tasks[w].put((self.epoch, k, idx))
+        self.owner[k] = w
+        self.sent += 1
 
     def _get(self):
         import queue
@@ -267,7 +321,7 @@ class _MultiProcessIter:
                     self._stop(force=True)
                     raise RuntimeError(
                         f"DataLoader timed out after {timeout:g} s waiting for batch "
-                        f"{self.next} from worker {self.next % self.workers.n}"
+                        f"{self.next} from worker {self.owner.get(self.next)}"
                     ) from None
 
     def __iter__(self):
@@ -286,22 +340,33 @@ class _MultiProcessIter:
                 pass
 
     def __next__(self):
-        if self.next >= len(self.todo):
-            if self.owned:
-                self._stop()
-            raise StopIteration
-        if self.workers.epoch != self.epoch:
+        if self.next < self.sent and self.workers.epoch != self.epoch:
             raise RuntimeError("this pass over the DataLoader was replaced by a newer one: "
                                "persistent workers serve one pass at a time")
         while self.next not in self.cache:
+            if self.next >= self.sent:  # nothing left to wait for: the pass is over
+                if self.owned and self.workers.alive():
+                    self._stop()
+                raise StopIteration
+            if not self.active[self.owner[self.next]]:
+                # its worker's stream ended before this task: no batch will come for it
+                del self.owner[self.next]
+                self.next += 1
+                continue
             epoch, k, batch, err = self._get()
             if err is not None and (epoch is None or epoch == self.epoch):
                 self._stop()
                 raise RuntimeError(f"DataLoader worker failed {err}")
-            if epoch == self.epoch:
-                self.cache[k] = batch
-            # results of an earlier, abandoned pass are dropped
+            if epoch != self.epoch:
+                continue  # results of an earlier, abandoned pass are dropped
+            if isinstance(batch, _StreamEnd):
+                # a worker answers in task order, so its earlier batches are all in
+                self.active[batch.worker_id] = False
+                self._send()
+                continue
+            self.cache[k] = batch
         batch = self.cache.pop(self.next)
+        self.owner.pop(self.next, None)
         self.next += 1
         self._send()
         return batch
@@ -311,13 +376,18 @@ class DataLoader:
     """Iterate over ``dataset`` in batches.
 
     Args:
-        dataset: a :class:`Dataset` (anything with ``__len__`` and ``__getitem__``).
-        batch_size: samples per batch (a positive int).
+        dataset: a map-style :class:`Dataset` (anything with ``__len__`` and
+            ``__getitem__``; ``__len__`` may be missing when a ``sampler`` or
+            ``batch_sampler`` gives the indices), or an
+            :class:`~glassnet.data.IterableDataset`, a stream batched as it comes.
+        batch_size: samples per batch (a positive int; None: one sample at a time).
         shuffle: draw a fresh permutation at the start of every pass.
-        sampler: an iterable of indices (with ``len``) giving the sample order instead of
-            ``shuffle`` (e.g. a distributed sampler).
-        batch_sampler: an iterable of lists of indices, one per batch (replaces
-            ``batch_size``, ``shuffle``, ``sampler`` and ``drop_last``).
+        sampler: an iterable of indices giving the sample order instead of ``shuffle``
+            (a :class:`~glassnet.data.RandomSampler`, ``WeightedRandomSampler``,
+            ``DistributedSampler``, a list ...).
+        batch_sampler: an iterable of lists of indices, one per batch, e.g. a
+            :class:`~glassnet.data.BatchSampler` (replaces ``batch_size``, ``shuffle``,
+            ``sampler`` and ``drop_last``).
         num_workers: 0 makes the batches in this process; ``n > 0`` in ``n`` worker
             processes (same batches, same order).
         collate_fn: joins a list of samples into a batch (default :func:`default_collate`).
@@ -384,6 +454,18 @@ class DataLoader:
                              f"{prefetch_factor!r}")
         if timeout < 0:
             raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout}")
+        stream = isinstance(dataset, IterableDataset)
+        if stream:
+            # a stream has no indices to order (PyTorch's rules and messages)
+            for name, value, unset in (("shuffle", shuffle, shuffle in (None, False)),
+                                       ("sampler", sampler, sampler is None),
+                                       ("batch_sampler", batch_sampler,
+                                        batch_sampler is None)):
+                if not unset:
+                    raise ValueError(
+                        f"DataLoader with IterableDataset: expected unspecified {name} "
+                        f"option, but got {name}={value!r} (an IterableDataset is read in "
+                        f"its own order; order or split it inside __iter__)")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError("DataLoader: batch_sampler is mutually exclusive with "
@@ -401,15 +483,19 @@ class DataLoader:
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler is mutually exclusive with shuffle")
         try:
-            n = len(dataset)
+            n = None if stream else len(dataset)
         except TypeError:
-            raise TypeError(
-                f"DataLoader: the dataset ({type(dataset).__name__}) has no len(); "
-                f"it needs __len__ and __getitem__"
-            ) from None
+            if sampler is None and batch_sampler is None:
+                raise TypeError(
+                    f"DataLoader: the dataset ({type(dataset).__name__}) has no len(); a "
+                    f"map-style dataset needs __len__ and __getitem__ (or a sampler= giving "
+                    f"its indices); for a stream, subclass glassnet.data.IterableDataset "
+                    f"and define __iter__"
+                ) from None
+            n = None
         if n == 0:
             raise ValueError("DataLoader: the dataset is empty (0 samples)")
-        if drop_last and batch_size and sampler is None and n < batch_size:
+        if drop_last and batch_size and sampler is None and n is not None and n < batch_size:
             raise ValueError(
                 f"DataLoader: drop_last=True with {n} samples and batch_size={batch_size} "
                 f"would give no batches"
@@ -417,6 +503,7 @@ class DataLoader:
         if generator is not None:
             resolve(generator)  # type check now rather than at the first epoch
         self.dataset = dataset
+        self._stream = stream
         self._unbatched = batch_size is None and batch_sampler is None
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
@@ -439,9 +526,27 @@ class DataLoader:
         self._passes = 0
 
     def __len__(self) -> int:
+        """The number of batches of one pass (samples when ``batch_size=None``).
+
+        For an IterableDataset: from ``len(dataset)`` when it defines one (TypeError
+        otherwise), as in PyTorch. With workers that is right only if the dataset splits
+        itself among them; each worker's last batch may be short, so there can be more
+        batches than this.
+        """
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self._stream:
+            try:
+                n = len(self.dataset)
+            except TypeError:
+                raise TypeError(
+                    f"len(DataLoader): the IterableDataset ({type(self.dataset).__name__}) "
+                    f"has no len(); define __len__ on it, or count the batches while "
+                    f"iterating") from None
+        elif self.sampler is not None:
+            n = len(self.sampler)
+        else:
+            n = len(self.dataset)
         if self._unbatched:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
@@ -458,7 +563,7 @@ class DataLoader:
         """This pass's batches as index arrays (a ``slice`` for in-order runs)."""
         if self.batch_sampler is not None:
             return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else None  # a sampler gives the order
         order = self._order(n)
         if self._unbatched:  # batch_size=None: one sample at a time
             return list(range(n)) if order is None else [int(i) for i in order]
@@ -494,14 +599,40 @@ class DataLoader:
         samples = [self.dataset[i] for i in idx]
         return (self.collate_fn or default_collate)(samples)
 
+    def _stream_batch(self, it) -> tuple:
+        """The next batch of the stream ``it`` (before transforms) and whether the stream
+        ended while it was made (a short last batch); ``(None, True)`` when no batch is
+        left (with ``drop_last``, a short last batch is dropped)."""
+        if self._unbatched:
+            for sample in it:
+                return (self.collate_fn or default_convert)(sample), False
+            return None, True
+        samples = list(itertools.islice(it, self.batch_size))
+        short = len(samples) < self.batch_size
+        if not samples or (short and self.drop_last):
+            return None, True
+        return (self.collate_fn or default_collate)(samples), short
+
+    def _single_stream(self):
+        it = iter(self.dataset)
+        while True:
+            batch, last = self._stream_batch(it)
+            if batch is None:
+                return
+            yield self._apply_after(batch)
+            if last:
+                return
+
     def __iter__(self):
-        n = len(self.dataset)
-        if n == 0:
-            raise ValueError("DataLoader: the dataset is empty (0 samples)")
-        tasks = self._index_batches()
+        if self._stream:
+            tasks = None
+        else:
+            if self.sampler is None and self.batch_sampler is None and len(self.dataset) == 0:
+                raise ValueError("DataLoader: the dataset is empty (0 samples)")
+            tasks = self._index_batches()
         self._passes += 1
         if self.num_workers == 0:
-            return self._single(tasks)
+            return self._single_stream() if tasks is None else self._single(tasks)
         seed = _state_seed(resolve(self.generator), self._passes)
         if not self.persistent_workers:
             return _MultiProcessIter(self, tasks, _Workers(self, seed))
@@ -544,7 +675,11 @@ class DataLoader:
 
     def __repr__(self) -> str:
         extra = f", num_workers={self.num_workers}" if self.num_workers else ""
-        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
+        try:
+            size = f" of {len(self.dataset)}"
+        except TypeError:
+            size = ""
+        return (f"DataLoader({type(self.dataset).__name__}{size}, "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}{extra})")
 

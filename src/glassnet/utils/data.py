@@ -1,7 +1,8 @@
 """``glassnet.utils.data``: the data-loading names where PyTorch users look for them.
 
-The same objects as :mod:`glassnet.data` (``Dataset``, ``TensorDataset``, ``DataLoader``,
-``random_split``, ``Subset``, ``default_collate``, ...), plus :func:`get_worker_info`, so
+The same objects as :mod:`glassnet.data` (``Dataset``, ``IterableDataset``,
+``TensorDataset``, ``DataLoader``, the samplers, ``random_split``, ``Subset``,
+``default_collate``, ...), plus :func:`get_worker_info`, so
 ``from torch.utils.data import DataLoader, TensorDataset`` ports by changing the package
 name only.
 """
