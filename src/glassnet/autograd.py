@@ -30,6 +30,7 @@ __all__ = [
     "Elementwise",
     "Local",
     "backward",
+    "grad",
     "no_grad",
     "enable_grad",
     "set_grad_enabled",
@@ -127,7 +128,7 @@ class Function:
         t.grad = None
         t.name = None
         t._version = 0
-        if need and _mode.enabled:
+        if need and _mode.state.enabled:
             fn.parents = args
             fn._retained = None
             fn._key = next(_keys)
@@ -194,54 +195,179 @@ _FREED = (
 )
 
 
-def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
-    """Accumulate d(tensor)/d(leaf) into ``leaf.grad`` for every leaf requiring grad.
+_NO_GRAPH = (
+    "{what} on a tensor that does not require grad: it has no graph. It is an integer or "
+    "bool tensor, the result of an op without a gradient (argmax, a comparison), made "
+    "under no_grad(), or computed from leaves that do not require grad."
+)
+
+
+def _seed(tensor, gradient, what: str):
+    """The starting gradient for ``tensor`` (ones for a one-element tensor), checked."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{what}: expected Tensors to differentiate, got "
+                        f"{type(tensor).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError(_NO_GRAPH.format(what=what))
+    data = tensor.data
+    if gradient is None:
+        if data.size != 1:
+            raise RuntimeError(
+                f"{what} without a gradient argument needs a scalar (one-element) "
+                f"tensor, got shape {tuple(data.shape)}; pass gradient= of that shape"
+            )
+        g = xp.array(1, dtype=data.dtype)
+        return g.reshape(data.shape) if data.ndim else g
+    g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+    if g.shape != data.shape:
+        raise ValueError(
+            f"{what}: gradient shape {tuple(g.shape)} does not match the tensor's "
+            f"shape {tuple(data.shape)}"
+        )
+    return xp.array(g, dtype=data.dtype)  # a private copy: leaves may keep it as .grad
+
+
+def _as_list(x, what: str) -> list:
+    if isinstance(x, Tensor) or x is None:
+        return [x]
+    try:
+        return list(x)
+    except TypeError:
+        raise TypeError(f"{what}: expected a Tensor or a sequence of Tensors, got "
+                        f"{type(x).__name__}") from None
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate the gradient of ``tensors`` (one or a sequence; ``grad_tensors`` gives
+    each one's output gradient, None for a one-element tensor) into the ``.grad`` of
+    every leaf that requires grad — or, with ``inputs``, into those tensors' ``.grad``
+    only (leaves or not), as ``torch.autograd.backward``."""
+    _no_create_graph(create_graph, "backward()")
+    if inputs is None and isinstance(tensors, Tensor):  # the everyday loss.backward()
+        _run([(tensors, _seed(tensors, grad_tensors, "backward()"))], bool(retain_graph), None)
+        return
+    outs = _as_list(tensors, "backward()")
+    grads = _as_list(grad_tensors, "backward()") if grad_tensors is not None else \
+        [None] * len(outs)
+    if len(grads) != len(outs):
+        raise ValueError(f"backward(): {len(outs)} tensors but {len(grads)} gradients")
+    seeds = [(t, _seed(t, g, "backward()")) for t, g in zip(outs, grads)]
+    if inputs is None:
+        _run(seeds, bool(retain_graph), None)
+        return
+    targets = _targets(inputs, "backward()")
+    given: set = set()
+    for t, g in zip(targets, _run(seeds, bool(retain_graph), targets)):
+        if g is not None:
+            _accumulate_leaf(t, g, given)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple (one
+    Tensor per input) instead of added to any ``.grad``, as ``torch.autograd.grad``.
+
+    ``grad_outputs`` gives each output's gradient (None: a one-element output gets 1).
+    An input the outputs do not depend on raises, unless ``allow_unused=True`` (its entry
+    is None) or ``materialize_grads=True`` (zeros). The graph is freed afterwards unless
+    ``retain_graph=True``. ``create_graph=True`` (a gradient of a gradient) is not
+    supported: glassnet's backward computes on arrays and records nothing.
+    """
+    _no_create_graph(create_graph, "autograd.grad()")
+    if is_grads_batched:
+        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported; "
+                                  "call grad() once per gradient")
+    outs = _as_list(outputs, "autograd.grad()")
+    if grad_outputs is None:
+        gouts = [None] * len(outs)
+    else:
+        gouts = _as_list(grad_outputs, "autograd.grad()")
+        if len(gouts) != len(outs):
+            raise ValueError(f"autograd.grad(): grad_outputs has {len(gouts)} entries for "
+                             f"{len(outs)} outputs")
+    seeds = [(t, _seed(t, g, "autograd.grad()")) for t, g in zip(outs, gouts)]
+    targets = _targets(inputs, "autograd.grad()")
+    got = _run(seeds, bool(retain_graph), targets)
+    result = []
+    for i, (t, g) in enumerate(zip(targets, got)):
+        if g is None:
+            if materialize_grads:
+                g = xp.zeros_like(t.data)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"autograd.grad(): input {i} (shape {tuple(t.shape)}) was not used to "
+                    f"compute the outputs; pass allow_unused=True to get None for it")
+            else:
+                result.append(None)
+                continue
+        result.append(Tensor._wrap(xp.array(g, dtype=t.data.dtype)))
+    return tuple(result)
+
+
+def _no_create_graph(create_graph: bool, what: str) -> None:
+    if create_graph:
+        raise NotImplementedError(
+            f"{what} with create_graph=True is not supported: glassnet's backward computes "
+            f"on arrays and records no graph, so there is no gradient of a gradient; check "
+            f"second derivatives with finite differences (gn.autograd.gradcheck)")
+
+
+def _targets(inputs, what: str) -> list:
+    targets = _as_list(inputs, what)
+    if not targets:
+        raise ValueError(f"{what}: inputs is empty")
+    for i, t in enumerate(targets):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{what}: input {i} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"{what}: input {i} (shape {tuple(t.shape)}) does not "
+                               f"require grad")
+    return targets
+
+
+def _run(seeds: list, retain_graph: bool, targets: list | None):
+    """Walk the graph back from ``seeds`` ((tensor, gradient array) pairs).
+
+    ``targets`` None: add each leaf's gradient to its ``.grad``. Otherwise no ``.grad``
+    changes; returns the gradient array reaching each target (None where none does).
 
     Nodes are visited newest first (a heap keyed by creation order). A node is made
     after all of its inputs, so when it is popped every consumer of its output has
     already handed over its gradient: the order is topological, found without recursion
     and without a separate pass over the graph.
     """
-    if not tensor.requires_grad:
-        raise RuntimeError(
-            "backward() on a tensor that does not require grad: it has no graph. It is an "
-            "integer or bool tensor, the result of an op without a gradient (argmax, a "
-            "comparison), made under no_grad(), or computed from leaves that do not "
-            "require grad."
-        )
-    data = tensor.data
-    if gradient is None:
-        if data.size != 1:
-            raise RuntimeError(
-                f"backward() without a gradient argument needs a scalar (one-element) "
-                f"tensor, got shape {tuple(data.shape)}; pass gradient= of that shape"
-            )
-        g = xp.array(1, dtype=data.dtype)
-        if data.ndim:
-            g = g.reshape(data.shape)
-    else:
-        g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
-        if g.shape != data.shape:
-            raise ValueError(
-                f"backward(): gradient shape {tuple(g.shape)} does not match the tensor's "
-                f"shape {tuple(data.shape)}"
-            )
-        g = xp.array(g, dtype=data.dtype)  # a private copy: leaves may keep it as .grad
-    root = tensor._ctx
-    if root is None:
-        if _leaf_hooks and id(tensor) in _leaf_hooks:
-            g = _run_hooks(_leaf_hooks[id(tensor)][1], g, tensor.data)
-        _accumulate_leaf(tensor, g, set())
-        return
-    if root.parents is None:
-        raise RuntimeError(_FREED)
-
-    grads = {root: g}
-    heap = [(root._key, root)]
+    capture = None if targets is None else {id(t): [t, None] for t in targets}
+    grads: dict = {}
+    heap: list = []
     given: set = set()  # ids of arrays already handed to a leaf as its .grad
     pending: dict = {}  # leaves with hooks: their gradient is summed, hooked once at the end
-    ready = _count_leaf_uses(root) if _grad_ready_hooks else None  # None: no ready hooks
     leaf_hooks = _leaf_hooks
+    for t, g in seeds:
+        c = t._ctx
+        if c is None:  # differentiating a leaf by itself
+            if capture is not None:
+                slot = capture.get(id(t))
+                if slot is not None:
+                    slot[1] = g if slot[1] is None else slot[1] + g
+            elif leaf_hooks and id(t) in leaf_hooks:
+                prev = pending.get(id(t))
+                pending[id(t)] = (t, g if prev is None else prev[1] + g)
+            else:
+                _accumulate_leaf(t, g, given)
+            continue
+        if c.parents is None:
+            raise RuntimeError(_FREED)
+        if capture is not None and id(t) in capture:
+            slot = capture[id(t)]
+            slot[1] = g if slot[1] is None else slot[1] + g
+        if c in grads:
+            grads[c] = grads[c] + g
+        else:
+            grads[c] = g
+            heappush(heap, (c._key, c))
+    ready = _count_leaf_uses(heap) if _grad_ready_hooks and capture is None else None
     pop, push, tensor_type = heappop, heappush, Tensor  # locals: this loop is the hot path
     epoch = _writes.epoch  # a node made after the last in-place write needs no check
     while heap:
@@ -266,6 +392,12 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
             if gx.dtype is not pd.dtype and gx.dtype != pd.dtype:  # dtypes are mostly shared
                 gx = gx.astype(pd.dtype)
             c = p._ctx
+            if capture is not None:
+                slot = capture.get(id(p))
+                if slot is not None:
+                    slot[1] = gx if slot[1] is None else slot[1] + gx
+                if c is None:
+                    continue
             if c is None:
                 if leaf_hooks and id(p) in leaf_hooks:
                     prev = pending.get(id(p))
@@ -289,6 +421,13 @@ def backward(tensor: Tensor, gradient=None, retain_graph: bool = False) -> None:
         _accumulate_leaf(p, gx, given)
     if ready is not None:
         _ready_end(ready)
+    if capture is None:
+        return None
+    for slot in capture.values():  # a leaf input's hooks see its whole gradient, once
+        t, g = slot
+        if g is not None and t._ctx is None and leaf_hooks and id(t) in leaf_hooks:
+            slot[1] = _run_hooks(leaf_hooks[id(t)][1], g, t.data)
+    return [capture[id(t)][1] for t in targets]
 
 
 # --- gradient-ready hooks (distributed data parallel) ------------------------------------
@@ -301,10 +440,11 @@ DistributedDataParallel starts each gradient bucket's all-reduce from here while
 rest of backward runs. Empty in normal use: backward then pays one test per node."""
 
 
-def _count_leaf_uses(root) -> dict:
-    """id(leaf) -> [uses left, leaf] for the leaves requiring grad under ``root``."""
+def _count_leaf_uses(heap: list) -> dict:
+    """id(leaf) -> [uses left, leaf] for the leaves requiring grad under the heap's nodes."""
     uses: dict = {}
-    seen, stack = {root}, [root]
+    stack = [fn for _, fn in heap]
+    seen = set(stack)
     while stack:
         for p in stack.pop().parents or ():
             if not isinstance(p, Tensor) or not p.requires_grad:

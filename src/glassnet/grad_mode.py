@@ -1,23 +1,34 @@
 """Gradient mode: whether ops record the graph (``no_grad``, ``enable_grad``,
 ``set_grad_enabled``, ``inference_mode``).
 
-The flag lives here, below both ``tensor.py`` and the engine, so either can read it
-without importing the other.
+The mode belongs to a thread, as in PyTorch: ``no_grad()`` in one thread (an evaluation
+loop, a server answering requests) leaves training in another thread recording its graph.
+It lives here, below both ``tensor.py`` and the engine, so either can read it without
+importing the other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "is_inference_mode_enabled"]
 
-enabled = True
-"""Read by ``Function.apply`` on every op: True when the graph is recorded."""
+
+class _State(threading.local):
+    """Per-thread mode; a new thread starts with the defaults below (PyTorch's too)."""
+
+    enabled = True
+    """Read by ``Function.apply`` on every op: True when the graph is recorded."""
+    inference = False
+
+
+state = _State()
 
 
 def is_grad_enabled() -> bool:
-    return enabled
+    return state.enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -26,14 +37,12 @@ class _GradMode(contextlib.ContextDecorator):
     mode = True
 
     def __enter__(self):
-        global enabled
-        self.prev = enabled
-        enabled = self.mode
+        self.prev = state.enabled
+        state.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        global enabled
-        enabled = self.prev
+        state.enabled = self.prev
         return False
 
 
@@ -54,25 +63,19 @@ class set_grad_enabled(_GradMode):
     """Turn graph recording on or off (a context manager, a decorator, or a plain call)."""
 
     def __init__(self, mode: bool):
-        global enabled
-        self.prev = enabled
+        self.prev = state.enabled
         self.mode = bool(mode)
-        enabled = self.mode
+        state.enabled = self.mode
 
     def __enter__(self):  # the mode is already set: keep the one from before the call
-        global enabled
-        enabled = self.mode
+        state.enabled = self.mode
         return self
 
     def __call__(self, func):
         # Used as a decorator: making this object set the mode at once; undo that, so the
         # mode changes only while the decorated function runs.
-        global enabled
-        enabled = self.prev
+        state.enabled = self.prev
         return super().__call__(func)
-
-
-_inference = False
 
 
 class inference_mode(_GradMode):
@@ -85,16 +88,14 @@ class inference_mode(_GradMode):
         self.inference = bool(mode)
 
     def __enter__(self):
-        global _inference
-        self.prev_inference = _inference
-        _inference = self.inference
+        self.prev_inference = state.inference
+        state.inference = self.inference
         return super().__enter__()
 
     def __exit__(self, *exc):
-        global _inference
-        _inference = self.prev_inference
+        state.inference = self.prev_inference
         return super().__exit__(*exc)
 
 
 def is_inference_mode_enabled() -> bool:
-    return _inference
+    return state.inference

@@ -246,12 +246,14 @@ class Tensor:
         return f"tensor({body}{tail})"
 
     # --- autograd ----------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf."""
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf (with
+        ``inputs``: of those tensors only)."""
         global _engine_backward
         if _engine_backward is None:  # the engine builds on this module, not the reverse
             from .autograd import backward as _engine_backward
-        _engine_backward(self, gradient, retain_graph)
+        _engine_backward(self, gradient, retain_graph, create_graph, inputs)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
@@ -282,7 +284,7 @@ class Tensor:
 
     # --- in-place data helpers (no graph; for init and optimizers) -----------------------
     def _check_inplace(self, what: str) -> None:
-        if self.requires_grad and _mode.enabled:
+        if self.requires_grad and _mode.state.enabled:
             raise RuntimeError(
                 f"{what}: in-place change of a tensor that requires grad; wrap it in "
                 f"gn.no_grad() or change .data"
@@ -291,7 +293,7 @@ class Tensor:
     def _write(self, value, what: str) -> None:
         """Write ``value`` into this tensor's array (broadcast to its shape) and bump its
         version: the one way in-place methods change a tensor's data."""
-        if self._ctx is not None and _mode.enabled:
+        if self._ctx is not None and _mode.state.enabled:
             raise RuntimeError(f"{what}: in-place change of a tensor that is part of a graph")
         self.data[...] = value
         self._bump()
@@ -326,7 +328,7 @@ class Tensor:
     # ``p -= lr * p.grad`` under no_grad() updates p's array in place, as in PyTorch.
     def _inplace(self, other, op, what: str) -> Tensor:
         self._check_inplace(what)
-        if self._ctx is not None and _mode.enabled:
+        if self._ctx is not None and _mode.state.enabled:
             raise RuntimeError(f"{what}: in-place change of a tensor that is part of a graph")
         op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
            casting="same_kind")
@@ -348,7 +350,7 @@ class Tensor:
     def __setitem__(self, key, value) -> None:
         # PyTorch's index_put: with a value that requires grad (or into a tensor that is
         # already part of a graph) the write is recorded, so gradients flow through it
-        record = _mode.enabled and (
+        record = _mode.state.enabled and (
             (isinstance(value, Tensor) and value.requires_grad)
             or (self._ctx is not None and self.requires_grad))
         if not record:

@@ -4,10 +4,10 @@ the training loop, and the pictures and explanations the page shows.
 Everything the page displays is computed here with glassnet: the network is an
 ``nn.Sequential`` of ``nn.Linear`` layers and activations, trained by ``gn.optim``; the
 chain-rule panel is ``gn.explain.chain_rule`` on the last training batch. A session is
-used from worker threads. glassnet's grad mode and explain hooks are process-wide (not
-per thread), so every session shares one lock, ``ENGINE``: one session computes at a time
-(the GIL would serialise the Python work anyway), and a ``no_grad()`` or a traced
-explanation in one tab never leaks into another tab's training step.
+used from worker threads. glassnet's explain hooks are process-wide (grad mode is per
+thread), so every session shares one lock, ``ENGINE``: one session computes at a time
+(the GIL would serialise the Python work anyway), and a traced explanation in one tab
+never records another tab's training step.
 """
 
 from __future__ import annotations
