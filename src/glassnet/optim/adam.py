@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_hyper, counts_own_writes
+from .optimizer import Optimizer, _check_adam_group, counts_own_writes
 
 __all__ = ["Adam", "AdamW"]
 
@@ -32,13 +32,7 @@ class Adam(Optimizer):
 
     def _validate(self, group: dict) -> None:
         super()._validate(group)
-        _check_hyper("epsilon value", group["eps"])
-        b1, b2 = group["betas"]
-        if not 0.0 <= b1 < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {b1} (must be in [0, 1))")
-        if not 0.0 <= b2 < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {b2} (must be in [0, 1))")
-        _check_hyper("weight_decay value", group["weight_decay"])
+        _check_adam_group(group)
 
     @counts_own_writes
     def step(self, closure=None):

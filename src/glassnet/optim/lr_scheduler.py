@@ -17,7 +17,7 @@ from .optimizer import Optimizer
 __all__ = [
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
     "LambdaLR", "ReduceLROnPlateau", "ConstantLR", "LinearLR", "PolynomialLR",
-    "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR",
+    "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR", "CyclicLR",
 ]
 
 
@@ -556,3 +556,98 @@ def _undo_first_step(schedulers) -> None:
             _undo_first_step(s._schedulers)
         else:
             s.last_epoch -= 1
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical learning-rate policy (Smith, 2017), stepped once per batch: the rate
+    climbs from ``base_lr`` to ``max_lr`` over ``step_size_up`` steps and falls back over
+    ``step_size_down`` (default: the same), the amplitude scaled by a policy:
+
+    - ``"triangular"``: constant;  ``"triangular2"``: halved each cycle (1 / 2^(cycle - 1));
+    - ``"exp_range"``: ``gamma ** iterations``;
+    - or ``scale_fn(x)`` with x the cycle number (``scale_mode="cycle"``, from 1) or the
+      step count (``"iterations"``).
+
+    With ``cycle_momentum`` the momentum (Adam's beta1 for optimizers with ``betas``)
+    moves the opposite way, from ``max_momentum`` down to ``base_momentum``; an optimizer
+    with neither (Adagrad, Adadelta, ASGD, LBFGS) needs ``cycle_momentum=False``.
+    ``base_lr`` and ``max_lr`` (and the momenta) are one number or one per group.
+    A ``scale_fn`` is not saved by ``state_dict()``: recreate the scheduler with it, then load.
+    """
+
+    _unsaved = ("optimizer", "_scale_fn_custom")
+    _set_momentum = OneCycleLR._set_momentum  # momentum, or beta1 with use_beta1
+
+    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn=None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum=0.8, max_momentum=0.9,
+                 last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"CyclicLR: expected an Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        groups = optimizer.param_groups
+        base_lrs = _per_group("base_lr", base_lr, len(groups))
+        if last_epoch == -1:
+            for g, lr in zip(groups, base_lrs):
+                g["lr"] = lr
+        self.max_lrs = _per_group("max_lr", max_lr, len(groups))
+        up = float(step_size_up)
+        down = up if step_size_down is None else float(step_size_down)
+        if not up > 0 or not down >= 0:
+            raise ValueError(f"CyclicLR: step_size_up must be positive and step_size_down "
+                             f"non-negative, got {step_size_up!r} and {step_size_down!r}")
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if scale_fn is None and mode not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or "
+                             f"'exp_range' (or give scale_fn), got {mode!r}")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations', "
+                             f"got {scale_mode!r}")
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        # the built-in policies fix their scale mode; a custom scale_fn uses scale_mode
+        self.scale_mode = scale_mode if scale_fn is not None else \
+            "iterations" if mode == "exp_range" else "cycle"
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"CyclicLR: optimizer must support momentum or beta1 with "
+                                 f"`cycle_momentum` option enabled ({type(optimizer).__name__} "
+                                 f"has neither); pass cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", base_momentum, len(groups))
+            self.max_momentums = _per_group("max_momentum", max_momentum, len(groups))
+            if last_epoch == -1:
+                for g, top, bottom in zip(groups, self.max_momentums, self.base_momentums):
+                    self._set_momentum(g, top)
+                    g["max_momentum"], g["base_momentum"] = top, bottom
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude's scale at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self) -> list:
+        t = self.last_epoch
+        cycle = math.floor(1 + t / self.total_size)
+        x = 1.0 + t / self.total_size - cycle  # position in the cycle, 0..1
+        if x <= self.step_ratio:
+            height = x / self.step_ratio
+        else:
+            height = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else t)
+        lrs = [b + (m - b) * height * scale for b, m in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for g, bottom, top in zip(self.optimizer.param_groups, self.base_momentums,
+                                      self.max_momentums):
+                self._set_momentum(g, top - (top - bottom) * height * scale)
+        return lrs

@@ -35,6 +35,23 @@ def _check_hyper(name: str, value, low: float = 0.0) -> None:
         raise ValueError(f"Invalid {what}: {value} (must be >= {low})")
 
 
+def _check_betas(betas) -> None:
+    """Adam-family ``betas``: two numbers, each in [0, 1)."""
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"Invalid betas: {betas!r} (expected a pair (beta1, beta2))")
+    for i, b in enumerate(betas):
+        _check_hyper(f"beta parameter at index {i}", b)
+        if not b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b} (must be in [0, 1))")
+
+
+def _check_adam_group(group: dict) -> None:
+    """The hyper-parameters every Adam-family optimizer has: eps, betas, weight_decay."""
+    _check_hyper("epsilon value", group["eps"])
+    _check_betas(group["betas"])
+    _check_hyper("weight_decay value", group["weight_decay"])
+
+
 _SCHEDULER_KEYS = {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
 """Keys learning-rate schedulers add to parameter groups (OneCycleLR the last four)."""
 
@@ -43,10 +60,11 @@ def _guess_optimizer(keys: set) -> str:
     """The glassnet optimizer(s) whose hyper-parameters are exactly ``keys``."""
     import inspect
 
-    from . import SGD, Adagrad, Adam, AdamW, RMSprop
+    from . import ASGD, LBFGS, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
 
     names = []
-    for cls in (SGD, Adam, AdamW, RMSprop, Adagrad):
+    for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD,
+                LBFGS):
         try:
             opt = cls([Tensor(np.zeros(1), requires_grad=True)])
         except (TypeError, ValueError):  # a required lr: give one
