@@ -402,3 +402,38 @@ def test_persistent_workers_restart_every_stream_each_pass():
     assert list(loader) == expected
     assert [b for b in DataLoader(_uneven_stream(G)(), batch_size=None,
                                   collate_fn=lambda s: s[0])] == [0, 1, 2, 3, 4]
+
+
+class _Failing(G.IterableDataset):
+    """Yields 0, 1, 2 in every worker, then fails."""
+
+    def __iter__(self):
+        yield from range(3)
+        raise KeyError("record 3 is corrupt")
+
+
+def test_an_error_inside_a_stream_reaches_the_caller():
+    with pytest.raises(KeyError, match="record 3 is corrupt"):
+        list(DataLoader(_Failing(), batch_size=2))
+    loader = DataLoader(_Failing(), batch_size=2, num_workers=2)
+    it = iter(loader)
+    assert [next(it).tolist(), next(it).tolist()] == [[0, 1], [0, 1]]
+    with pytest.raises(RuntimeError, match=r"(?s)worker 0.*record 3 is corrupt"):
+        next(it)
+
+
+def test_breaking_off_a_stream_pass_then_iterating_again():
+    loader = DataLoader(_range_stream(G)(0, 40), batch_size=3, num_workers=2)
+    it = iter(loader)
+    assert next(it).tolist() == [0, 2, 4]
+    del it  # the workers of the abandoned pass are stopped
+    assert sorted(sum((b.tolist() for b in loader), [])) == list(range(40))
+
+
+def test_a_sampler_for_another_dataset_is_named():
+    ds = TensorDataset(gn.arange(6))
+    with pytest.raises(IndexError, match="sampler gave index 9, but the dataset"):
+        list(DataLoader(ds, batch_size=2, sampler=RandomSampler(range(10),
+                                                                generator=gn.Generator(0))))
+    with pytest.raises(IndexError, match="batch_sampler gave index 6"):
+        list(DataLoader(ds, batch_sampler=BatchSampler(range(7), 3, False)))

@@ -131,6 +131,13 @@ def _seed_worker(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
+class _Failure:
+    """An exception in a worker, kept until the batch it replaces is due."""
+
+    def __init__(self, err: str):
+        self.err = err
+
+
 class _StreamEnd:
     """A worker's answer to a task when its copy of an IterableDataset has no more
     batches (the worker answers no further task of that pass)."""
@@ -354,11 +361,13 @@ class _MultiProcessIter:
                 self.next += 1
                 continue
             epoch, k, batch, err = self._get()
-            if err is not None and (epoch is None or epoch == self.epoch):
+            if err is not None and epoch is None:  # a worker could not start
                 self._stop()
                 raise RuntimeError(f"DataLoader worker failed {err}")
             if epoch != self.epoch:
                 continue  # results of an earlier, abandoned pass are dropped
+            if err is not None:  # raised when its turn comes, as PyTorch does
+                batch = _Failure(err)
             if isinstance(batch, _StreamEnd):
                 # a worker answers in task order, so its earlier batches are all in
                 self.active[batch.worker_id] = False
@@ -367,6 +376,9 @@ class _MultiProcessIter:
             self.cache[k] = batch
         batch = self.cache.pop(self.next)
         self.owner.pop(self.next, None)
+        if isinstance(batch, _Failure):
+            self._stop()
+            raise RuntimeError(f"DataLoader worker failed {batch.err}")
         self.next += 1
         self._send()
         return batch
@@ -551,10 +563,24 @@ class DataLoader:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
+    def _check_indices(self, idx: np.ndarray, who: str) -> np.ndarray:
+        """``idx`` after checking it against the dataset's length (when it has one):
+        a sampler for another dataset is an error here, not a NumPy one later."""
+        try:
+            n = len(self.dataset)
+        except TypeError:
+            return idx
+        if idx.size and (idx.max() >= n or idx.min() < -n):
+            bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+            raise IndexError(f"DataLoader: the {who} gave index {bad}, but the dataset "
+                             f"({type(self.dataset).__name__}) has {n} samples")
+        return idx
+
     def _order(self, n: int) -> np.ndarray | None:
         """This pass's sample order (None: 0..n-1 in order)."""
         if self.sampler is not None:
-            return np.asarray(list(iter(self.sampler)), dtype=np.int64)
+            order = np.asarray(list(iter(self.sampler)), dtype=np.int64).reshape(-1)
+            return self._check_indices(order, "sampler")
         if self.shuffle:
             return resolve(self.generator).permutation(n)
         return None
@@ -562,7 +588,9 @@ class DataLoader:
     def _index_batches(self) -> list:
         """This pass's batches as index arrays (a ``slice`` for in-order runs)."""
         if self.batch_sampler is not None:
-            return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
+            return [self._check_indices(np.asarray(list(b), dtype=np.int64).reshape(-1),
+                                        "batch_sampler")
+                    for b in self.batch_sampler]
         n = len(self.dataset) if self.sampler is None else None  # a sampler gives the order
         order = self._order(n)
         if self._unbatched:  # batch_size=None: one sample at a time
