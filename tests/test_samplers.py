@@ -207,9 +207,16 @@ def test_weighted_sampler_without_replacement():
     for _ in range(20):
         out = list(s)
         assert len(out) == 4 and len(set(out)) == 4 and not {1, 4} & set(out)
-    # the heaviest index comes first most often
-    firsts = [list(s)[0] for _ in range(2000)]
-    assert np.bincount(firsts, minlength=6).argmax() == 0
+    # draws one after another, each from the weights of the indices left: the first is i
+    # with probability w_i / 11, the pair (0, 5) comes with (5 / 11) * (3 / 6)
+    draws = np.array([list(s)[:2] for _ in range(4000)])
+    p_first = np.array([5.0, 0.0, 1.0, 2.0, 0.0, 3.0]) / 11
+    freq = np.bincount(draws[:, 0], minlength=6) / 4000
+    assert np.all(np.abs(freq - p_first) <= 4 * np.sqrt(p_first * (1 - p_first) / 4000))
+    pair = np.mean((draws[:, 0] == 0) & (draws[:, 1] == 5))
+    assert abs(pair - 5 / 22) <= 4 * math.sqrt(5 / 22 * 17 / 22 / 4000)
+    full = list(WeightedRandomSampler([1.0, 2.0, 3.0], 3, replacement=False))
+    assert sorted(full) == [0, 1, 2]
     # PyTorch documents this as an error (its CPU kernel hands out zero-weight indices
     # once the others are used up); glassnet raises, with the same type
     with pytest.raises(RuntimeError, match="only 4 of the 6 weights are non-zero"):

@@ -384,6 +384,17 @@ class _MultiProcessIter:
         return batch
 
 
+def _sampler_array(sampler) -> np.ndarray | None:
+    """One pass of glassnet's own random samplers as an array, skipping the Python list
+    (None for any other sampler, or a subclass that changes ``__iter__``)."""
+    from .sampler import RandomSampler, WeightedRandomSampler
+
+    for cls in (RandomSampler, WeightedRandomSampler):
+        if isinstance(sampler, cls) and type(sampler).__iter__ is cls.__iter__:
+            return sampler.indices()
+    return None
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches.
 
@@ -579,7 +590,9 @@ class DataLoader:
     def _order(self, n: int) -> np.ndarray | None:
         """This pass's sample order (None: 0..n-1 in order)."""
         if self.sampler is not None:
-            order = np.asarray(list(iter(self.sampler)), dtype=np.int64).reshape(-1)
+            order = _sampler_array(self.sampler)
+            if order is None:
+                order = np.asarray(list(iter(self.sampler)), dtype=np.int64).reshape(-1)
             return self._check_indices(order, "sampler")
         if self.shuffle:
             return resolve(self.generator).permutation(n)

@@ -233,10 +233,19 @@ class WeightedRandomSampler(Sampler):
         """One pass's indices as an int64 array (draws from the generator, as ``iter``)."""
         w = np.asarray(self.weights, dtype=np.float64)
         _check_weights(w, self.num_samples, self.replacement)
-        p = w / w.sum()
         rng = resolve(self.generator)
-        out = rng.choice(w.size, size=self.num_samples, replace=self.replacement, p=p)
-        return out.astype(np.int64, copy=False)
+        if self.replacement:
+            out = rng.choice(w.size, size=self.num_samples, replace=True, p=w / w.sum())
+            return out.astype(np.int64, copy=False)
+        # Without replacement: the exponential race (each index gets the key w_i / E_i,
+        # E_i ~ Exp(1); the k largest keys, largest first, are distributed as k draws one
+        # after another, each from the weights of the indices not drawn yet). O(N), and a
+        # zero weight (key 0) never wins, since k <= the number of non-zero weights.
+        with np.errstate(divide="ignore"):
+            keys = w / rng.standard_exponential(w.size)
+        k = self.num_samples
+        top = np.argpartition(-keys, k - 1)[:k] if k < w.size else np.arange(w.size)
+        return top[np.argsort(-keys[top], kind="stable")].astype(np.int64, copy=False)
 
     def __iter__(self) -> Iterator[int]:
         yield from self.indices().tolist()
