@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_adam_group, counts_own_writes
+from .optimizer import _AdamFamily, counts_own_writes
 
 __all__ = ["Adam", "AdamW"]
 
 
-class Adam(Optimizer):
+class Adam(_AdamFamily):
     """Adaptive moments, PyTorch's rule. Per parameter, with step count t:
 
     g = ∇θ (negated with ``maximize``), plus weight_decay · θ (Adam) — or θ shrunk by
@@ -29,10 +29,6 @@ class Adam(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
-
-    def _validate(self, group: dict) -> None:
-        super()._validate(group)
-        _check_adam_group(group)
 
     @counts_own_writes
     def step(self, closure=None):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_adam_group, counts_own_writes
+from .optimizer import _AdamFamily, counts_own_writes
 
 __all__ = ["Adamax"]
 
 
-class Adamax(Optimizer):
+class Adamax(_AdamFamily):
     """Adam whose second moment is a decaying maximum, PyTorch's rule. Per parameter,
     with step count t:
 
@@ -26,9 +26,6 @@ class Adamax(Optimizer):
                         maximize=maximize)
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict) -> None:
-        super()._validate(group)
-        _check_adam_group(group)
 
     @counts_own_writes
     def step(self, closure=None):

@@ -444,17 +444,7 @@ class OneCycleLR(LRScheduler):
                 g["min_lr"] = g["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with "
-                                 f"momentum or betas ({type(optimizer).__name__} has neither); "
-                                 f"pass cycle_momentum=False")
-            self.use_beta1 = "betas" in optimizer.defaults
-            tops = _per_group("max_momentum", max_momentum, len(groups))
-            bottoms = _per_group("base_momentum", base_momentum, len(groups))
-            if last_epoch == -1:
-                for g, top, bottom in zip(groups, tops, bottoms):
-                    self._set_momentum(g, top)
-                    g["max_momentum"], g["base_momentum"] = top, bottom
+            _start_momentum_cycle(self, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
 
     def _set_momentum(self, group: dict, value: float) -> None:
@@ -485,6 +475,26 @@ class OneCycleLR(LRScheduler):
                     break
                 start = end
         return lrs
+
+
+def _start_momentum_cycle(sched, base_momentum, max_momentum, last_epoch: int) -> tuple:
+    """For a scheduler cycling the momentum (beta1 of an optimizer with ``betas``): check
+    the optimizer has one and, on a fresh start, set each group's to its top and record
+    ``max_momentum`` and ``base_momentum`` in the groups. Returns (bottoms, tops)."""
+    opt = sched.optimizer
+    if "momentum" not in opt.defaults and "betas" not in opt.defaults:
+        raise ValueError(f"{type(sched).__name__}: optimizer must support momentum or beta1 "
+                         f"with `cycle_momentum` option enabled ({type(opt).__name__} has "
+                         f"neither); pass cycle_momentum=False")
+    sched.use_beta1 = "betas" in opt.defaults
+    n = len(opt.param_groups)
+    tops = _per_group("max_momentum", max_momentum, n)
+    bottoms = _per_group("base_momentum", base_momentum, n)
+    if last_epoch == -1:
+        for g, top, bottom in zip(opt.param_groups, tops, bottoms):
+            sched._set_momentum(g, top)
+            g["max_momentum"], g["base_momentum"] = top, bottom
+    return bottoms, tops
 
 
 def _per_group(name: str, value, n: int) -> list:
@@ -612,17 +622,8 @@ class CyclicLR(LRScheduler):
             "iterations" if mode == "exp_range" else "cycle"
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(f"CyclicLR: optimizer must support momentum or beta1 with "
-                                 f"`cycle_momentum` option enabled ({type(optimizer).__name__} "
-                                 f"has neither); pass cycle_momentum=False")
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _per_group("base_momentum", base_momentum, len(groups))
-            self.max_momentums = _per_group("max_momentum", max_momentum, len(groups))
-            if last_epoch == -1:
-                for g, top, bottom in zip(groups, self.max_momentums, self.base_momentums):
-                    self._set_momentum(g, top)
-                    g["max_momentum"], g["base_momentum"] = top, bottom
+            self.base_momentums, self.max_momentums = _start_momentum_cycle(
+                self, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_adam_group, _check_hyper, counts_own_writes
+from .optimizer import _AdamFamily, _check_hyper, counts_own_writes
 
 __all__ = ["NAdam"]
 
 
-class NAdam(Optimizer):
+class NAdam(_AdamFamily):
     """Adam that looks one momentum step ahead, PyTorch's rule. Per parameter, with step
     count t and a momentum schedule μ_t = β1 (1 - ½ · 0.96^(t · momentum_decay)):
 
@@ -32,7 +32,6 @@ class NAdam(Optimizer):
 
     def _validate(self, group: dict) -> None:
         super()._validate(group)
-        _check_adam_group(group)
         _check_hyper("momentum_decay value", group["momentum_decay"])
 
     @counts_own_writes

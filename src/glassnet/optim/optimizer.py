@@ -45,13 +45,6 @@ def _check_betas(betas) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {b} (must be in [0, 1))")
 
 
-def _check_adam_group(group: dict) -> None:
-    """The hyper-parameters every Adam-family optimizer has: eps, betas, weight_decay."""
-    _check_hyper("epsilon value", group["eps"])
-    _check_betas(group["betas"])
-    _check_hyper("weight_decay value", group["weight_decay"])
-
-
 _SCHEDULER_KEYS = {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
 """Keys learning-rate schedulers add to parameter groups (OneCycleLR the last four)."""
 
@@ -322,3 +315,14 @@ class Optimizer:
                     lines.append(f"    {k}: {g[k]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+class _AdamFamily(Optimizer):
+    """Base of the optimizers with Adam's hyper-parameters lr, betas, eps, weight_decay
+    (Adam, AdamW, Adamax, NAdam, RAdam): checks them."""
+
+    def _validate(self, group: dict) -> None:
+        super()._validate(group)
+        _check_hyper("epsilon value", group["eps"])
+        _check_betas(group["betas"])
+        _check_hyper("weight_decay value", group["weight_decay"])

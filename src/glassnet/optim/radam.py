@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_adam_group, counts_own_writes
+from .optimizer import _AdamFamily, counts_own_writes
 
 __all__ = ["RAdam"]
 
 
-class RAdam(Optimizer):
+class RAdam(_AdamFamily):
     """Adam that takes plain momentum steps until the variance of its adaptive rate is
     tractable, PyTorch's rule. Per parameter, with step count t:
 
@@ -32,9 +32,6 @@ class RAdam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict) -> None:
-        super()._validate(group)
-        _check_adam_group(group)
 
     @counts_own_writes
     def step(self, closure=None):
