@@ -451,8 +451,8 @@ def test_registry_entry_points_are_installed():
             assert getattr(gn, name) is e.func, f"gn.{name} is not the registered op"
         if e.functional:
             assert getattr(F, name) is e.func, f"F.{name} is not the registered op"
-        if e.inplace:
-            assert callable(getattr(gn.Tensor, e.inplace)), f"Tensor.{e.inplace} missing"
+        for name in e.inplace:
+            assert callable(getattr(gn.Tensor, name)), f"Tensor.{name} missing"
         for cls in e.functions:
             assert cls.formula is not None or "local" in vars(cls) or any(
                 "local" in vars(b) for b in cls.__mro__[1:-2]), f"{cls.__name__}: no formula"

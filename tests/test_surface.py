@@ -977,6 +977,41 @@ lib.tensor(X).sort(dim=1, descending=True).indices
 lib.tensor(X).cumsum(dim=0)[-1]
 lib.tensor(X).std(dim=0, keepdim=True).shape
 lib.tensor(X).var(dim=1, correction=0)
+x.where(x > 0, y)
+x.where(b, 0.0)
+lib.where(x > 0)
+lib.where(b)
+lib.where(i > 1)
+lib.where(x > 0, x)
+x.clone().eq_(y)
+x.clone().lt_(0)
+x.clone().ge_(y)
+x.clone().greater_(0.1)
+x.clone().less_equal_(y)
+x.clone().logical_not_()
+b.clone().logical_and_(x > 0)
+lib.logical_xor(x > 0, b)
+lib.greater(x, y)
+lib.less(i, 2)
+x.not_equal(y)
+x.greater_equal(0)
+x.clone().unsqueeze_(0).shape
+x.clone().unsqueeze_(-1)
+x.clone().unsqueeze_(3)
+a3.clone().squeeze_().shape
+lib.zeros(2, 1, 3).squeeze_(1).shape
+x.clone().t_()
+v.clone().t_()
+a3.clone().transpose_(0, 2).shape
+a3.clone().swapdims_(0, 1).shape
+a3.clone().swapaxes_(1, 2).shape
+x.clone().detach_()
+lib.autograd.grad(((w := x.clone().requires_grad_()) ** 2).sum(), w)
+lib.autograd.grad(((w := x.clone().requires_grad_()) * y).sum(), [w, w])
+lib.autograd.grad(((w := x.clone().requires_grad_()) * 2), w, grad_outputs=lib.ones(2, 3))
+lib.autograd.grad((x.clone().requires_grad_() * 2).sum(), y.clone().requires_grad_())
+lib.autograd.grad(x.clone().requires_grad_().sum(), y.clone().requires_grad_(), allow_unused=True)
+lib.autograd.grad(x.clone().requires_grad_().sum(), y.requires_grad_(), materialize_grads=True)
 """.strip().splitlines()
 
 

@@ -269,6 +269,19 @@ class Tensor:
         """The same data, cut from the graph (shares memory)."""
         return Tensor._wrap(self.data)
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that does not
+        require grad. Refused while the graph that made it is still alive (not yet freed
+        by a backward pass): glassnet's graph links to tensors, so earlier uses of this
+        one would stop passing gradients; write ``x = x.detach()`` there."""
+        fn = self._ctx
+        if fn is not None and fn.parents is not None:
+            raise RuntimeError("detach_(): this tensor's graph is still alive (no backward "
+                               "has freed it); write x = x.detach() instead")
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
     def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         if self._ctx is not None:

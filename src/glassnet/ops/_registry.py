@@ -33,7 +33,7 @@ class OpEntry:
     functional: bool = False     # nn.functional.<name>
     dunders: tuple = ()          # operator methods calling func(self, other)
     rdunders: tuple = ()         # reflected operator methods calling func(other, self)
-    inplace: str | None = None   # in-place Tensor method name (e.g. "relu_")
+    inplace: tuple = ()          # in-place Tensor method names (e.g. "relu_")
     aliases: tuple = ()          # further top-level / functional names
     functions: tuple = field(default_factory=tuple)  # Function classes it records
 
@@ -42,16 +42,16 @@ REGISTRY: dict[str, OpEntry] = {}
 
 
 def op(name: str | None = None, *, method=True, top: bool = True, functional: bool = False,
-       dunder=(), rdunder=(), inplace: str | None = None, aliases=(), records=()):
+       dunder=(), rdunder=(), inplace=(), aliases=(), records=()):
     """Register the decorated public function of an op.
 
     ``method``: True installs ``Tensor.<name>``, a string or tuple of strings installs those
     names, False none. ``dunder``/``rdunder``: operator methods (``"__add__"``) that call the
     function with ``self`` first / second. ``inplace``: the name of an in-place variant
-    (``"add_"``), which computes the op without recording it and writes the result into
-    ``self`` (bumping its version). ``aliases``: more names for the same function (top level
-    and functional, where those apply). ``records``: the Function classes the op records,
-    so the op tests can check each has its formula.
+    (``"add_"``; a tuple for several), which computes the op without recording it and
+    writes the result into ``self`` (bumping its version). ``aliases``: more names for the
+    same function (top level and functional, where those apply). ``records``: the Function
+    classes the op records, so the op tests can check each has its formula.
     """
 
     def deco(func):
@@ -70,7 +70,7 @@ def op(name: str | None = None, *, method=True, top: bool = True, functional: bo
         REGISTRY[key] = OpEntry(
             name=key, func=func, module=func.__module__, methods=methods, top=top,
             functional=functional, dunders=_tuple(dunder), rdunders=_tuple(rdunder),
-            inplace=inplace, aliases=_tuple(aliases), functions=_tuple(records),
+            inplace=_tuple(inplace), aliases=_tuple(aliases), functions=_tuple(records),
         )
         if _installed_on is not None:  # an op registered after install (a plug-in family)
             _install_entry(_installed_on, REGISTRY[key])
@@ -122,8 +122,8 @@ def _install_entry(cls, entry: OpEntry) -> None:
         setattr(cls, d, func)
     for d in entry.rdunders:
         setattr(cls, d, _reflected(func))
-    if entry.inplace:
-        setattr(cls, entry.inplace, inplace_method(func, entry.inplace))
+    for name in entry.inplace:
+        setattr(cls, name, inplace_method(func, name))
 
 
 def install(cls) -> None:

@@ -21,47 +21,54 @@ def _cmp(fn, a, b, op):
         ) from None
 
 
-@op(dunder="__eq__")
+@op(dunder="__eq__", inplace="eq_")
 def eq(a, b) -> Tensor:
     return _cmp(xp.equal, a, b, "eq")
 
 
-@op(dunder="__ne__")
+@op(dunder="__ne__", method=("ne", "not_equal"), inplace=("ne_", "not_equal_"), aliases="not_equal")
 def ne(a, b) -> Tensor:
     return _cmp(xp.not_equal, a, b, "ne")
 
 
-@op(dunder="__lt__")
+@op(dunder="__lt__", method=("lt", "less"), inplace=("lt_", "less_"), aliases="less")
 def lt(a, b) -> Tensor:
     return _cmp(xp.less, a, b, "lt")
 
 
-@op(dunder="__le__")
+@op(dunder="__le__", method=("le", "less_equal"), inplace=("le_", "less_equal_"),
+    aliases="less_equal")
 def le(a, b) -> Tensor:
     return _cmp(xp.less_equal, a, b, "le")
 
 
-@op(dunder="__gt__")
+@op(dunder="__gt__", method=("gt", "greater"), inplace=("gt_", "greater_"), aliases="greater")
 def gt(a, b) -> Tensor:
     return _cmp(xp.greater, a, b, "gt")
 
 
-@op(dunder="__ge__")
+@op(dunder="__ge__", method=("ge", "greater_equal"), inplace=("ge_", "greater_equal_"),
+    aliases="greater_equal")
 def ge(a, b) -> Tensor:
     return _cmp(xp.greater_equal, a, b, "ge")
 
 
-@op()
+@op(inplace="logical_and_")
 def logical_and(a, b) -> Tensor:
     return _cmp(xp.logical_and, a, b, "logical_and")
 
 
-@op()
+@op(inplace="logical_or_")
 def logical_or(a, b) -> Tensor:
     return _cmp(xp.logical_or, a, b, "logical_or")
 
 
-@op()
+@op(inplace="logical_xor_")
+def logical_xor(a, b) -> Tensor:
+    return _cmp(xp.logical_xor, a, b, "logical_xor")
+
+
+@op(inplace="logical_not_")
 def logical_not(a) -> Tensor:
     return Tensor._wrap(xp.logical_not(_data(a)))
 

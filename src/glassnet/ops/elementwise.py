@@ -386,9 +386,18 @@ def _pair(cls, op, a, b):
         ) from None
 
 
-@op(records=Where)
-def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
-    """``input`` where ``condition`` holds, else ``other`` (broadcast together)."""
+@op(method=False, records=Where)
+def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's names
+    """``input`` where ``condition`` holds, else ``other`` (broadcast together). With the
+    condition alone: the indices where it holds, one index tensor per dim
+    (``nonzero(condition, as_tuple=True)``)."""
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(condition, input, other) needs both input and other "
+                        "(or neither, for the indices where condition holds)")
     cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
     cond = cond.astype(bool, copy=False)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
@@ -402,6 +411,12 @@ def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's names
             f"where: shapes {tuple(np.shape(cond))}, {tuple(shape_of(a))} and "
             f"{tuple(shape_of(b))} cannot be broadcast"
         ) from None
+
+
+@op("Tensor.where", method="where", top=False)
+def where_method(self, condition, other) -> Tensor:
+    """``x.where(condition, y)``: ``x`` where ``condition`` holds, else ``y``."""
+    return where(condition, self, other)
 
 
 @op(method="_cast", top=False, records=Cast)

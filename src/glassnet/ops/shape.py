@@ -354,3 +354,40 @@ def t(x: Tensor) -> Tensor:
     if x.data.ndim > 2:
         raise ValueError(f"t() expects a tensor of at most 2 dims, got {x.data.ndim}")
     return x if x.data.ndim < 2 else Permute.apply(x, (1, 0))
+
+
+# --- in-place shape changes: a new view of the same memory, as PyTorch's unsqueeze_ ... ---
+
+def _reshape_in_place(self: Tensor, view: Tensor, name: str) -> Tensor:
+    """Make ``self`` hold ``view`` (its own data seen in a new shape).
+
+    Refused on a leaf that requires grad (outside ``no_grad``) and on a tensor made by a
+    recorded op: glassnet's graph links to tensors, so earlier uses of this one would see
+    the new shape. The version is bumped, so a backward that saved the tensor refuses."""
+    self._check_inplace(f"{name}()")
+    if self._ctx is not None:
+        raise RuntimeError(f"{name}(): in-place shape change of a tensor that is part of a "
+                           f"graph; write x = x.{name[:-1]}(...) instead")
+    self.data = view.data
+    self._bump()
+    return self
+
+
+@op(method="unsqueeze_", top=False)
+def unsqueeze_(self, dim: int) -> Tensor:
+    return _reshape_in_place(self, unsqueeze(self.detach(), dim), "unsqueeze_")
+
+
+@op(method="squeeze_", top=False)
+def squeeze_(self, dim=None) -> Tensor:
+    return _reshape_in_place(self, squeeze(self.detach(), dim), "squeeze_")
+
+
+@op(method=("transpose_", "swapaxes_", "swapdims_"), top=False)
+def transpose_(self, dim0: int, dim1: int) -> Tensor:
+    return _reshape_in_place(self, transpose(self.detach(), dim0, dim1), "transpose_")
+
+
+@op(method="t_", top=False)
+def t_(self) -> Tensor:
+    return _reshape_in_place(self, t(self.detach()), "t_")
