@@ -444,3 +444,18 @@ def test_a_sampler_for_another_dataset_is_named():
                                                                 generator=gn.Generator(0))))
     with pytest.raises(IndexError, match="batch_sampler gave index 6"):
         list(DataLoader(ds, batch_sampler=BatchSampler(range(7), 3, False)))
+
+
+def test_a_stream_longer_than_its_len_warns_once_len_was_asked():
+    class Liar(G.IterableDataset):
+        def __iter__(self):
+            return iter(range(6))
+
+        def __len__(self):
+            return 4
+
+    loader = DataLoader(Liar(), batch_size=2)
+    assert len(list(loader)) == 3  # len() not asked: no warning to give
+    assert len(loader) == 2
+    with pytest.warns(UserWarning, match="len\\(loader\\) was 2"):
+        assert [b.tolist() for b in loader] == [[0, 1], [2, 3], [4, 5]]

@@ -547,6 +547,7 @@ class DataLoader:
         self.batch_transform = batch_transform
         self._workers: _Workers | None = None
         self._passes = 0
+        self._stream_len: int | None = None  # len(loader) of a stream, once asked
 
     def __len__(self) -> int:
         """The number of batches of one pass (samples when ``batch_size=None``).
@@ -571,8 +572,12 @@ class DataLoader:
         else:
             n = len(self.dataset)
         if self._unbatched:
-            return n
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+            length = n
+        else:
+            length = n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if self._stream:
+            self._stream_len = length  # a pass yielding more than this warns
+        return length
 
     def _check_indices(self, idx: np.ndarray, who: str) -> np.ndarray:
         """``idx`` after checking it against the dataset's length (when it has one):
@@ -673,13 +678,33 @@ class DataLoader:
             tasks = self._index_batches()
         self._passes += 1
         if self.num_workers == 0:
-            return self._single_stream() if tasks is None else self._single(tasks)
-        seed = _state_seed(resolve(self.generator), self._passes)
-        if not self.persistent_workers:
-            return _MultiProcessIter(self, tasks, _Workers(self, seed))
-        if self._workers is None or not self._workers.alive():
-            self._workers = _Workers(self, seed)
-        return _MultiProcessIter(self, tasks, self._workers)
+            it = self._single_stream() if tasks is None else self._single(tasks)
+        else:
+            seed = _state_seed(resolve(self.generator), self._passes)
+            if not self.persistent_workers:
+                it = _MultiProcessIter(self, tasks, _Workers(self, seed))
+            else:
+                if self._workers is None or not self._workers.alive():
+                    self._workers = _Workers(self, seed)
+                it = _MultiProcessIter(self, tasks, self._workers)
+        return self._count_stream(it) if self._stream_len is not None else it
+
+    def _count_stream(self, it):
+        """Warn once a stream yields more batches than ``len(loader)`` said: the usual
+        cause is every worker reading the whole dataset instead of its share."""
+        import warnings
+
+        expected = self._stream_len
+        for k, batch in enumerate(it, 1):
+            if k == expected + 1:
+                workers = (f"; with num_workers={self.num_workers} each worker iterates its "
+                           f"own copy of the dataset, so __iter__ should give each its share "
+                           f"(see get_worker_info())" if self.num_workers else "")
+                warnings.warn(
+                    f"DataLoader: len(loader) was {expected} (from the IterableDataset's "
+                    f"len(), {type(self.dataset).__name__}), but this pass has yielded more "
+                    f"batches{workers}", UserWarning, stacklevel=2)
+            yield batch
 
     def _single(self, tasks):
         # a transform gets a copy of a sliced batch: it must not change the dataset
