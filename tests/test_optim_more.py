@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -312,6 +313,33 @@ def test_lbfgs_errors_beyond_torch():
         optim.LBFGS(p, line_search_fn="wolfe")
     with pytest.raises(ValueError, match="max_iter must be a positive integer"):
         optim.LBFGS(p, max_iter=0)
+    # Closures that forget the loss or the backward pass: said, not a float() traceback
+    # (PyTorch) or a silent return with nothing done (PyTorch, no gradients).
+    with pytest.raises(TypeError, match="closure returned None"):
+        opt.step(lambda: (p[0] * p[0]).sum().backward())
+    p[0].grad = None
+    with pytest.raises(RuntimeError, match=r"must call loss.backward\(\)"):
+        opt.step(lambda: (p[0] * p[0]).sum())
+
+
+def test_float32_parameters_stay_float32():
+    for make in (optim.Adadelta, optim.Adamax, optim.NAdam, optim.RAdam, optim.ASGD,
+                 optim.LBFGS):
+        w = gn.tensor([0.5, -1.5, 2.0], dtype=np.float32, requires_grad=True)
+        opt = make([w])
+
+        def closure(opt=opt, w=w):
+            opt.zero_grad()
+            loss = ((w - 1) ** 2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        assert w.data.dtype == np.float32, make.__name__
+        for v in opt.state[w].values():
+            if isinstance(v, np.ndarray):
+                assert v.dtype == np.float32, make.__name__
 
 
 # --- CyclicLR ------------------------------------------------------------------------------
@@ -381,6 +409,42 @@ def test_cyclic_lr_state_dict_resumes(kind, kwargs):
     rest, _, _ = _cyclic_trail(gn, kind, kwargs, steps=13, sched_sd=sd,
                                opt_sd=opt.state_dict())
     assert_close(rest, full[7:], "resumed schedule", rtol=1e-12, atol=0)
+
+
+def _cyclic_elsewhere(lib):
+    """CyclicLR made with last_epoch (resuming), stepped to an epoch, and in SequentialLR."""
+    mod = optim if lib is gn else torch.optim
+    p = [lib.zeros(1, requires_grad=True)]
+    opt = mod.Adam(p)
+    sched = mod.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=3, mode="triangular2")
+    out = []
+    for _ in range(4):
+        opt.step()
+        sched.step()
+    sched = mod.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=3, mode="triangular2",
+                                      last_epoch=4)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+        out.append((opt.param_groups[0]["lr"], opt.param_groups[0]["betas"][0]))
+    with warnings.catch_warnings():  # PyTorch deprecates step(epoch); glassnet keeps it
+        warnings.simplefilter("ignore", UserWarning)
+        sched.step(20)
+    out.append((opt.param_groups[0]["lr"], opt.param_groups[0]["betas"][0]))
+    opt = mod.SGD(p, lr=0.1, momentum=0.9)
+    warmup = mod.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=3)
+    cyclic = mod.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=2)
+    seq = mod.lr_scheduler.SequentialLR(opt, [warmup, cyclic], milestones=[3])
+    for _ in range(8):
+        opt.step()
+        seq.step()
+        out.append((opt.param_groups[0]["lr"], opt.param_groups[0]["momentum"]))
+    return np.array(out)
+
+
+def test_cyclic_lr_resumed_stepped_to_and_sequenced_like_torch():
+    assert_close(_cyclic_elsewhere(gn), _cyclic_elsewhere(torch), "rates and momenta",
+                 rtol=1e-12, atol=0)
 
 
 def test_cyclic_lr_errors():

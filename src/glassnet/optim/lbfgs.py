@@ -174,6 +174,12 @@ class LBFGS(Optimizer):
 
     def _evaluate(self, closure) -> tuple[object, float, np.ndarray]:
         loss = self._closure(closure)
+        if loss is None:
+            raise TypeError("LBFGS: the closure returned None; it must return the loss")
+        if all(p.grad is None for p in self._params):
+            raise RuntimeError("LBFGS: no parameter has a gradient after the closure ran; "
+                               "the closure must call loss.backward() before returning the "
+                               "loss")
         return loss, float(loss), self._flat_grad()
 
     @counts_own_writes
