@@ -177,6 +177,19 @@ DIFF = [
     ("median_dim", lambda L, a: L.median(a, 1).values, _f64((3, 4))),
     ("median_keepdim", lambda L, a: a.median(0, keepdim=True)[0], _f64((3, 4))),
     ("kthvalue", lambda L, a: a.kthvalue(2, 1).values, _f64((3, 4))),
+    ("nanmedian_dim", lambda L, a: L.nanmedian(a, 1).values, _f64((3, 4))),
+    ("quantile_all", lambda L, a: a.quantile(0.3), _f64((3, 5))),
+    ("quantile_dim", lambda L, a: L.quantile(a, 0.65, dim=1), _f64((3, 7))),
+    ("quantile_vector_keepdim",
+     lambda L, a: L.quantile(a, L.tensor([0.1, 0.5, 0.95], dtype=L.float64), dim=0,
+                             keepdim=True), _f64((6, 4))),
+    ("quantile_midpoint", lambda L, a: L.quantile(a, 0.4, dim=-1, interpolation="midpoint"),
+     _f64((2, 6))),
+    ("quantile_lower", lambda L, a: a.quantile(0.4, 1, interpolation="lower"), _f64((2, 6))),
+    ("quantile_higher", lambda L, a: a.quantile(0.4, 1, interpolation="higher"), _f64((2, 6))),
+    ("quantile_nearest", lambda L, a: a.quantile(L.tensor([0.1, 0.5], dtype=L.float64), 1,
+                                                 interpolation="nearest"), _f64((2, 5))),
+    ("nanquantile", lambda L, a: L.nanquantile(a, 0.25, dim=0), _f64((5, 3))),
     ("cummax", lambda L, a: L.cummax(a, 1).values, _f64((3, 5))),
     ("cummin", lambda L, a: a.cummin(0)[0], _f64((4, 3))),
     ("logcumsumexp", lambda L, a: a.logcumsumexp(1), _f64((2, 4))),
@@ -1012,6 +1025,31 @@ lib.autograd.grad(((w := x.clone().requires_grad_()) * 2), w, grad_outputs=lib.o
 lib.autograd.grad((x.clone().requires_grad_() * 2).sum(), y.clone().requires_grad_())
 lib.autograd.grad(x.clone().requires_grad_().sum(), y.clone().requires_grad_(), allow_unused=True)
 lib.autograd.grad(x.clone().requires_grad_().sum(), y.requires_grad_(), materialize_grads=True)
+lib.median(lib.tensor([[3.0, np.nan, 1.0, np.nan], [4.0, 2.0, np.nan, 1.0]]), 1)
+lib.median(lib.tensor([3.0, np.nan, 1.0]))
+lib.nanmedian(lib.tensor([[3.0, np.nan, 1.0, np.nan], [4.0, 2.0, np.nan, 1.0]]), 1)
+lib.nanmedian(lib.tensor([3.0, np.nan, 1.0, 7.0]))
+lib.nanmedian(x)
+x.nanmedian(0, keepdim=True)
+lib.quantile(x, 0.5)
+lib.quantile(x, 0.5, dim=1, keepdim=True)
+lib.quantile(x, lib.tensor([0.25, 0.75]), dim=0)
+lib.quantile(x, lib.tensor([0.25, 0.75]), dim=None, keepdim=True)
+lib.quantile(a3, 0.2, dim=-1)
+lib.quantile(lib.tensor([1.0, 2.0, 3.0, 4.0]), lib.tensor([0.125, 0.375, 0.5, 0.625, 0.875]))
+lib.quantile(lib.arange(6.0), lib.tensor([0.1, 0.3, 0.5, 0.7, 0.9]), interpolation="nearest")
+lib.quantile(lib.arange(6.0), 0.5, interpolation="midpoint")
+lib.quantile(lib.tensor([[1.0, np.nan, 3.0], [1.0, 2.0, 3.0]]), 0.5, dim=1)
+lib.nanquantile(lib.tensor([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]]), 0.5, dim=1)
+lib.nanquantile(lib.tensor([1.0, np.nan, 3.0, 10.0]), lib.tensor([0.0, 1.0]))
+lib.quantile(lib.tensor(2.5), 0.3)
+lib.quantile(lib.tensor(2.5), 0.3, dim=0, keepdim=True)
+lib.quantile(lib.tensor([1.0, 2.0]), 1.5)
+lib.quantile(lib.tensor([1.0, 2.0]), -0.1)
+lib.quantile(lib.tensor([1, 2]), 0.5)
+lib.quantile(lib.tensor([]), 0.5)
+lib.quantile(x, 0.5, interpolation="cubic")
+lib.quantile(x, lib.tensor([[0.5]]))
 """.strip().splitlines()
 
 

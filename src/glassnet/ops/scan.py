@@ -1,5 +1,5 @@
-"""Scans, products, sorting and logical reductions: cumsum cumprod prod sort argsort topk
-msort unique all any.
+"""Scans, products, sorting, order statistics and logical reductions: cumsum cumprod prod
+sort argsort topk msort unique all any median nanmedian quantile nanquantile kthvalue.
 
 Derivatives:
 - cumsum: each input feeds every later output, so gx = the reversed cumulative sum of gy.
@@ -24,7 +24,7 @@ from ._registry import op
 from ._util import norm_axis, norm_dim
 
 __all__ = ["cumsum", "cumprod", "prod", "sort", "argsort", "msort", "topk", "unique", "all",
-           "any"]
+           "any", "median", "nanmedian", "quantile", "nanquantile", "kthvalue"]
 
 SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
@@ -297,6 +297,7 @@ def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001,A002
 
 # --- order statistics, running extremes, counts --------------------------------------------
 MedianResult = namedtuple("median", ["values", "indices"])
+NanmedianResult = namedtuple("nanmedian", ["values", "indices"])
 KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
 CummaxResult = namedtuple("cummax", ["values", "indices"])
 CumminResult = namedtuple("cummin", ["values", "indices"])
@@ -310,20 +311,39 @@ def _pick(x: Tensor, idx: np.ndarray, d: int) -> Tensor:
     return GatherOp.apply(x, d, _grid(idx, d))
 
 
-def _kth(x: Tensor, k: int, dim, keepdim: bool, cls, what: str):
+def _kth(x: Tensor, k, dim, keepdim: bool, cls, what: str, nan: str = "last"):
+    """The ``k``-th smallest element (0-based) along ``dim`` (of all elements for None:
+    the value alone) and its index. ``nan`` says what NaN does: "last" (it counts as the
+    largest value: kthvalue), "propagate" (a row holding one gives its first NaN: median),
+    "omit" (``k`` is a function of the count of the other values: nanmedian)."""
     if dim is None:
         flat = x.reshape(-1)
-        idx = _argsort(flat.data, 0, False)[k:k + 1]
+        idx = _kth_index(flat.data, k, 0, nan)
         return _pick(flat, idx, 0).reshape(())
     if x.ndim == 0:
         norm_axis(int(dim), 1, what)
         return cls(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     d = _axis(dim, x, what)
-    idx = xp.take(_argsort(x.data, d, False), [k], axis=d)
+    idx = _kth_index(x.data, k, d, nan)
     vals = _pick(x, idx, d)
     if not keepdim:
         vals, idx = vals.squeeze(d), idx.squeeze(d)
     return cls(vals, Tensor._wrap(idx.astype(np.int64)))
+
+
+def _kth_index(a: np.ndarray, k, d: int, nan: str) -> np.ndarray:
+    """Index along ``d`` (kept, size 1) of the element of sorted rank ``k`` in each row;
+    NaN sorts last, in its original order."""
+    order = _argsort(a, d, False)
+    if nan == "last" or a.dtype.kind != "f":
+        return xp.take(order, [k(a.shape[d]) if callable(k) else k], axis=d)
+    nans = xp.isnan(a).sum(axis=d, keepdims=True)
+    valid = a.shape[d] - nans
+    if nan == "propagate":
+        rank = xp.where(nans > 0, valid, k)
+    else:  # "omit": a row of NaN only gives its first NaN
+        rank = xp.where(valid > 0, k(valid), 0)
+    return xp.take_along_axis(order, rank, axis=d)
 
 
 @op()
@@ -335,7 +355,94 @@ def median(input, dim: int | None = None, keepdim: bool = False):  # noqa: A002
     n = x.data.size if dim is None else (x.shape[_axis(dim, x, "median")] if x.ndim else 1)
     if n == 0:
         raise ValueError("median: the input is empty")
-    return _kth(x, (n - 1) // 2, dim, keepdim, MedianResult, "median")
+    return _kth(x, (n - 1) // 2, dim, keepdim, MedianResult, "median", nan="propagate")
+
+
+@op()
+def nanmedian(input, dim: int | None = None, keepdim: bool = False):  # noqa: A002
+    """:func:`median` of the values that are not NaN (NaN where a row has none)."""
+    x = _tensor(input)
+    n = x.data.size if dim is None else (x.shape[_axis(dim, x, "nanmedian")] if x.ndim else 1)
+    if n == 0:
+        raise ValueError("nanmedian: the input is empty")
+    return _kth(x, lambda valid: (valid - 1) // 2, dim, keepdim, NanmedianResult, "nanmedian",
+                nan="omit")
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input, q, dim, keepdim: bool, interpolation: str, omit_nan: bool, what: str):  # noqa: A002
+    """The ``q``-quantiles along ``dim``: sorted values at rank ``q * (count - 1)``, between
+    two ranks as ``interpolation`` says. Built from sort and gather, so the gradient goes
+    to the one or two elements each quantile was read from."""
+    x = _tensor(input)
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{what}: input must be a floating tensor (float32 or float64), got "
+                        f"dtype {x.data.dtype}")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{what}: interpolation must be one of {', '.join(_INTERPOLATIONS)}, "
+                         f"got {interpolation!r}")
+    qa = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=x.data.dtype)  # ranks in
+    # the input's precision, as PyTorch: 0.1 * 5 is 0.5 there, not 0.5000000075
+    if qa.ndim > 1:
+        raise ValueError(f"{what}: q must be a number or a 1-D tensor, got shape {qa.shape}")
+    if qa.size and not (np.all(qa >= 0) and np.all(qa <= 1)):
+        raise ValueError(f"{what}: q must be in the range [0, 1], got {qa.tolist()}")
+    if x.data.size == 0:
+        raise ValueError(f"{what}: the input is empty")
+    if dim is None or x.ndim == 0:
+        d = 0 if dim is None else norm_axis(int(dim), 1, what)
+        rows = x.reshape(-1)
+    else:
+        d = _axis(dim, x, what)
+        rows = x.movedim(d, -1)
+    n = rows.shape[-1]
+    srt = sort(rows, -1).values  # NaN last
+    nans = xp.isnan(srt.data).sum(axis=-1, keepdims=True)
+    count = n - nans if omit_nan else np.full_like(nans, n)
+    rank = qa.reshape(-1) * (count - 1).astype(qa.dtype)  # (*rows, len(q))
+    lo, hi = np.floor(rank), np.ceil(rank)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(rank)  # halves to even, as PyTorch
+    vlo = srt.gather(-1, Tensor._wrap(np.clip(lo, 0, n - 1).astype(np.int64)))
+    if interpolation == "linear" or interpolation == "midpoint":
+        vhi = srt.gather(-1, Tensor._wrap(np.clip(hi, 0, n - 1).astype(np.int64)))
+        w = rank - lo if interpolation == "linear" else np.full_like(rank, 0.5)
+        out = vlo + (vhi - vlo) * Tensor._wrap(w.astype(x.data.dtype))
+    else:
+        out = vlo
+    undefined = (count == 0) if omit_nan else (nans > 0)
+    if undefined.any():
+        out = out.masked_fill(Tensor._wrap(np.broadcast_to(undefined, out.shape)), float("nan"))
+    out = out[..., 0] if qa.ndim == 0 else out.movedim(-1, 0)
+    if keepdim:
+        lead = out.shape[:1] if qa.ndim else ()
+        if dim is None:
+            out = out.reshape(lead + (1,) * x.ndim)
+        elif x.ndim:
+            out = out.unsqueeze(d + len(lead))
+    return out
+
+
+@op()
+def quantile(input, q, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+             interpolation: str = "linear") -> Tensor:
+    """The ``q``-quantiles of ``input`` (of all elements, or along ``dim``); ``q`` is a
+    number or a 1-D tensor of numbers in [0, 1] (a leading dim of that length). A row
+    holding NaN gives NaN. ``interpolation``: linear, lower, higher, midpoint, nearest."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+@op()
+def nanquantile(input, q, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+                interpolation: str = "linear") -> Tensor:
+    """:func:`quantile` of the values that are not NaN (NaN where a row has none)."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
 @op()
