@@ -178,6 +178,10 @@ DIFF = [
     ("median_keepdim", lambda L, a: a.median(0, keepdim=True)[0], _f64((3, 4))),
     ("kthvalue", lambda L, a: a.kthvalue(2, 1).values, _f64((3, 4))),
     ("nanmedian_dim", lambda L, a: L.nanmedian(a, 1).values, _f64((3, 4))),
+    ("mode_dim", lambda L, a: L.mode(a, 1).values, _f64((3, 4))),
+    ("broadcast_tensors", lambda L, a, b: L.stack(L.broadcast_tensors(a, b)),
+     _f64((2, 1), (3,))),
+    ("hsplit", lambda L, a: L.hsplit(a, [1, 3])[1] * 2, _f64((2, 4))),
     ("quantile_all", lambda L, a: a.quantile(0.3), _f64((3, 5))),
     ("quantile_dim", lambda L, a: L.quantile(a, 0.65, dim=1), _f64((3, 7))),
     ("quantile_vector_keepdim",
@@ -1050,6 +1054,55 @@ lib.quantile(lib.tensor([1, 2]), 0.5)
 lib.quantile(lib.tensor([]), 0.5)
 lib.quantile(x, 0.5, interpolation="cubic")
 lib.quantile(x, lib.tensor([[0.5]]))
+lib.mode(lib.tensor([[1.0, 2, 2, 1, 3], [5, 4, 4, 5, 5]]), 1)
+lib.mode(lib.tensor([[1.0, 2, 2, 1, 3], [5, 4, 4, 5, 5]]), 0, keepdim=True)
+lib.tensor([3.0, 1, 1, 3]).mode()
+lib.mode(i)
+lib.mode(lib.tensor(2.0))
+lib.mode(lib.zeros(2, 0), 1)
+lib.unique_consecutive(lib.tensor([1, 1, 2, 2, 3, 1, 1]))
+lib.unique_consecutive(lib.tensor([1, 1, 2, 2, 3, 1, 1]), return_inverse=True, return_counts=True)
+lib.unique_consecutive(lib.tensor([[1, 1, 2], [1, 1, 2]]), dim=1, return_counts=True)
+lib.unique_consecutive(lib.tensor([], dtype=lib.int64))
+lib.isin(i, lib.tensor([1, 3]))
+lib.isin(i, 1, invert=True)
+lib.isin(x, x[0])
+lib.broadcast_shapes((2, 1), (3,))
+lib.broadcast_shapes(2, (3, 1))
+lib.broadcast_shapes((2,), (3,))
+lib.broadcast_tensors(x, v[:3], s)
+lib.hsplit(lib.arange(12.0).reshape(2, 6), 3)
+lib.hsplit(lib.arange(12.0).reshape(2, 6), [1, 4])
+lib.hsplit(lib.arange(12.0).reshape(2, 6), 4)
+lib.hsplit(lib.arange(6.0), 3)
+lib.vsplit(a3, 2)
+lib.vsplit(v, 2)
+lib.dsplit(a3, [1, 3])
+x.split_with_sizes([1, 2], 1)
+x.split_with_sizes([1, 1], 1)
+x.stride()
+x.t().stride()
+a3[:, 1].stride(-1)
+a3[1, 2].storage_offset()
+x.nbytes
+x.itemsize
+i.is_signed()
+lib.tensor([1], dtype=lib.uint8).is_signed()
+lib.tensor([0.0]).is_nonzero()
+lib.tensor([1, 2]).is_nonzero()
+lib.is_nonzero(lib.tensor(3))
+lib.is_complex(x)
+lib.isreal(x)
+x.is_same_size(y)
+x.ndimension()
+(x.clone().requires_grad_() * 2).retains_grad
+lib.empty_like(x).shape
+lib.empty_like(i, dtype=lib.float64).dtype
+lib.randint_like(x, 5).dtype
+lib.randint_like(i, 2, 5).shape
+x.clone().clip_(-0.5, 0.5)
+lib.sign(lib.tensor([np.nan, -1.0, 0.0, 2.0]))
+lib.sgn(lib.tensor([np.nan]))
 """.strip().splitlines()
 
 

@@ -15,8 +15,8 @@ from .tensor import Tensor
 __all__ = [
     "tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace", "logspace",
     "eye",
-    "zeros_like", "ones_like", "full_like", "rand", "randn", "randint", "rand_like", "randn_like",
-    "randperm",
+    "zeros_like", "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "rand_like",
+    "randn_like", "randint_like", "randperm",
 ]
 
 
@@ -109,6 +109,11 @@ def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 @_on_cpu
+def empty_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(xp.empty(np.shape(t), _like(t, dtype)), requires_grad)
+
+
+@_on_cpu
 def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
     return _make(xp.ones(np.shape(t), _like(t, dtype)), requires_grad)
 
@@ -184,6 +189,15 @@ def randint(low, high=None, size=(), generator=None, dtype=None) -> Tensor:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     arr = resolve(generator).integers(low, high, size=tuple(size)).astype(_dtype(dtype, np.int64))
     return Tensor._wrap(arr)
+
+
+@_on_cpu
+def randint_like(t, low, high=None, generator=None, dtype=None) -> Tensor:
+    """Integers uniform on [low, high) in ``t``'s shape and dtype (``randint_like(t, high)``
+    also works)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, np.shape(t), generator=generator, dtype=dtype or _like(t, None))
 
 
 @_on_cpu

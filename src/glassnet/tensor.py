@@ -448,6 +448,61 @@ class Tensor:
     def nelement(self) -> int:
         return int(self.data.size)
 
+    def ndimension(self) -> int:
+        return self.data.ndim
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.nbytes)
+
+    @property
+    def itemsize(self) -> int:
+        return self.data.dtype.itemsize
+
+    def stride(self, dim: int | None = None):
+        """Steps between neighbours along each dim, in elements (PyTorch's unit; NumPy
+        counts bytes)."""
+        steps = tuple(st // self.data.dtype.itemsize for st in self.data.strides)
+        if dim is None:
+            return steps
+        from .ops._util import norm_axis
+
+        return steps[norm_axis(int(dim), max(self.data.ndim, 1), "stride")]
+
+    def data_ptr(self) -> int:
+        """The address of the first element."""
+        return self.data.__array_interface__["data"][0]
+
+    def storage_offset(self) -> int:
+        """How many elements into its memory block this tensor (a view) starts."""
+        base = self.data
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        start = base.__array_interface__["data"][0]
+        return (self.data_ptr() - start) // self.data.dtype.itemsize
+
+    def is_signed(self) -> bool:
+        return self.data.dtype.kind in "fic"
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor (an error for any other size)."""
+        if self.data.size != 1:
+            raise RuntimeError(f"is_nonzero: needs a one-element tensor, got shape "
+                               f"{tuple(self.data.shape)}")
+        return bool(self.data.reshape(()))
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self.data.shape == other.data.shape
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose ``.grad`` is kept (``retain_grad()``)."""
+        fn = self._ctx
+        return fn is not None and fn._retained is self
+
+    def is_inference(self) -> bool:
+        return False  # glassnet has no separate inference tensors
+
     @property
     def device(self) -> _device.device:
         """Always ``device(type='cpu')``: glassnet computes with NumPy on the CPU."""

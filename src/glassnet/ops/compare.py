@@ -119,3 +119,28 @@ def isfinite(a) -> Tensor:
 @op()
 def allclose(a, b, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     return bool(xp.allclose(_data(a), _data(b), rtol=rtol, atol=atol))
+
+
+@op()
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """True where an element of ``elements`` is among ``test_elements`` (a tensor or a
+    number); ``invert`` gives the opposite."""
+    a = xp.asarray(_data(elements))
+    b = xp.asarray(_data(test_elements))
+    return Tensor._wrap(xp.isin(a, b, assume_unique=assume_unique, invert=invert))
+
+
+@op()
+def isreal(input) -> Tensor:  # noqa: A002
+    """True for each element with no imaginary part (every element of a real tensor)."""
+    return Tensor._wrap(xp.isreal(xp.asarray(_data(input))))
+
+
+@op(method=False)
+def is_complex(input) -> bool:  # noqa: A002
+    return input.is_complex()
+
+
+@op(method=False)
+def is_nonzero(input) -> bool:  # noqa: A002
+    return input.is_nonzero()

@@ -352,7 +352,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # no
     return _unary(SoftplusOp, input, beta, threshold)
 
 
-@op(method=("clamp", "clip"), aliases=("clip",), inplace="clamp_", records=Clamp)
+@op(method=("clamp", "clip"), aliases=("clip",), inplace=("clamp_", "clip_"), records=Clamp)
 def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
     """Clip to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:

@@ -60,9 +60,15 @@ class TruncOp(_Step):
     f = staticmethod(xp.trunc)
 
 
+def _sign(a):
+    """-1, 0 or 1; NaN gives 0, as PyTorch (NumPy gives NaN)."""
+    s = xp.sign(a)
+    return xp.where(xp.isnan(s), 0, s) if s.dtype.kind == "f" else s
+
+
 class SignOp(_Step):
     name = "sign"
-    f = staticmethod(xp.sign)
+    f = staticmethod(_sign)
 
 
 class FracOp(Function):
@@ -114,7 +120,7 @@ def trunc(input) -> Tensor:  # noqa: A002
 
 @op(method=("sign", "sgn"), aliases=("sgn",), inplace="sign_", records=SignOp)
 def sign(input) -> Tensor:  # noqa: A002
-    """-1, 0 or 1 by the sign of x (same dtype). Zero gradient."""
+    """-1, 0 or 1 by the sign of x (same dtype; 0 for NaN, as PyTorch). Zero gradient."""
     x = _tensor(input)
     if x.data.dtype.kind == "b":
         return Tensor._wrap(x.data.copy())

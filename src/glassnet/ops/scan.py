@@ -1,5 +1,6 @@
 """Scans, products, sorting, order statistics and logical reductions: cumsum cumprod prod
-sort argsort topk msort unique all any median nanmedian quantile nanquantile kthvalue.
+sort argsort topk msort unique unique_consecutive all any median nanmedian quantile
+nanquantile kthvalue mode.
 
 Derivatives:
 - cumsum: each input feeds every later output, so gx = the reversed cumulative sum of gy.
@@ -24,7 +25,8 @@ from ._registry import op
 from ._util import norm_axis, norm_dim
 
 __all__ = ["cumsum", "cumprod", "prod", "sort", "argsort", "msort", "topk", "unique", "all",
-           "any", "median", "nanmedian", "quantile", "nanquantile", "kthvalue"]
+           "any", "median", "nanmedian", "quantile", "nanquantile", "kthvalue", "mode",
+           "unique_consecutive"]
 
 SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
@@ -266,6 +268,32 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,  # noqa: A0
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@op()
+def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+                       dim: int | None = None):
+    """Each run of equal consecutive elements (or slices along ``dim``) collapsed to one,
+    optionally with the inverse indices and the run lengths."""
+    x = _tensor(input)
+    a = x.data
+    if dim is None:
+        flat = a.reshape(-1)
+        change = flat[1:] != flat[:-1]
+    else:
+        d = norm_axis(int(dim), max(a.ndim, 1), "unique_consecutive")
+        flat = xp.moveaxis(a, d, 0)
+        change = (flat[1:] != flat[:-1]).reshape(max(flat.shape[0] - 1, 0), -1).any(axis=1)
+    starts = xp.concatenate([[True], change]) if flat.shape[0] else xp.zeros(0, bool)
+    inv = xp.cumsum(starts) - 1
+    first = xp.flatnonzero(starts)
+    vals = flat[first] if dim is None else xp.moveaxis(flat[first], 0, d)
+    out = [Tensor._wrap(xp.ascontiguousarray(vals))]
+    if return_inverse:
+        out.append(Tensor._wrap(inv.reshape(a.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._wrap(xp.diff(xp.append(first, flat.shape[0])).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 # --- logical reductions ------------------------------------------------------------------
 def _logical(fn, what, input, dim, keepdim):
     x = _tensor(input)
@@ -298,6 +326,7 @@ def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001,A002
 # --- order statistics, running extremes, counts --------------------------------------------
 MedianResult = namedtuple("median", ["values", "indices"])
 NanmedianResult = namedtuple("nanmedian", ["values", "indices"])
+ModeResult = namedtuple("mode", ["values", "indices"])
 KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
 CummaxResult = namedtuple("cummax", ["values", "indices"])
 CumminResult = namedtuple("cummin", ["values", "indices"])
@@ -367,6 +396,35 @@ def nanmedian(input, dim: int | None = None, keepdim: bool = False):  # noqa: A0
         raise ValueError("nanmedian: the input is empty")
     return _kth(x, lambda valid: (valid - 1) // 2, dim, keepdim, NanmedianResult, "nanmedian",
                 nan="omit")
+
+
+@op()
+def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    """The most frequent value along ``dim`` (the smallest of those tied) and the index of
+    its last occurrence: a ``(values, indices)`` named tuple; the gradient goes there."""
+    x = _tensor(input)
+    if x.ndim == 0:
+        norm_axis(int(dim), 1, "mode")
+        return ModeResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+    d = _axis(dim, x, "mode")
+    if x.shape[d] == 0:
+        raise ValueError(f"mode: dim {dim} of the input is empty (shape {tuple(x.shape)})")
+    a = xp.moveaxis(x.data, d, -1)
+    rows, n = a.shape[:-1], a.shape[-1]
+    a2 = a.reshape(-1, n)
+    order = _argsort(a2, 1, False)
+    srt = xp.take_along_axis(a2, order, axis=1)
+    starts = xp.concatenate([xp.ones((len(a2), 1), bool), srt[:, 1:] != srt[:, :-1]], axis=1)
+    run = xp.cumsum(starts, axis=1) - 1
+    counts = xp.bincount((run + n * xp.arange(len(a2))[:, None]).ravel(),
+                         minlength=len(a2) * n).reshape(-1, n)
+    best = counts.argmax(axis=1)  # the first of the longest runs: the smallest value
+    last = xp.where(run == best[:, None], order, -1).max(axis=1)
+    idx = xp.moveaxis(last.reshape(rows + (1,)), -1, d)
+    vals = _pick(x, idx, d)
+    if not keepdim:
+        vals, idx = vals.squeeze(d), idx.squeeze(d)
+    return ModeResult(vals, Tensor._wrap(idx.astype(np.int64)))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

@@ -230,6 +230,69 @@ def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:  # noqa: A0
                  for a, b in zip(bounds[:-1], bounds[1:]))
 
 
+def _split_even(input, sections, dim: int, what: str, min_ndim: int) -> tuple:  # noqa: A002
+    x = _t(input)
+    if x.ndim < min_ndim:
+        raise ValueError(f"{what}: needs a tensor with at least {min_ndim} dims, got shape "
+                         f"{tuple(x.shape)}")
+    if isinstance(sections, (int, np.integer)):
+        n = x.shape[dim]
+        if sections <= 0 or n % sections:
+            raise ValueError(f"{what}: dim {dim} has size {n}, which {int(sections)} sections "
+                             f"do not divide evenly")
+    return tensor_split(x, sections, dim)
+
+
+@op()
+def hsplit(input, sections) -> tuple:  # noqa: A002
+    """Split along the columns (dim 1; dim 0 of a 1-D tensor) into equal parts or at
+    indices."""
+    x = _t(input)
+    return _split_even(x, sections, 0 if x.ndim == 1 else 1, "hsplit", 1)
+
+
+@op()
+def vsplit(input, sections) -> tuple:  # noqa: A002
+    """Split along dim 0 into equal parts or at indices (2-D or more)."""
+    return _split_even(input, sections, 0, "vsplit", 2)
+
+
+@op()
+def dsplit(input, sections) -> tuple:  # noqa: A002
+    """Split along dim 2 into equal parts or at indices (3-D or more)."""
+    return _split_even(input, sections, 2, "dsplit", 3)
+
+
+@op(top=False)
+def split_with_sizes(input, split_sizes, dim: int = 0) -> tuple:  # noqa: A002
+    """Split into pieces of the given sizes along ``dim`` (they must add up to its size)."""
+    x = _t(input)
+    d = norm_axis(int(dim), max(x.ndim, 1), "split_with_sizes")
+    sizes = [int(n) for n in split_sizes]
+    if any(n < 0 for n in sizes) or sum(sizes) != x.shape[d]:
+        raise ValueError(f"split_with_sizes: sizes {sizes} must be non-negative and add up to "
+                         f"{x.shape[d]}, the size of dim {dim}")
+    return tensor_split(x, list(np.cumsum(sizes)[:-1]), d)
+
+
+@op(method=False)
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape that tensors of these shapes broadcast to (an int is a 1-D shape)."""
+    dims = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    try:
+        return tuple(np.broadcast_shapes(*dims))
+    except ValueError:
+        raise ValueError(f"broadcast_shapes: shapes {', '.join(map(str, shapes))} cannot be "
+                         f"broadcast together") from None
+
+
+@op(method=False)
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common broadcast shape (views; gradients flow)."""
+    shape = broadcast_shapes(*[_t(t).shape for t in tensors])
+    return tuple(_t(t).expand(*shape) for t in tensors)
+
+
 @op()
 def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:  # noqa: A002
     """Rotate by 90° ``k`` times in the plane of ``dims`` (from the first toward the
