@@ -41,6 +41,34 @@ from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
+from .extra import (
+    GLU,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AlphaDropout,
+    Bilinear,
+    Fold,
+    GaussianNLLLoss,
+    Hardshrink,
+    LazyLinear,
+    LocalResponseNorm,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
+    ParameterDict,
+    PixelShuffle,
+    PixelUnshuffle,
+    PoissonNLLLoss,
+    RMSNorm,
+    RReLU,
+    Softmin,
+    Softshrink,
+    Threshold,
+    TripletMarginWithDistanceLoss,
+    Unfold,
+)
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import (
@@ -130,4 +158,10 @@ __all__ = [
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
     "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "PositionalEncoding",
     "LearnedPositionalEncoding",
+    "GLU", "Softmin", "Softshrink", "Hardshrink", "Threshold", "RReLU", "RMSNorm",
+    "LocalResponseNorm", "PixelShuffle", "PixelUnshuffle", "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Unfold", "Fold", "Bilinear",
+    "LazyLinear", "AlphaDropout", "ParameterDict", "PoissonNLLLoss", "GaussianNLLLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss",
 ]
