@@ -1,0 +1,137 @@
+"""``glassnet.linalg``: PyTorch's ``torch.linalg`` names on glassnet tensors.
+
+Every function takes a (batch of) matrices ``(..., m, n)`` and works on the last two dims;
+the differentiable ones are ops in :mod:`glassnet.ops.linalg_more` (their derivatives are
+listed there and printed by ``gn.explain``). Factorizations return named tuples with
+PyTorch's field names: ``slogdet -> (sign, logabsdet)``, ``qr -> (Q, R)``,
+``eigh -> (eigenvalues, eigenvectors)``, ``svd -> (U, S, Vh)``, ``inv_ex -> (inverse,
+info)``, ``cholesky_ex -> (L, info)``, ``lstsq -> (solution, residuals, rank,
+singular_values)``. A singular or non-positive-definite input raises
+:class:`LinAlgError` (a ``RuntimeError``), naming the batch element.
+
+>>> import glassnet as gn
+>>> A = gn.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=gn.float64)
+>>> gn.linalg.det(A)
+tensor(11., dtype=torch.float64)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .ops.linalg import _as_tensor
+from .ops.linalg_more import (
+    LinAlgError,
+    _square,
+    matrix_exp,
+    matrix_norm,
+    matrix_power,
+    svdvals,
+    vector_norm,
+)
+from .ops.linalg_more import linalg_cholesky as cholesky
+from .ops.linalg_more import linalg_cholesky_ex as cholesky_ex
+from .ops.linalg_more import linalg_cross as cross
+from .ops.linalg_more import linalg_det as det
+from .ops.linalg_more import linalg_eigh as eigh
+from .ops.linalg_more import linalg_eigvalsh as eigvalsh
+from .ops.linalg_more import linalg_inv as inv
+from .ops.linalg_more import linalg_inv_ex as inv_ex
+from .ops.linalg_more import linalg_lstsq as lstsq
+from .ops.linalg_more import linalg_matrix_rank as matrix_rank
+from .ops.linalg_more import linalg_norm as norm
+from .ops.linalg_more import linalg_pinv as pinv
+from .ops.linalg_more import linalg_qr as qr
+from .ops.linalg_more import linalg_slogdet as slogdet
+from .ops.linalg_more import linalg_solve as solve
+from .ops.linalg_more import linalg_solve_triangular as solve_triangular
+from .ops.linalg_more import linalg_svd as svd
+from .tensor import Tensor
+
+__all__ = [
+    "LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_ex",
+    "solve", "solve_triangular", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd",
+    "svdvals", "pinv", "lstsq", "matrix_rank", "matrix_power", "matrix_exp", "cross",
+    "vecdot", "multi_dot", "diagonal", "cond", "matmul",
+]
+
+
+def matmul(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input @ other`` (an alias of ``gn.matmul``)."""
+    return _as_tensor(input) @ other
+
+
+def vecdot(x, y, *, dim: int = -1) -> Tensor:
+    """Σ x·y along ``dim`` (after broadcasting)."""
+    a = _as_tensor(x)
+    return (a * _as_tensor(y, a)).sum(dim)
+
+
+def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """The ``offset`` diagonal of each matrix (by default over the last two dims)."""
+    return _as_tensor(A).diagonal(offset, dim1, dim2)
+
+
+def multi_dot(tensors) -> Tensor:
+    """``A @ B @ C ...`` in the cheapest order; the first may be 1-D (a row vector), the
+    last 1-D (a column vector), the others 2-D."""
+    ts = [_as_tensor(t) for t in tensors]
+    if len(ts) < 2:
+        raise ValueError(f"linalg.multi_dot: give at least 2 tensors, got {len(ts)}")
+    first_vec, last_vec = ts[0].ndim == 1, ts[-1].ndim == 1
+    if first_vec:
+        ts[0] = ts[0].unsqueeze(0)
+    if last_vec:
+        ts[-1] = ts[-1].unsqueeze(-1)
+    for i, t in enumerate(ts):
+        if t.ndim != 2:
+            raise ValueError(f"linalg.multi_dot: tensor {i} must be 2-D (the first and last "
+                             f"may be 1-D), got shape {tuple(tensors[i].shape)}")
+        if i and ts[i - 1].shape[1] != t.shape[0]:
+            raise ValueError(f"linalg.multi_dot: tensors {i - 1} {tuple(ts[i - 1].shape)} and "
+                             f"{i} {tuple(t.shape)} cannot be multiplied")
+    dims = [ts[0].shape[0]] + [t.shape[1] for t in ts]
+    n = len(ts)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if cost[i][j] is None or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def chain(i, j):
+        if i == j:
+            return ts[i]
+        k = split[i][j]
+        return chain(i, k) @ chain(k + 1, j)
+
+    out = chain(0, n - 1)
+    if first_vec:
+        out = out.squeeze(0)
+    if last_vec:
+        out = out.squeeze(-1)
+    return out
+
+
+def cond(A, p=None) -> Tensor:  # noqa: N803
+    """Condition number ‖A‖_p·‖A⁻¹‖_p; p None or 2: σ_max/σ_min, -2: σ_min/σ_max (these two
+    for any shape; 'fro', 'nuc', ±1, ±inf need square matrices)."""
+    a = _as_tensor(A)
+    if p in (None, 2, -2):
+        s = svdvals(a)
+        hi, lo = s.amax(-1), s.amin(-1)
+        return hi / lo if p in (None, 2) else lo / hi
+    a = _square(a, "linalg.cond")
+    if p not in ("fro", "nuc", 1, -1, np.inf, -np.inf):
+        raise ValueError(f"linalg.cond: p must be None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or "
+                         f"-2, got {p!r}")
+    flat = a.data.reshape((-1,) + tuple(a.shape[-2:]))
+    if all(np.linalg.matrix_rank(m) == m.shape[0] for m in flat):
+        return matrix_norm(a, p) * matrix_norm(inv(a), p)
+    # a singular matrix has condition number inf (PyTorch's answer too)
+    out = matrix_norm(a, p).detach()
+    return Tensor._wrap(np.full(out.shape, np.inf, dtype=a.data.dtype))
