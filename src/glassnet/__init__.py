@@ -18,6 +18,7 @@ from . import (  # tune imports Optuna only when a study runs
     distributed,
     explain,
     interop,
+    linalg,
     metrics,
     nn,
     onnx,
