@@ -179,6 +179,15 @@ DIFF = [
     ("kthvalue", lambda L, a: a.kthvalue(2, 1).values, _f64((3, 4))),
     ("nanmedian_dim", lambda L, a: L.nanmedian(a, 1).values, _f64((3, 4))),
     ("mode_dim", lambda L, a: L.mode(a, 1).values, _f64((3, 4))),
+    *[(f"scatter_reduce_{r}_{inc}",
+       lambda L, a, b, r=r, inc=inc: a.scatter_reduce(
+           1, L.tensor([[0, 0, 2, 0], [1, 3, 3, 1]]), b, r, include_self=inc),
+       _f64((2, 4), (2, 4))) for r in ("sum", "prod", "mean", "amax", "amin")
+      for inc in (True, False)],
+    ("scatter_reduce_prod_zeros",
+     lambda L, a, b: (a * L.tensor([[1.0, 0.0, 1.0]])).scatter_reduce(
+         0, L.tensor([[0, 0, 0], [0, 0, 1]]), b * L.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]]),
+         "prod"), _f64((2, 3), (2, 3))),
     ("broadcast_tensors", lambda L, a, b: L.stack(L.broadcast_tensors(a, b)),
      _f64((2, 1), (3,))),
     ("hsplit", lambda L, a: L.hsplit(a, [1, 3])[1] * 2, _f64((2, 4))),
@@ -1103,6 +1112,12 @@ lib.randint_like(i, 2, 5).shape
 x.clone().clip_(-0.5, 0.5)
 lib.sign(lib.tensor([np.nan, -1.0, 0.0, 2.0]))
 lib.sgn(lib.tensor([np.nan]))
+x.scatter_reduce(1, lib.tensor([[0, 0, 2], [1, 1, 1]]), y, "amax")
+i.scatter_reduce(0, lib.tensor([0, 0, 4, 4, 1]), lib.tensor([5, 1, 5, 2, 7]), "mean")
+i.scatter_reduce(0, lib.tensor([0, 0, 4]), lib.tensor([5, 1, 5]), "amin", include_self=False)
+i.clone().scatter_reduce_(0, lib.tensor([0, 0, 4]), lib.tensor([5, 1, 5]), "prod")
+x.scatter_reduce(1, lib.tensor([[0, 0, 2], [1, 1, 1]]), y, "max")
+x.scatter_reduce(1, lib.tensor([[0, 0, 3], [1, 1, 1]]), y, "sum")
 """.strip().splitlines()
 
 

@@ -165,6 +165,106 @@ def scatter_add(input, dim: int, index, src) -> Tensor:  # noqa: A002
     return _scatter(input, dim, index, src, True, "scatter_add")
 
 
+class ScatterReduceOp(Function):
+    """A copy of x where each position that index names is reduced (sum, prod, mean,
+    amax, amin) over the src values sent there, and x's own value unless include_self is
+    False. The gradient of amax/amin is shared evenly among the values equal to the
+    result; that of prod is the product of the other values (exact with zeros)."""
+
+    name = "scatter_reduce"
+    formula = ("∂reduce/∂self", "∂reduce/∂src")
+
+    _UFUNC = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.maximum,
+              "amin": xp.minimum}
+
+    def forward(self, x, src, grid, src_grid, reduce, include_self):
+        self.grid, self.src_grid, self.reduce, self.inc = grid, src_grid, reduce, include_self
+        vals = src[src_grid]
+        hit = xp.zeros(x.shape, bool)
+        hit[grid] = True
+        out = x.copy()
+        if not include_self:
+            ident = {"sum": 0, "mean": 0, "prod": 1, "amax": -xp.inf, "amin": xp.inf}[reduce]
+            if x.dtype.kind != "f" and reduce in ("amax", "amin"):
+                info = xp.iinfo(x.dtype)
+                ident = info.min if reduce == "amax" else info.max
+            out[hit] = ident
+        self._UFUNC[reduce].at(out, grid, vals)
+        count = None
+        if reduce == "mean":
+            count = xp.zeros(x.shape, xp.int64)
+            xp.add.at(count, grid, 1)
+            count = count + (1 if include_self else 0)
+            div = xp.maximum(count, 1)
+            out = out / div if x.dtype.kind == "f" else out // div
+            out = out.astype(x.dtype, copy=False)
+        self.x, self.vals, self.out, self.hit, self.count = x, vals, out, hit, count
+        return out
+
+    def backward(self, gy):
+        grid, hit, red = self.grid, self.hit, self.reduce
+        x, vals, out = self.x, self.vals, self.out
+        keep = xp.where(hit, 0, gy)  # positions no index names: the input passes through
+        if red == "sum":
+            gx, gs = (gy if self.inc else keep), gy[grid]
+        elif red == "mean":
+            g = gy / xp.maximum(self.count, 1)
+            gx, gs = (xp.where(hit, g, gy) if self.inc else keep), g[grid]
+        elif red in ("amax", "amin"):
+            n = xp.zeros(x.shape, gy.dtype)
+            xp.add.at(n, grid, (vals == out[grid]).astype(gy.dtype))
+            self_eq = hit & (x == out) if self.inc else xp.zeros_like(hit)
+            n = n + self_eq
+            g = gy / xp.maximum(n, 1)
+            gx = xp.where(self_eq, g, keep)
+            gs = xp.where(vals == out[grid], g[grid], 0)
+        else:  # prod: each value's derivative is the product of the others at its position
+            zeros = xp.zeros(x.shape, xp.int64)
+            nonzero = xp.where(hit & self.inc & (x != 0), x, 1).astype(gy.dtype) \
+                if self.inc else xp.ones(x.shape, gy.dtype)
+            if self.inc:
+                zeros += hit & (x == 0)
+            xp.add.at(zeros, grid, (vals == 0).astype(xp.int64))
+            xp.multiply.at(nonzero, grid, xp.where(vals == 0, 1, vals).astype(gy.dtype))
+
+            def others(v, z_at, nz_at):
+                v = v.astype(gy.dtype)
+                safe = xp.where(v == 0, 1, v)
+                return xp.where(z_at == 0, nz_at / safe,
+                                xp.where((z_at == 1) & (v == 0), nz_at, 0))
+
+            gs = gy[grid] * others(vals, zeros[grid], nonzero[grid])
+            gx = xp.where(hit, gy * others(x, zeros, nonzero), gy) if self.inc else keep
+        return gx, gs
+
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+@op(inplace="scatter_reduce_", records=ScatterReduceOp)
+def scatter_reduce(input, dim: int, index, src, reduce: str, *,  # noqa: A002
+                   include_self: bool = True) -> Tensor:
+    """A copy of ``input`` where each position ``index`` names along ``dim`` becomes the
+    ``reduce`` ("sum", "prod", "mean", "amax", "amin") of the ``src`` values sent there
+    (and of its own value, unless ``include_self=False``)."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch accepts both
+    if reduce not in _REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce must be one of {', '.join(_REDUCTIONS)}, "
+                         f"got {reduce!r}")
+    x = _tensor(input)
+    d = norm_axis(int(dim), max(x.ndim, 1), "scatter_reduce")
+    idx = _index(index, "scatter_reduce")
+    _check_gather_shapes(x.shape, idx, d, "scatter_reduce", "self")
+    idx = _check_bounds(idx, x.shape[d], "scatter_reduce", dim)
+    s = _tensor(src)
+    _check_gather_shapes(s.shape, idx, -1, "scatter_reduce", "src")
+    if s.data.dtype != x.data.dtype:
+        raise TypeError(f"scatter_reduce: self ({x.data.dtype}) and src ({s.data.dtype}) must "
+                        f"have the same dtype")
+    src_grid = tuple(np.indices(idx.shape, sparse=True))
+    return ScatterReduceOp.apply(x, s, _grid(idx, d), src_grid, reduce, bool(include_self))
+
+
 # --- index_select / index_add ------------------------------------------------------------
 class IndexSelectOp(Function):
     name, formula = "index_select", 1.0
