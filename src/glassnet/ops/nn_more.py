@@ -295,7 +295,7 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     """Normalise each element by its neighbours across channels (dim 1):
     x / (k + α/n · Σ x²)^β, the sum over the ``size`` channels around it (zero-padded,
     ``size//2`` before, ``(size-1)//2`` after). ``(N, C, *) -> (N, C, *)``."""
-    from .padding import pad
+    from .shape import pad
 
     x = _float(input, "local_response_norm")
     if x.ndim < 3:
