@@ -311,8 +311,10 @@ def test_lbfgs_errors_beyond_torch():
     # PyTorch finds these only at the first step (or never): glassnet at construction.
     with pytest.raises(ValueError, match="line_search_fn must be None or 'strong_wolfe'"):
         optim.LBFGS(p, line_search_fn="wolfe")
-    with pytest.raises(ValueError, match="max_iter must be a positive integer"):
-        optim.LBFGS(p, max_iter=0)
+    for bad in ({"max_iter": 0}, {"max_eval": -1}, {"history_size": 2.5}, {"max_iter": True}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be a positive integer"):
+            optim.LBFGS(p, **bad)
+    optim.LBFGS(p, max_eval=1e3)  # a float count is accepted, as in PyTorch
     # Closures that forget the loss or the backward pass: said, not a float() traceback
     # (PyTorch) or a silent return with nothing done (PyTorch, no gradients).
     with pytest.raises(TypeError, match="closure returned None"):
@@ -401,7 +403,7 @@ def test_cyclic_lr_matches_torch(kind, kwargs):
     assert np.ptp(ours[:, 0, 0]) > 0  # it did cycle
 
 
-@pytest.mark.parametrize("kind, kwargs", [CYCLIC[1], CYCLIC[3]])
+@pytest.mark.parametrize("kind, kwargs", [CYCLIC[1], CYCLIC[3], CYCLIC[5]])
 def test_cyclic_lr_state_dict_resumes(kind, kwargs):
     full, _, _ = _cyclic_trail(gn, kind, kwargs, steps=20)
     _, sched, opt = _cyclic_trail(gn, kind, kwargs, steps=7)

@@ -141,7 +141,8 @@ class LBFGS(Optimizer):
         super()._validate(group)
         for name in ("max_iter", "max_eval", "history_size"):
             v = group[name]
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not v >= 1 or (name == "history_size" and v != int(v)):
                 raise ValueError(f"LBFGS: {name} must be a positive integer, got {v!r}")
         if group["line_search_fn"] not in (None, "strong_wolfe"):
             raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got "
