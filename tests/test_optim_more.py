@@ -248,6 +248,23 @@ def test_lbfgs_state_dict_round_trip(tmp_path, kwargs):
         assert np.array_equal(got, want)
 
 
+def test_lbfgs_step_counts_as_a_write():
+    w = gn.tensor([0.5, 2.0, -1.0], dtype=np.float64, requires_grad=True)
+    opt = optim.LBFGS([w], line_search_fn="strong_wolfe")
+    before = (w * w).sum()  # a graph that saved w before the step
+
+    def closure():
+        opt.zero_grad()
+        loss = ((w - 1) ** 2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    assert_close(w, np.ones(3), "the minimum", rtol=0, atol=1e-9)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        before.backward()
+
+
 def test_lbfgs_load_checks_flat_state_shape():
     p = [gn.zeros(3, requires_grad=True)]
     opt = optim.LBFGS(p)
