@@ -36,6 +36,8 @@ def _float(x, op_name: str, what: str = "input", like: Tensor | None = None) -> 
         if like is not None and a.dtype.kind in "fiub":
             a = a.astype(like.data.dtype)
         x = Tensor(a)
+    if like is not None and x.data.dtype.kind in "iub":  # integer targets, as PyTorch takes
+        x = Tensor(x.data.astype(like.data.dtype))
     if x.data.dtype.kind != "f":
         raise TypeError(f"{op_name}: expected a floating-point {what}, got dtype "
                         f"{x.data.dtype}")
@@ -57,7 +59,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     reduction = _reduction(reduction, size_average, reduce, "poisson_nll_loss")
     x = _float(input, "poisson_nll_loss")
     x, t = _pointwise_args(x, target, "poisson_nll_loss")  # broadcast (with a warning)
-    t = _float(t, "poisson_nll_loss", "target")
+    t = _float(t, "poisson_nll_loss", "target", like=x)
     loss = x.exp() - t * x if log_input else x - t * (x + eps).log()
     if full:
         td = t.data

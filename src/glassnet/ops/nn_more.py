@@ -259,9 +259,11 @@ def glu(input, dim: int = -1) -> Tensor:  # noqa: A002
 @op(method=False, top=False, functional=True)
 def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
     """softmax(-x) along ``dim`` (PyTorch's implicit dim when omitted)."""
-    from .activation import softmax
+    from .activation import _implicit_dim, softmax
 
     x = _float(input, "softmin")
+    if dim is None:
+        dim = _implicit_dim(x, "softmin")
     return softmax(-x, dim, dtype=dtype)
 
 
@@ -385,7 +387,7 @@ def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e
     d = _dim(dim, x.ndim, "gumbel_softmax")
     e = resolve(generator).exponential(size=x.shape)
     g = Tensor((-np.log(e)).astype(x.data.dtype, copy=False))
-    y = softmax((x + g) / tau, d if x.ndim else None)
+    y = softmax((x + g) / tau, d)
     if not hard:
         return y
     idx = np.argmax(y.data, axis=d) if x.ndim else 0
