@@ -459,3 +459,18 @@ def test_a_stream_longer_than_its_len_warns_once_len_was_asked():
     assert len(loader) == 2
     with pytest.warns(UserWarning, match="len\\(loader\\) was 2"):
         assert [b.tolist() for b in loader] == [[0, 1], [2, 3], [4, 5]]
+
+
+def test_the_loader_has_a_sampler_like_torch(torch):
+    T = _tdata(torch)
+    ds = TensorDataset(gn.arange(10.0), gn.arange(10))
+    tds = T.TensorDataset(torch.arange(10.0), torch.arange(10))
+    for kw in (dict(), dict(shuffle=True)):
+        ours, theirs = DataLoader(ds, batch_size=3, **kw), T.DataLoader(tds, batch_size=3, **kw)
+        assert type(ours.sampler).__name__ == type(theirs.sampler).__name__
+        assert len(ours.sampler) == len(theirs.sampler) == 10
+    # shuffle=True is a RandomSampler on the loader's generator: the same batches
+    a = DataLoader(ds, batch_size=3, shuffle=True, generator=gn.Generator(5))
+    b = DataLoader(ds, batch_size=3, sampler=RandomSampler(ds, generator=gn.Generator(5)))
+    for _ in range(2):
+        assert [y.tolist() for _, y in a] == [y.tolist() for _, y in b]

@@ -407,7 +407,8 @@ class DataLoader:
         shuffle: draw a fresh permutation at the start of every pass.
         sampler: an iterable of indices giving the sample order instead of ``shuffle``
             (a :class:`~glassnet.data.RandomSampler`, ``WeightedRandomSampler``,
-            ``DistributedSampler``, a list ...).
+            ``DistributedSampler``, a list ...). Without one, ``loader.sampler`` is a
+            ``RandomSampler`` (``shuffle``) or a ``SequentialSampler``, as in PyTorch.
         batch_sampler: an iterable of lists of indices, one per batch, e.g. a
             :class:`~glassnet.data.BatchSampler` (replaces ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``).
@@ -530,6 +531,16 @@ class DataLoader:
         self._unbatched = batch_size is None and batch_sampler is None
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
+        # As in PyTorch, ``loader.sampler`` is always there for a map-style dataset: the
+        # one given, else a RandomSampler (shuffle; drawing from ``generator``, the same
+        # permutation as before samplers existed) or a SequentialSampler. The built-in
+        # orders keep their fast paths (in-order slices, one permutation array).
+        self._given_sampler = sampler is not None
+        if sampler is None and not stream:
+            from .sampler import RandomSampler, SequentialSampler
+
+            sampler = (RandomSampler(dataset, generator=generator) if self.shuffle
+                       else SequentialSampler(dataset))
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.num_workers = int(num_workers)
@@ -567,7 +578,7 @@ class DataLoader:
                     f"len(DataLoader): the IterableDataset ({type(self.dataset).__name__}) "
                     f"has no len(); define __len__ on it, or count the batches while "
                     f"iterating") from None
-        elif self.sampler is not None:
+        elif self._given_sampler:
             n = len(self.sampler)
         else:
             n = len(self.dataset)
@@ -594,7 +605,7 @@ class DataLoader:
 
     def _order(self, n: int) -> np.ndarray | None:
         """This pass's sample order (None: 0..n-1 in order)."""
-        if self.sampler is not None:
+        if self._given_sampler:
             order = _sampler_array(self.sampler)
             if order is None:
                 order = np.asarray(list(iter(self.sampler)), dtype=np.int64).reshape(-1)
@@ -609,7 +620,7 @@ class DataLoader:
             return [self._check_indices(np.asarray(list(b), dtype=np.int64).reshape(-1),
                                         "batch_sampler")
                     for b in self.batch_sampler]
-        n = len(self.dataset) if self.sampler is None else None  # a sampler gives the order
+        n = None if self._given_sampler else len(self.dataset)  # a sampler gives the order
         order = self._order(n)
         if self._unbatched:  # batch_size=None: one sample at a time
             return list(range(n)) if order is None else [int(i) for i in order]
@@ -673,7 +684,8 @@ class DataLoader:
         if self._stream:
             tasks = None
         else:
-            if self.sampler is None and self.batch_sampler is None and len(self.dataset) == 0:
+            if not self._given_sampler and self.batch_sampler is None \
+                    and len(self.dataset) == 0:
                 raise ValueError("DataLoader: the dataset is empty (0 samples)")
             tasks = self._index_batches()
         self._passes += 1
