@@ -474,3 +474,11 @@ def test_the_loader_has_a_sampler_like_torch(torch):
     b = DataLoader(ds, batch_size=3, sampler=RandomSampler(ds, generator=gn.Generator(5)))
     for _ in range(2):
         assert [y.tolist() for _, y in a] == [y.tolist() for _, y in b]
+
+
+def test_weighted_sampler_with_huge_and_tiny_weights():
+    # the weights sum above the float64 range: scaled by their maximum before drawing
+    out = list(WeightedRandomSampler([1e308, 0.0, 1e308], 200, generator=gn.Generator(0)))
+    assert set(out) == {0, 2}
+    out = list(WeightedRandomSampler([0.0, 5e-324], 5, generator=gn.Generator(0)))
+    assert out == [1] * 5

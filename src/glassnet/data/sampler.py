@@ -180,11 +180,8 @@ def _check_weights(w: np.ndarray, num_samples: int, replacement: bool) -> None:
     if (w < 0).any():
         i = int(np.flatnonzero(w < 0)[0])
         raise RuntimeError(f"{who}: weights must be non-negative, got {w[i]} at index {i}")
-    total = w.sum()
-    if not total > 0:
-        raise RuntimeError(f"{who}: the weights sum to {total}; at least one must be positive")
-    if not np.isfinite(total):
-        raise RuntimeError(f"{who}: the weights sum to {total}; scale them down")
+    if not w.max() > 0:
+        raise RuntimeError(f"{who}: the weights sum to 0; at least one must be positive")
     if not replacement:
         nonzero = int(np.count_nonzero(w))
         if num_samples > nonzero:
@@ -233,6 +230,7 @@ class WeightedRandomSampler(Sampler):
         """One pass's indices as an int64 array (draws from the generator, as ``iter``)."""
         w = np.asarray(self.weights, dtype=np.float64)
         _check_weights(w, self.num_samples, self.replacement)
+        w = w / w.max()  # huge weights (a sum above 1e308) still work
         rng = resolve(self.generator)
         if self.replacement:
             out = rng.choice(w.size, size=self.num_samples, replace=True, p=w / w.sum())
