@@ -272,9 +272,13 @@ def test_inplace_functions(name, args, kwargs, torch):
 
 
 def test_inplace_flags_and_top_level(torch):
-    x = gn.tensor(X.copy())
-    assert F.threshold(x, 0.0, 5.0, inplace=True) is x
-    assert (x.data[X <= 0] == 5.0).all()
+    x = gn.tensor(X.copy(), requires_grad=True)  # inplace=True: a new tensor, as F.relu
+    y = F.threshold(x, 0.0, 5.0, inplace=True)
+    assert y is not x and (y.data[X <= 0] == 5.0).all() and np.array_equal(x.data, X)
+    y.sum().backward()
+    assert np.array_equal(x.grad.data, (X > 0).astype(float))
+    r = gn.tensor(-np.abs(X))
+    assert F.rrelu_(r, training=True) is r and (r.data != -np.abs(X)).all()
     x = gn.tensor(X.copy())
     gn.relu_(x)
     assert (x.data >= 0).all()

@@ -100,7 +100,8 @@ class Hardshrink(Module):
 
 
 class Threshold(Module):
-    """x where x > threshold, ``value`` elsewhere."""
+    """x where x > threshold, ``value`` elsewhere. ``inplace`` is accepted for PyTorch
+    compatibility and ignored (the result is a new tensor)."""
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
@@ -117,7 +118,7 @@ class Threshold(Module):
 class RReLU(Module):
     """Randomized leaky ReLU: negative inputs times a slope drawn from U(lower, upper) per
     element while training, times (lower + upper)/2 in eval mode. ``generator`` seeds the
-    draws."""
+    draws; ``inplace`` is accepted and ignored (the result is a new tensor)."""
 
     def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
                  inplace: bool = False, *, generator=None) -> None:

@@ -128,9 +128,8 @@ def hardshrink(input, lambd: float = 0.5) -> Tensor:  # noqa: A002
 
 @op(method=False, functional=True, records=ThresholdOp)
 def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
-    """x where x > threshold, ``value`` elsewhere (``inplace=True``: :func:`threshold_`)."""
-    if inplace:
-        return threshold_(input, threshold, value)
+    """x where x > threshold, ``value`` elsewhere. ``inplace`` is accepted for PyTorch
+    compatibility; the result is a new tensor (:func:`threshold_` writes in place)."""
     return ThresholdOp.apply(_float(input, "threshold"), float(threshold), float(value))
 
 
@@ -151,9 +150,8 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3,  # noqa: A002
           training: bool = False, inplace: bool = False, *, generator=None) -> Tensor:
     """Randomized leaky ReLU: x for x > 0, a·x otherwise, with a drawn per element from
     U(lower, upper) while ``training`` and the mean (lower + upper)/2 in evaluation.
-    ``generator`` (a ``gn.Generator``) draws the slopes."""
-    if inplace:
-        return rrelu_(input, lower, upper, training, generator=generator)
+    ``generator`` (a ``gn.Generator``) draws the slopes. ``inplace`` is accepted; the
+    result is a new tensor (:func:`rrelu_` writes in place)."""
     x = _float(input, "rrelu")
     return RReluOp.apply(x, _rrelu_slopes(x, float(lower), float(upper), training, generator))
 
