@@ -77,6 +77,10 @@ bool_ = bool
 
 
 def __getattr__(name: str):
+    if name == "special":  # glassnet.special (torch.special's names), imported on first use
+        import importlib
+
+        return importlib.import_module(".special", __name__)
     if name == "bfloat16":
         from .dtypes import NO_BFLOAT16
 
