@@ -179,6 +179,10 @@ DIFF = [
     ("kthvalue", lambda L, a: a.kthvalue(2, 1).values, _f64((3, 4))),
     ("nanmedian_dim", lambda L, a: L.nanmedian(a, 1).values, _f64((3, 4))),
     ("mode_dim", lambda L, a: L.mode(a, 1).values, _f64((3, 4))),
+    ("clamp_tensor_bounds", lambda L, x, lo, hi: L.clamp(x, lo, hi - 2.0),
+     _f64((3, 4), (3, 4), (4,))),
+    ("clamp_min_tensor", lambda L, x, lo: x.clamp(min=lo), _f64((3, 4), (1, 4))),
+    ("clamp_max_tensor_0d", lambda L, x, hi: L.clamp(x, max=hi), _f64((3, 4), ())),
     *[(f"scatter_reduce_{r}_{inc}",
        lambda L, a, b, r=r, inc=inc: a.scatter_reduce(
            1, L.tensor([[0, 0, 2, 0], [1, 3, 3, 1]]), b, r, include_self=inc),
@@ -1201,3 +1205,61 @@ def test_probe_matches_pytorch():
         elif not _same(g[1], t[1]):
             bad.append(f"{expr}: glassnet {g[1]!r:.200}  torch {t[1]!r:.200}")
     assert not bad, f"{len(bad)} of {len(PROBE)} expressions differ:\n" + "\n".join(bad)
+
+
+# --- PyTorch's type promotion -------------------------------------------------------------
+_KINDS = {
+    "f32": lambda L: L.tensor([1.5, -2.0, 3.0]),
+    "f64": lambda L: L.tensor([1.5, -2.0, 3.0], dtype=L.float64),
+    "f16": lambda L: L.tensor([1.5, -2.0, 3.0], dtype=L.float16),
+    "i64": lambda L: L.tensor([1, -2, 3]),
+    "i32": lambda L: L.tensor([1, -2, 3], dtype=L.int32),
+    "u8": lambda L: L.tensor([1, 2, 3], dtype=L.uint8),
+    "b": lambda L: L.tensor([True, False, True]),
+    "f64_0d": lambda L: L.tensor(2.0, dtype=L.float64),
+    "f32_0d": lambda L: L.tensor(2.0),
+    "i64_0d": lambda L: L.tensor(2),
+    "py_f": lambda L: 2.5,
+    "py_i": lambda L: 2,
+    "py_b": lambda L: True,
+}
+_BINARY = {
+    "add": lambda L, a, b: L.add(a, b),
+    "mul": lambda L, a, b: L.mul(a, b),
+    "sub": lambda L, a, b: L.sub(a, b),
+    "div": lambda L, a, b: L.div(a, b),
+    "pow": lambda L, a, b: L.pow(a, b),
+    "maximum": lambda L, a, b: L.maximum(a, b),
+    "atan2": lambda L, a, b: L.atan2(a, b),
+    "clamp": lambda L, a, b: L.clamp(a, min=b),
+    "where": lambda L, a, b: L.where(L.tensor([True, False, True]), a, b),
+    "fmod": lambda L, a, b: L.fmod(a, b),
+    "floor_divide": lambda L, a, b: L.floor_divide(a, b),
+    "hypot": lambda L, a, b: L.hypot(a, b),
+    "cat": lambda L, a, b: L.cat([a, b]),
+    "eq": lambda L, a, b: L.eq(a, b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BINARY))
+def test_binary_ops_promote_dtypes_as_pytorch(name):
+    """Tensors with dims decide the dtype; a zero-dim tensor or a Python number counts only
+    when its category (bool < integer < floating) is higher — PyTorch's rule, which NumPy
+    does not follow (float32 + float64 scalar tensor is float64 there)."""
+    bad = []
+    for ka in [k for k in _KINDS if not k.startswith("py")]:
+        for kb in _KINDS:
+            got = []
+            for L in (gn, torch):
+                try:
+                    out = _BINARY[name](L, _KINDS[ka](L), _KINDS[kb](L))
+                    got.append((str(out.dtype).split(".")[-1], out.detach().numpy().tolist()))
+                except Exception as e:  # noqa: BLE001 - recorded, compared below
+                    got.append(("raised", type(e).__name__))
+            g, t = got
+            if t[0] == "raised":
+                continue  # glassnet may accept what PyTorch refuses (e.g. bool ** bool)
+            if g[0] != t[0] or not np.allclose(np.asarray(g[1], float), np.asarray(t[1], float),
+                                               equal_nan=True):
+                bad.append(f"{name}({ka}, {kb}): glassnet {g}, torch {t}")
+    assert not bad, "\n".join(bad)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import DEFAULT_FLOAT, xp
+from .. import backend as _backend
+from ..backend import xp
 from ..tensor import Tensor
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
@@ -43,28 +44,89 @@ def is_intlike(x) -> bool:
     return isinstance(x, np.ndarray) and x.dtype.kind in "biu"
 
 
-def _float_dtype(x):
-    d = x.data.dtype if isinstance(x, Tensor) else getattr(x, "dtype", None)
-    return d if d is not None and d.kind == "f" else None
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
-def promote_ints(a, b, true_div: bool = False):
-    """PyTorch's rule for integer operands where NumPy would give float64.
+def _promote_types(d1: np.dtype, d2: np.dtype) -> np.dtype:
+    """PyTorch's promote_types: within a category (bool < integer < floating) NumPy's
+    answer; across categories the higher one's dtype (int32 with float16 is float16,
+    where NumPy says float64)."""
+    c1, c2 = _CATEGORY[d1.kind], _CATEGORY[d2.kind]
+    if c1 == c2:
+        return np.promote_types(d1, d2)
+    return d1 if c1 > c2 else d2
 
-    An integer operand meeting a floating one takes that operand's float dtype (float32
-    for a Python float); under true division two integer operands become float32.
-    """
-    out = []
-    for x, other in ((a, b), (b, a)):
-        if is_intlike(x):
-            dt = _float_dtype(other)
-            if dt is None and (type(other) is float or true_div):
-                dt = DEFAULT_FLOAT
-            if dt is not None:
-                arr = x.data if isinstance(x, Tensor) else x
-                x = Tensor._wrap(arr.astype(dt)) if isinstance(x, Tensor) else arr.astype(dt)
-        out.append(x)
-    return out[0], out[1]
+
+def result_dtype(*operands, true_div: bool = False) -> np.dtype:
+    """The dtype PyTorch gives ``a (op) b``: tensors with dims decide; a zero-dim tensor
+    counts only when its category (bool < integer < floating) is higher, and a Python
+    number likewise (a float then means the default float dtype, an int int64)."""
+    dims, zeros, wrapped = None, None, None
+    for x in operands:
+        if x is None:
+            continue
+        if isinstance(x, Tensor) or isinstance(x, np.ndarray):
+            arr = x.data if isinstance(x, Tensor) else x
+            if arr.ndim:
+                dims = arr.dtype if dims is None else _promote_types(dims, arr.dtype)
+            else:
+                zeros = arr.dtype if zeros is None else _promote_types(zeros, arr.dtype)
+        else:
+            d = np.dtype(bool) if isinstance(x, (bool, np.bool_)) else \
+                np.dtype(np.int64) if isinstance(x, (int, np.integer)) else \
+                np.dtype(_backend.DEFAULT_FLOAT)
+            wrapped = d if wrapped is None else _promote_types(wrapped, d)
+    out = dims
+    for cand in (zeros, wrapped):
+        if cand is not None and (out is None or _CATEGORY[cand.kind] > _CATEGORY[out.kind]):
+            out = cand if out is None else _promote_types(out, cand)
+    if true_div and out.kind != "f":
+        out = np.dtype(_backend.DEFAULT_FLOAT)
+    return out
+
+
+def _cast(x, dtype: np.dtype):
+    """``x`` (a Tensor, array or number) in ``dtype``; a Tensor that requires grad is cast
+    by the recorded cast op, so its gradient flows back in its own dtype."""
+    if isinstance(x, Tensor):
+        if x.data.dtype == dtype:
+            return x
+        if x.requires_grad:
+            return x._cast(dtype)
+        return Tensor._wrap(x.data.astype(dtype))
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == dtype else x.astype(dtype)
+    return x  # Python numbers adapt to the other operand (NumPy's weak scalars)
+
+
+def promote(a, b, true_div: bool = False):
+    """``a`` and ``b`` brought to PyTorch's result dtype (see :func:`result_dtype`) where
+    NumPy would pick another: a float32 tensor with a float64 scalar tensor stays float32,
+    integers with floats take the float's dtype (float32 for a Python float), and under
+    true division two integer operands become float32."""
+    dt = result_dtype(a, b, true_div=true_div)
+    return _cast(a, dt), _cast(b, dt)
+
+
+def promote_all(*operands) -> list:
+    """Every operand brought to PyTorch's result dtype of them all (None stays None)."""
+    dt = result_dtype(*operands)
+    return [None if x is None else _cast(x, dt) for x in operands]
+
+
+promote_ints = promote  # the older name, used by op families
+
+
+def needs_promotion(a, b) -> bool:
+    """Cheap test for the hot path: can NumPy's result dtype differ from PyTorch's?"""
+    if a is None or b is None:
+        return False
+    if is_intlike(a) or is_intlike(b):
+        return True
+    ta, tb = type(a), type(b)
+    if ta is Tensor and tb is Tensor:
+        return a.data.dtype != b.data.dtype
+    return ta is np.ndarray or tb is np.ndarray
 
 
 def shape_of(x) -> tuple:

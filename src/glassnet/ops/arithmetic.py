@@ -10,7 +10,7 @@ from ..autograd import Elementwise, Function, Local
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
-from ._util import is_intlike, operand, promote_ints, shape_of
+from ._util import needs_promotion, operand, promote, shape_of
 
 
 def _broadcast_error(op: str, a, b):
@@ -91,6 +91,25 @@ class Div(Elementwise):
         return ga, (-(ga * self.y) if _needs(self.parents[1]) else None)
 
 
+def _is_int(v) -> bool:
+    return v.dtype.kind in "biu" if isinstance(v, xp.ndarray) else isinstance(v, int)
+
+
+def _int_pow(a, b):
+    """Integer powers as PyTorch: a negative exponent truncates 1 / a^|b| toward zero
+    (1 for a = 1, ±1 for a = -1, else 0) where NumPy refuses; bool ** bool stays bool."""
+    b = xp.asarray(b)
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        return a | ~b
+    neg = b < 0
+    if not neg.any():
+        return a ** b
+    out = a ** xp.where(neg, 0, b)
+    odd = (xp.abs(b) % 2).astype(bool)
+    small = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0)).astype(out.dtype)
+    return xp.where(neg, small, out)
+
+
 class Pow(Elementwise):
     """y = a ** b; ga = b a^(b-1) gy; gb = y log(a) gy (only when b is a Tensor)."""
 
@@ -113,6 +132,8 @@ class Pow(Elementwise):
         self.a, self.b = a, b
         if type(b) is int and b == 2:
             self.y = a * a
+        elif _is_int(a) and _is_int(b):
+            self.y = _int_pow(xp.asarray(a), b)
         else:
             self.y = a**b
         return self.y
@@ -154,8 +175,8 @@ def _binary(cls, op, a, b):
             b = operand(b, a)
     else:
         a = operand(a, b)
-    if is_intlike(a) or is_intlike(b):
-        a, b = promote_ints(a, b, cls is Div)
+    if needs_promotion(a, b):
+        a, b = promote(a, b, cls is Div)
     try:
         return cls.apply(a, b)
     except ValueError as e:
@@ -273,8 +294,8 @@ def matmul(input, other) -> Tensor:  # noqa: A002
             b = xp.asarray(operand(b, a))
     else:
         a = xp.asarray(operand(a, b))
-    if is_intlike(a) or is_intlike(b):
-        a, b = promote_ints(a, b)
+    if needs_promotion(a, b):
+        a, b = promote(a, b)
     try:
         return MatMul.apply(a, b)
     except ValueError:

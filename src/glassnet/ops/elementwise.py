@@ -12,7 +12,7 @@ from ..autograd import Elementwise, Local
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
-from ._util import operand, promote_ints, shape_of
+from ._util import needs_promotion, operand, promote_all, promote_ints, result_dtype, shape_of
 
 
 class Exp(Elementwise):
@@ -177,26 +177,33 @@ class SoftplusOp(Elementwise):
 
 
 class Clamp(Elementwise):
-    """Clip to [min, max]; the gradient passes where min <= x <= max."""
+    """min(max(x, lo), hi); the gradient passes to x where lo <= x <= hi, and to a tensor
+    bound where that bound is the result."""
 
     name = "clamp"
 
     def local(self, slot, n_in, n_out):
+        if slot:
+            return Local(1.0, "[the bound is the result]", (), generic=True)
         lo, hi = self.parents[1], self.parents[2]
-        lo = "" if lo is None else f"{float(lo):g} ≤ "
-        hi = "" if hi is None else f" ≤ {float(hi):g}"
+        lo = "" if lo is None else "min ≤ " if isinstance(lo, Tensor) else f"{float(lo):g} ≤ "
+        hi = "" if hi is None else " ≤ max" if isinstance(hi, Tensor) else f" ≤ {float(hi):g}"
         return Local(1.0, f"[{lo}{{0}}{hi}]", (0,))
 
     def forward(self, x, lo, hi):
-        self.mask = xp.ones(x.shape, dtype=bool)
-        if lo is not None:
-            self.mask &= x >= lo
-        if hi is not None:
-            self.mask &= x <= hi
-        return xp.clip(x, lo, hi)
+        m = x if lo is None else xp.maximum(x, lo)
+        out = m if hi is None else xp.minimum(m, hi)
+        self.lo_wins = None if lo is None else xp.broadcast_to(x < lo, out.shape)
+        self.hi_wins = None if hi is None else xp.broadcast_to(m > hi, out.shape)
+        return out.astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        return gy * self.mask
+        lo_wins, hi_wins = self.lo_wins, self.hi_wins
+        gm = gy if hi_wins is None else xp.where(hi_wins, 0, gy)
+        gx = gm if lo_wins is None else xp.where(lo_wins, 0, gm)
+        glo = None if lo_wins is None else xp.where(lo_wins, gm, 0)
+        ghi = None if hi_wins is None else xp.where(hi_wins, gy, 0)
+        return gx, glo, ghi
 
 
 class Maximum(Elementwise):
@@ -357,7 +364,16 @@ def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
     """Clip to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    return _unary(Clamp, input, min, max)
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    lo = None if min is None else operand(min, x)
+    hi = None if max is None else operand(max, x)
+    if needs_promotion(x, lo) or needs_promotion(x, hi) or needs_promotion(lo, hi):
+        x, lo, hi = promote_all(x, lo, hi)
+    try:
+        return Clamp.apply(x, lo, hi)
+    except ValueError:
+        raise ValueError(f"clamp: shapes {tuple(x.shape)}, {tuple(shape_of(lo))} and "
+                         f"{tuple(shape_of(hi))} cannot be broadcast") from None
 
 
 @op(records=Maximum)
@@ -402,8 +418,11 @@ def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's names
     cond = cond.astype(bool, copy=False)
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     a, b = operand(input, like), operand(other, like)
-    if isinstance(a, float) or isinstance(b, float):  # an int tensor meets a Python float
-        a, b = _to_float(a), _to_float(b)
+    if like is None and not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray):
+        dt = result_dtype(a, b)  # two numbers: where(c, 1.0, 0.0) is float32, as PyTorch
+        a, b = xp.asarray(a, dt), xp.asarray(b, dt)
+    elif needs_promotion(a, b):
+        a, b = promote_all(a, b)
     try:
         return Where.apply(cond, a, b)
     except ValueError:

@@ -222,7 +222,12 @@ def _tensors(tensors, op):
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
-    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if any(t.data.dtype != ts[0].data.dtype for t in ts):  # PyTorch's promotion, not NumPy's
+        from ._util import promote_all
+
+        ts = promote_all(*ts)
+    return ts
 
 
 @op(method=False, aliases=("concat", "concatenate"), records=Cat)
