@@ -37,12 +37,26 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _ufuncs: dict = {}
 
 
+def _erf_kernel(v):
+    return math.erf(v)
+
+
+def _erfc_kernel(v):
+    return math.erfc(v)
+
+
+def _lgamma_kernel(v):
+    return math.lgamma(v)
+
+
+_KERNELS = {"erf": _erf_kernel, "erfc": _erfc_kernel, "lgamma": _lgamma_kernel}
+
+
 def _numba_ufunc(name: str):
     import numba
 
-    f = getattr(math, name)
     return numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)(
-        lambda v: f(v))
+        _KERNELS[name])
 
 
 def _python_ufunc(name: str):
@@ -68,20 +82,18 @@ def _math_ufunc(name: str):
 
 
 def erf(x):
-    return _math_ufunc("erf")(np.asarray(x, np.float64))
+    return np.asarray(_math_ufunc("erf")(np.asarray(x, np.float64)))
 
 
 def erfc(x):
-    return _math_ufunc("erfc")(np.asarray(x, np.float64))
+    return np.asarray(_math_ufunc("erfc")(np.asarray(x, np.float64)))
 
 
 def lgamma(x):
     """log|Γ(x)|; +inf at 0 and the negative integers."""
     x = np.asarray(x, np.float64)
     bad = (x <= 0) & (x == np.floor(x))  # poles: math.lgamma raises there
-    out = _math_ufunc("lgamma")(np.where(bad, 1.0, x))
-    out[bad] = np.inf
-    return out
+    return np.where(bad, np.inf, _math_ufunc("lgamma")(np.where(bad, 1.0, x)))
 
 
 # --- inverse error functions ----------------------------------------------------------------
@@ -343,9 +355,9 @@ def bessel_i(nu: int, x, scaled: bool):
                 t = -t * (mu - (2 * k - 1) ** 2) / (8 * k * v)
                 s = s + t
             base = s / np.sqrt(2 * math.pi * v)
-            if not scaled:  # e^v/√(2πv) without overflowing before the product
-                base = np.where(np.isinf(v), np.inf,
-                                np.exp(v - 0.5 * np.log(2 * math.pi * v)) * s)
+            if not scaled:  # e^v/√(2πv) without overflowing before the product; NaN at
+                # ±inf as NumPy's i0 and PyTorch give
+                base = np.exp(v - 0.5 * np.log(2 * math.pi * v)) * s
             out[big] = base
     if nu == 1:
         out = np.copysign(out, x)

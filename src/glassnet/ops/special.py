@@ -72,7 +72,7 @@ class _SpecialUnary(Function):
     def forward(self, x, *args):
         self.x, self.args = x, args
         with np.errstate(all="ignore"):
-            y = self.f(x.astype(_F64, copy=False), *args)
+            y = np.asarray(self.f(x.astype(_F64, copy=False), *args))
         self.y = y
         return y.astype(x.dtype, copy=False)
 
@@ -341,11 +341,10 @@ class FmaxOp(Function):
     chosen input, to a on ties (as PyTorch)."""
 
     name, formula = "fmax", ("[{0} chosen]", "[{1} chosen]")
-    pick = staticmethod(np.fmax)
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return self.pick(a, b)
+        return np.where(self.chosen(), a, b)[()]
 
     def chosen(self):
         return (self.a >= self.b) | np.isnan(self.b)
@@ -359,7 +358,6 @@ class FminOp(FmaxOp):
     """min(a, b) ignoring NaN; the gradient goes to the chosen input, to a on ties."""
 
     name, formula = "fmin", ("[{0} chosen]", "[{1} chosen]")
-    pick = staticmethod(np.fmin)
 
     def chosen(self):
         return (self.a <= self.b) | np.isnan(self.b)
