@@ -635,3 +635,62 @@ def test_explain_prints_the_formula():
     a = gn.tensor(_wellcond(2, 2), requires_grad=True, name="A")
     y = gn.linalg.inv(a)
     assert y._ctx.name == "inv" and "inv(A)ᵀ" in y._ctx.formula
+
+
+EDGE = {
+    "qr_empty_batch": lambda m: m.linalg.qr(m.zeros(0, 3, 2, dtype=m.float64)),
+    "eigh_empty_batch": lambda m: m.linalg.eigh(m.zeros(0, 3, 3, dtype=m.float64)),
+    "svd_empty_batch": lambda m: m.linalg.svd(m.zeros(0, 3, 2, dtype=m.float64)),
+    "svd_0x3": lambda m: m.linalg.svd(m.zeros(0, 3, dtype=m.float64)),
+    "chol_empty": lambda m: m.linalg.cholesky(m.zeros(0, 3, 3, dtype=m.float64)),
+    "solve_empty": lambda m: m.linalg.solve(
+        m.zeros(0, 3, 3, dtype=m.float64), m.zeros(0, 3, dtype=m.float64)
+    ),
+    "inv_0x0": lambda m: m.linalg.inv(m.zeros(0, 0, dtype=m.float64)),
+    "pinv_empty": lambda m: m.linalg.pinv(m.zeros(2, 0, 3, dtype=m.float64)),
+    "slogdet_singular": lambda m: m.linalg.slogdet(m.zeros(2, 2, dtype=m.float64)),
+    "logdet_negative": lambda m: m.logdet(m.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=m.float64)),
+    "matrix_rank_empty": lambda m: m.linalg.matrix_rank(m.zeros(3, 0, dtype=m.float64)),
+    "vector_norm_0d": lambda m: m.linalg.vector_norm(m.tensor(-3.0)),
+    "vector_norm_empty": lambda m: m.linalg.vector_norm(m.zeros(0)),
+    "matrix_norm_keepdim": lambda m: m.linalg.matrix_norm(
+        m.ones(2, 3, 4), "nuc", dim=(0, 2), keepdim=True
+    ),
+    "cond_singular": lambda m: m.linalg.cond(m.ones(2, 2, dtype=m.float64), "fro"),
+    "lstsq_vector_b": lambda m: m.linalg.lstsq(
+        m.ones(3, 2, dtype=m.float64) + m.eye(3, 2, dtype=m.float64), m.ones(3, dtype=m.float64)
+    ),
+    "block_diag_none": lambda m: m.block_diag(),
+    "block_diag_int_float": lambda m: m.block_diag(m.tensor([[1, 2]]), m.tensor([3.0])),
+    "cartesian_one": lambda m: m.cartesian_prod(m.tensor([1, 2])),
+    "cov_one_observation": lambda m: m.cov(m.tensor([[1.0], [2.0]])),
+    "corrcoef_constant_row": lambda m: m.corrcoef(m.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]])),
+    "cov_int": lambda m: m.cov(m.tensor([[1, 2, 3], [2, 2, 5]])),
+    "trapezoid_int": lambda m: m.trapezoid(m.tensor([1, 2, 3])),
+    "trapezoid_empty": lambda m: m.trapezoid(m.zeros(3, 0)),
+    "cumulative_trapezoid_x2d": lambda m: m.cumulative_trapezoid(
+        m.tensor([[1.0, 2.0, 3.0]]), m.tensor([[0.0, 1.0, 3.0]])
+    ),
+    "vander_N0": lambda m: m.vander(m.tensor([1.0, 2.0]), N=0),
+    "addbmm_beta0_nan": lambda m: m.addbmm(
+        m.full((2, 2), float("nan")), m.ones(3, 2, 4), m.ones(3, 4, 2), beta=0
+    ),
+    "multi_dot_vec_vec": lambda m: m.linalg.multi_dot([m.ones(3), m.ones(3, 3), m.ones(3)]),
+    "svd_no_uv": lambda m: m.svd(m.ones(3, 2), compute_uv=False),
+    "eigvalsh_1x1": lambda m: m.linalg.eigvalsh(m.tensor([[2.0]])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE))
+def test_edge_shapes_and_values_match_pytorch(torch, name):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch warns about degrees of freedom <= 0
+        _same(EDGE[name](gn), EDGE[name](torch), name)
+
+
+def test_gradient_through_an_empty_batch():
+    x = gn.zeros(0, 3, 3, requires_grad=True)
+    (gn.linalg.det(x).sum() + gn.linalg.inv(x + gn.eye(3)).sum()).backward()
+    assert x.grad.shape == (0, 3, 3)

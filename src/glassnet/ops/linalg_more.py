@@ -905,8 +905,9 @@ def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
         a = _as_tensor(input)
         m, n = a.shape[-2:]
         z = a.data.dtype
-        return SvdResult(_wrap(xp.zeros(a.shape[:-2] + (m, m if not some else min(m, n)), z)), s,
-                         _wrap(xp.zeros(a.shape[:-2] + (n, n if not some else min(m, n)), z)))
+        # PyTorch returns zero-filled U (m, m) and V (n, n) here, whatever ``some`` says
+        return SvdResult(_wrap(xp.zeros(a.shape[:-2] + (m, m), z)), s,
+                         _wrap(xp.zeros(a.shape[:-2] + (n, n), z)))
     u, s, vh = _svd(input, not some, "svd")
     return SvdResult(u, s, vh.transpose(-1, -2))
 
@@ -1244,8 +1245,9 @@ def corrcoef(input) -> Tensor:  # noqa: A002
         return c / c
     d = c.diagonal(0, 0, 1)
     sd = d.sqrt()
-    c = c / sd.unsqueeze(1)
-    c = c / sd.unsqueeze(0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant row gives nan, as in PyTorch
+        c = c / sd.unsqueeze(1)
+        c = c / sd.unsqueeze(0)
     return c.clamp(-1, 1)
 
 
@@ -1262,7 +1264,10 @@ def block_diag(*tensors) -> Tensor:
         ts.append(t.reshape(1, 1) if t.ndim == 0 else (t.reshape(1, -1) if t.ndim == 1 else t))
     if not ts:
         return _wrap(xp.zeros((1, 0), np.float32))
-    dt = np.result_type(*[t.data.dtype for t in ts])
+    # PyTorch's promotion: the widest float if any input is floating, else the widest int
+    kinds = [t.data.dtype for t in ts]
+    floats = [d for d in kinds if d.kind == "f"]
+    dt = np.result_type(*floats) if floats else np.result_type(*kinds)
     ts = [t if t.data.dtype == dt else t.to(_gn_dtype(dt)) for t in ts]
     return BlockDiag.apply(*ts)
 
