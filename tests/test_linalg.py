@@ -372,6 +372,15 @@ GRADS = [
     ("det", lambda m, a: m.linalg.det(a), [lambda: _rand(2, 3, 3)]),
     ("det_singular", lambda m, a: m.det(a), [lambda: np.outer(_rand(3), _rand(3, seed=2))]),
     ("det_1x1", lambda m, a: m.det(a), [lambda: _rand(1, 1)]),
+    (
+        "det_mixed_batch",  # invertible, rank 1, nearly singular: fast and SVD paths at once
+        lambda m, a: m.det(a),
+        [
+            lambda: np.stack(
+                [_rand(3, 3), np.outer(_rand(3), _rand(3, seed=2)), np.diag([1.0, 1e-12, 2.0])]
+            )
+        ],
+    ),
     ("slogdet", lambda m, a: m.linalg.slogdet(a).logabsdet, [lambda: _rand(2, 3, 3)]),
     ("logdet", lambda m, a: m.logdet(a), [lambda: _spd(3, 3)]),
     ("inv", lambda m, a: m.linalg.inv(a), [lambda: _wellcond(2, 3, 3)]),

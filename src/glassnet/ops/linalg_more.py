@@ -111,6 +111,20 @@ def _inv(a, what: str):
         raise _singular(what, a) from None
 
 
+def _safe_inv(a):
+    """A⁻¹ with nan for the matrices LAPACK finds singular (no exception)."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        out = xp.full_like(a, np.nan)
+        for i, m in enumerate(a):
+            try:
+                out[i] = np.linalg.inv(m)
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
 def _pack(*outs):
     return xp.concatenate([o.reshape(-1) for o in outs])
 
@@ -156,6 +170,29 @@ class Det(Function):
         a = self.a
         if a.shape[-1] == 0:
             return xp.zeros_like(a)
+        # the fast way, det(A)·A⁻ᵀ, for the well-conditioned matrices (1-norm condition
+        # number below 1/√eps); the SVD form for the (nearly) singular rest
+        flat = a.reshape((-1,) + a.shape[-2:])
+        gflat = xp.broadcast_to(gy, a.shape[:-2]).reshape(-1)
+        out = xp.empty_like(flat)
+        good = xp.zeros(flat.shape[0], dtype=bool)
+        d = np.linalg.det(flat)
+        ok = d != 0
+        if ok.any():
+            with np.errstate(all="ignore"):
+                inv = _safe_inv(flat[ok])
+                cond = xp.abs(flat[ok]).sum(-2).max(-1) * xp.abs(inv).sum(-2).max(-1)
+            fine = xp.isfinite(cond) & (cond < 1 / np.sqrt(np.finfo(a.dtype).eps))
+            idx = np.flatnonzero(ok)[fine]
+            out[idx] = (gflat[idx] * d[idx])[:, None, None] * _T(inv[fine])
+            good[idx] = True
+        if not good.all():
+            out[~good] = self._adjugate_by_svd(flat[~good], gflat[~good])
+        return out.reshape(a.shape)
+
+    @staticmethod
+    def _adjugate_by_svd(a, gy):
+        """adj(A)ᵀ = det(U)·det(Vh)·U·diag(∏_{j≠i} s_j)·Vh: defined for a singular A too."""
         u, s, vh = np.linalg.svd(a)
         n = s.shape[-1]
         # ∏_{j≠i} s_j without dividing: products of the entries left and right of i
