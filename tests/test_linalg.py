@@ -687,6 +687,15 @@ EDGE = {
     "multi_dot_vec_vec": lambda m: m.linalg.multi_dot([m.ones(3), m.ones(3, 3), m.ones(3)]),
     "svd_no_uv": lambda m: m.svd(m.ones(3, 2), compute_uv=False),
     "eigvalsh_1x1": lambda m: m.linalg.eigvalsh(m.tensor([[2.0]])),
+    "matrix_exp_nan_inf": lambda m: m.matrix_exp(
+        m.tensor(
+            [
+                [[1.0, float("nan")], [0.0, 1.0]],
+                [[float("inf"), 0.0], [0.0, 1.0]],
+                [[0.0, 1.0], [0.0, 0.0]],
+            ]
+        )
+    ),
 }
 
 
@@ -697,6 +706,16 @@ def test_edge_shapes_and_values_match_pytorch(torch, name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PyTorch warns about degrees of freedom <= 0
         _same(EDGE[name](gn), EDGE[name](torch), name)
+
+
+def test_matrix_exp_overflows_to_inf_quietly():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = gn.matrix_exp(gn.tensor([[1000.0, 0.0], [0.0, 80.0]])).numpy()
+    assert np.isinf(out[0, 0]) and out[0, 1] == 0
+    assert_close(out[1, 1], np.exp(np.float32(80.0)), "exp(80)", rtol=1e-6)
 
 
 def test_gradient_through_an_empty_batch():

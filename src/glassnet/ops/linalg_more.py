@@ -574,6 +574,9 @@ def _expm(a):
         return a.copy()
     work = a.astype(np.float64)
     norm1 = np.abs(work).sum(-2).max(-1)
+    finite = np.isfinite(norm1)  # a matrix holding inf or nan gives nan (no endless squaring)
+    work = np.where(finite[..., None, None], work, 0.0)
+    norm1 = np.where(finite, norm1, 0.0)
     s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / 5.371920351148152))).astype(int)
     work = work / (2.0 ** s)[..., None, None]
     b = _PADE13
@@ -587,8 +590,10 @@ def _expm(a):
     r = np.linalg.solve(v - u, v + u)
     smax = int(s.max()) if s.size else 0
     for k in range(smax):
-        sq = r @ r
+        with np.errstate(over="ignore", invalid="ignore"):  # exp overflows to inf, as in PyTorch
+            sq = r @ r
         r = np.where((k < s)[..., None, None], sq, r)
+    r = np.where(finite[..., None, None], r, np.nan)
     return r.astype(a.dtype)
 
 
