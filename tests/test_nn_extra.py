@@ -524,6 +524,9 @@ ERRORS = [
      ValueError, r"p = 1 and p = 2"),
     (lambda: F.multi_margin_loss(gn.randn(3, 4), gn.tensor(np.array([0.0, 1, 2]))), TypeError,
      r"class indices"),
+    (lambda: F.multilabel_margin_loss(gn.randn(2, 3), gn.tensor(np.array([[0, -1, 5],
+                                                                           [1, 2, 0]]))),
+     IndexError, r"target value 5 is out of range: class indices are 0 to 2"),
     (lambda: F.multilabel_margin_loss(gn.randn(3, 4), gn.tensor(np.zeros((3, 3), int))),
      ValueError, r"target shape \(3, 3\) must equal the input shape \(3, 4\)"),
     (lambda: F.gaussian_nll_loss(gn.randn(3, 4), gn.randn(3, 4), gn.ones(2, 4)), ValueError,
@@ -552,3 +555,12 @@ def test_bad_inputs_raise_clear_errors(i):
     fn, exc, pattern = ERRORS[i]
     with pytest.raises(exc, match=pattern):
         fn()
+
+
+def test_rms_norm_default_eps_is_the_dtypes_epsilon(torch):
+    x = (_rand(4, 6) * 1e-4).astype(np.float32)  # small: eps matters
+    for dt in (np.float32, np.float64):
+        ours = F.rms_norm(gn.tensor(x.astype(dt)), (6,))
+        theirs = torch.nn.functional.rms_norm(torch.tensor(x.astype(dt)), (6,))
+        assert ours.dtype == dt
+        assert_close(ours.data, theirs, str(dt), rtol=1e-5 if dt == np.float32 else 1e-12)

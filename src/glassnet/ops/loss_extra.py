@@ -212,15 +212,14 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noq
     x2 = x if x.ndim == 2 else x.reshape(1, -1)
     y2 = y.reshape(x2.shape).astype(np.int64)
     N, C = x2.shape
+    if y2.size and (y2.min() < -1 or y2.max() >= C):  # checked past the -1 too, as PyTorch
+        bad = int(y2.min() if y2.min() < -1 else y2.max())
+        raise IndexError(f"multilabel_margin_loss: target value {bad} is out of range: "
+                         f"class indices are 0 to {C - 1}, and -1 ends the list")
+    valid = np.cumprod(y2 >= 0, axis=1).astype(bool)  # each row's prefix before a -1
+    listed = y2[valid]
     count = np.zeros((N, C), dtype=x.data.dtype)  # how often each class is listed
-    for n in range(N):
-        for c in y2[n]:
-            if c < 0:
-                break
-            if c >= C:
-                raise IndexError(f"multilabel_margin_loss: target class {int(c)} is out of "
-                                 f"range for {C} classes")
-            count[n, c] += 1
+    np.add.at(count, (np.nonzero(valid)[0], listed), 1)
     is_t = count > 0
     pairs = count[:, :, None] * (~is_t)[:, None, :]  # (N, j, i)
     d = (1.0 - x2.reshape(N, C, 1) + x2.reshape(N, 1, C)).clamp(min=0.0)
