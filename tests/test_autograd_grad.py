@@ -208,3 +208,26 @@ def test_a_new_thread_starts_with_grad_enabled():
         t.join(10)
         assert not gn.is_grad_enabled()
     assert out == {"mode": True}
+
+
+def test_a_backward_that_drops_a_needed_gradient_is_an_error():
+    """An op whose backward returns fewer gradients than it has inputs that require grad
+    would leave those inputs silently without one; the engine refuses instead."""
+    from glassnet.autograd import Function
+
+    class AddForgetful(Function):
+        name, formula = "add_forgetful", (1.0, 1.0)
+
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, gy):
+            return gy  # nothing for b
+
+    a, b = gn.ones(2, requires_grad=True), gn.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"AddForgetful \(add_forgetful\) gives no gradient "
+                                           r"for its input 1, which requires grad"):
+        AddForgetful.apply(a, b).sum().backward()
+    c = gn.ones(2)  # an input that does not require grad may go without
+    AddForgetful.apply(a, c).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 1.0])

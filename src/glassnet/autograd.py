@@ -383,6 +383,8 @@ def _run(seeds: list, retain_graph: bool, targets: list | None):
         gxs = fn.backward(gy)
         if type(gxs) is not tuple:
             gxs = (gxs,)
+        if len(gxs) < len(parents):
+            _check_dropped(fn, parents, len(gxs))
         for p, gx in zip(parents, gxs):
             if gx is None or not isinstance(p, tensor_type) or not p.requires_grad:
                 continue
@@ -428,6 +430,17 @@ def _run(seeds: list, retain_graph: bool, targets: list | None):
         if g is not None and t._ctx is None and leaf_hooks and id(t) in leaf_hooks:
             slot[1] = _run_hooks(leaf_hooks[id(t)][1], g, t.data)
     return [capture[id(t)][1] for t in targets]
+
+
+def _check_dropped(fn, parents, n: int) -> None:
+    """A backward returned fewer gradients than the op has inputs: fine for trailing
+    options, never for an input that requires grad (it would silently get none)."""
+    for i in range(n, len(parents)):
+        p = parents[i]
+        if isinstance(p, Tensor) and p.requires_grad:
+            raise RuntimeError(f"{type(fn).__name__} ({fn.name}) gives no gradient for its "
+                               f"input {i}, which requires grad: this op cannot "
+                               f"differentiate with respect to that argument")
 
 
 # --- gradient-ready hooks (distributed data parallel) ------------------------------------
