@@ -273,6 +273,39 @@ VALUES = [
         [lambda: _rand(2, 3, 4)],
     ),
 ]
+VALUES += [
+    (
+        "cholesky_solve",
+        lambda m, b, a: m.cholesky_solve(b, m.linalg.cholesky(a)),
+        [lambda: _rand(2, 3, 2), lambda: _spd(3, 3)],
+    ),
+    (
+        "cholesky_solve_upper",
+        lambda m, b, a: m.cholesky_solve(b, m.linalg.cholesky(a, upper=True), True),
+        [lambda: _rand(3, 2), lambda: _spd(2, 3, 3)],
+    ),
+    (
+        "cholesky_inverse",
+        lambda m, a: m.cholesky_inverse(m.linalg.cholesky(a)),
+        [lambda: _spd(2, 4, 4)],
+    ),
+    (
+        "solve_ex",
+        lambda m, a, b: m.linalg.solve_ex(a, b),
+        [lambda: _wellcond(2, 3, 3), lambda: _rand(2, 3)],
+    ),
+    (
+        "inv_ex_singular_info",
+        lambda m, a: m.linalg.inv_ex(a).info,
+        [
+            lambda: np.stack(
+                [np.zeros((3, 3)), np.diag([1.0, 1.0, 0.0]), np.ones((3, 3)), np.eye(3)]
+            )
+        ],
+    ),
+    ("linalg_vander", lambda m, a: m.linalg.vander(a), [lambda: _rand(2, 4)]),
+    ("linalg_vander_N", lambda m, a: m.linalg.vander(a, N=2), [lambda: _rand(3)]),
+]
 for _o in (2, 1, float("inf"), float("-inf"), 0, 0.5, -1, 3):
     VALUES.append(
         (
@@ -369,6 +402,19 @@ def _qr_loss(m, a, mode="reduced"):
 
 # (id, call(module, *inputs) -> one tensor, input makers, check finite differences too)
 GRADS = [
+    (
+        # PyTorch's gradient w.r.t. L treats the whole L (A = L·Lᵀ); the triangle taken
+        # first makes it agree with finite differences too
+        "cholesky_solve",
+        lambda m, b, a: m.cholesky_solve(b, a.tril()),
+        [lambda: _rand(2, 3, 2), lambda: np.linalg.cholesky(_spd(3, 3))],
+    ),
+    (
+        "cholesky_inverse",
+        lambda m, a: m.cholesky_inverse(a.triu(), upper=True),
+        [lambda: np.linalg.cholesky(_spd(3, 3)).T],
+    ),
+    ("linalg_vander", lambda m, a: m.linalg.vander(a), [lambda: _rand(2, 3)]),
     ("det", lambda m, a: m.linalg.det(a), [lambda: _rand(2, 3, 3)]),
     ("det_singular", lambda m, a: m.det(a), [lambda: np.outer(_rand(3), _rand(3, seed=2))]),
     ("det_1x1", lambda m, a: m.det(a), [lambda: _rand(1, 1)]),
@@ -624,7 +670,13 @@ def test_errors_name_the_problem():
         gn.cov(gn.ones(2, 3), fweights=gn.tensor([1, 2]))
     # *_ex report instead of raising
     out = gn.linalg.inv_ex(sing)
-    assert out.info.tolist() == [0, 1]
+    assert out.info.tolist() == [0, 2]  # LAPACK's info: the first zero pivot, as in PyTorch
+    assert np.isnan(out.inverse[1].numpy()).all()
+    ex = gn.linalg.solve_ex(sing, gn.ones(2, 3, dtype=gn.float64))
+    assert ex.info.tolist() == [0, 2] and np.isnan(ex.result[1].numpy()).all()
+    assert_close(ex.result[0], np.ones(3), "solve_ex of the invertible one")
+    with pytest.raises(gn.linalg.LinAlgError):
+        gn.linalg.solve_ex(sing, gn.ones(2, 3, dtype=gn.float64), check_errors=True)
     ch = gn.linalg.cholesky_ex(gn.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]]]))
     assert ch.info.tolist() == [0, 2]
     with pytest.raises(gn.linalg.LinAlgError):
@@ -722,3 +774,17 @@ def test_gradient_through_an_empty_batch():
     x = gn.zeros(0, 3, 3, requires_grad=True)
     (gn.linalg.det(x).sum() + gn.linalg.inv(x + gn.eye(3)).sum()).backward()
     assert x.grad.shape == (0, 3, 3)
+
+
+def test_cholesky_solve_gradient_covers_the_whole_factor_like_pytorch(torch):
+    """PyTorch differentiates A = L·Lᵀ through every entry of L (the other triangle too)."""
+    for upper in (False, True):
+        L = np.linalg.cholesky(_spd(2, 3, 3))  # noqa: N806
+        L = np.swapaxes(L, -1, -2) if upper else L  # noqa: N806
+        _grad_vs_torch(
+            torch,
+            lambda m, b, f, up=upper: m.cholesky_solve(b, f, up),
+            lambda m, b, f, up=upper: m.cholesky_solve(b, f, up),
+            [_rand(3, 2), L],
+            fd=False,
+        )

@@ -17,6 +17,8 @@ tensor(11., dtype=torch.float64)
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from .ops.linalg import _as_tensor
@@ -48,11 +50,13 @@ from .ops.linalg_more import linalg_solve_triangular as solve_triangular
 from .ops.linalg_more import linalg_svd as svd
 from .tensor import Tensor
 
+SolveEx = namedtuple("linalg_solve_ex", ["result", "info"])
+
 __all__ = [
     "LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_ex",
     "solve", "solve_triangular", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd",
     "svdvals", "pinv", "lstsq", "matrix_rank", "matrix_power", "matrix_exp", "cross",
-    "vecdot", "multi_dot", "diagonal", "cond", "matmul",
+    "vecdot", "multi_dot", "diagonal", "cond", "matmul", "solve_ex", "vander",
 ]
 
 
@@ -135,3 +139,45 @@ def cond(A, p=None) -> Tensor:  # noqa: N803
     # a singular matrix has condition number inf (PyTorch's answer too)
     out = matrix_norm(a, p).detach()
     return Tensor._wrap(np.full(out.shape, np.inf, dtype=a.data.dtype))
+
+
+def solve_ex(A, B, *, left: bool = True, check_errors: bool = False):  # noqa: N803
+    """(result, info): ``solve`` that reports a singular matrix in ``info`` (nonzero, and the
+    result nan for that matrix) instead of raising, unless ``check_errors``."""
+    try:
+        x = solve(A, B, left=left)
+    except LinAlgError:
+        if check_errors:
+            raise
+        a = _square(A, "linalg.solve_ex")
+        info = inv_ex(a).info
+        return SolveEx(_solve_nan(a, B, left, info.data), info)
+    info = np.zeros(tuple(_as_tensor(A).shape[:-2]), np.int32)
+    return SolveEx(x, Tensor._wrap(info))
+
+
+def _solve_nan(a, B, left, info):  # noqa: N803
+    """The solution with the singular matrices' results set to nan."""
+    eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.data.dtype), a.data.shape)
+    bad = (info != 0)[..., None, None]
+    x = solve(Tensor._wrap(np.where(bad, eye, a.data)), B, left=left).detach()
+    mask = bad if x.ndim == a.ndim else bad[..., 0]
+    return Tensor._wrap(np.where(mask, np.nan, x.data))
+
+
+def vander(x, *, N=None) -> Tensor:  # noqa: N803
+    """``(..., n) -> (..., n, N)``: the powers x⁰, x¹, ..., x^(N-1) (N defaults to n)."""
+    from .ops.shape import stack
+
+    t = _as_tensor(x)
+    if t.ndim == 0:
+        raise ValueError("linalg.vander: x must have at least 1 dimension")
+    n = t.shape[-1] if N is None else int(N)
+    if n <= 1:
+        if n < 0:
+            raise ValueError(f"linalg.vander: N must be non-negative, got {N}")
+        return Tensor._wrap(np.ones(tuple(t.shape) + (n,), t.data.dtype))
+    cols = [Tensor._wrap(np.ones(tuple(t.shape), t.data.dtype))]
+    for _ in range(n - 1):
+        cols.append(cols[-1] * t)
+    return stack(cols, -1)

@@ -125,6 +125,20 @@ def _safe_inv(a):
         return out
 
 
+def _zero_pivot(m) -> int:
+    """LAPACK's info for a singular matrix: the 1-based index of the first zero pivot of
+    the LU factorization with partial pivoting (n when none shows in this elimination)."""
+    u = np.array(m, dtype=np.float64)
+    n = u.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(u[k:, k])))
+        if u[p, k] == 0:
+            return k + 1
+        u[[k, p]] = u[[p, k]]
+        u[k + 1:, k:] -= np.outer(u[k + 1:, k] / u[k, k], u[k, k:])
+    return n
+
+
 def _pack(*outs):
     return xp.concatenate([o.reshape(-1) for o in outs])
 
@@ -784,7 +798,7 @@ def linalg_inv_ex(A, *, check_errors: bool = False):  # noqa: N803
             out[i] = np.linalg.inv(m)
         except np.linalg.LinAlgError:
             out[i] = np.nan
-            info[i] = 1
+            info[i] = _zero_pivot(m)
     return LinalgInvEx(_wrap(out.reshape(a.shape)), _wrap(info.reshape(a.shape[:-2])))
 
 
@@ -1491,3 +1505,57 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1) -> Tensor:
     """The running trapezoidal sums along ``dim`` (one element fewer than y)."""
     parts, d = _trap_parts(y, x, dx, dim, "cumulative_trapezoid")
     return parts.cumsum(d)
+
+
+class CholeskySolve(Function):
+    """X = A⁻¹·B with A = L·Lᵀ (two triangular solves on L's triangle); the gradient is that
+    of A⁻¹·B with A = L·Lᵀ formed from the whole L (PyTorch's convention):
+    g_B = A⁻¹·g, g_L = -(g_B·Xᵀ + X·g_Bᵀ)·L (upper: -U·(...))."""
+
+    name = "cholesky_solve"
+    formula = ("A⁻¹·g", "-(A⁻¹g·Xᵀ + X·(A⁻¹g)ᵀ)·L")
+
+    def forward(self, b, lt, upper):
+        low = _T(xp.triu(lt)) if upper else xp.tril(lt)
+        batch = np.broadcast_shapes(b.shape[:-2], lt.shape[:-2])
+        low = xp.broadcast_to(low, batch + lt.shape[-2:])
+        b = xp.broadcast_to(b, batch + b.shape[-2:])
+        with np.errstate(all="ignore"):
+            x = np.linalg.solve(_T(low), np.linalg.solve(low, b)) if low.size else \
+                xp.zeros(b.shape, b.dtype)
+        self.low, self.x, self.upper, self.lt = low, x, upper, lt
+        return x
+
+    def backward(self, gy):
+        low, x = self.low, self.x
+        gb = np.linalg.solve(_T(low), np.linalg.solve(low, gy)) if low.size else \
+            xp.zeros_like(gy)
+        common = gb @ _T(x)
+        common = common + _T(common)
+        lt = xp.broadcast_to(self.lt, common.shape[:-2] + self.lt.shape[-2:])
+        gl = -(lt @ common) if self.upper else -(common @ lt)
+        return gb, gl, None
+
+
+@op(records=(CholeskySolve,))
+def cholesky_solve(B, L, upper: bool = False) -> Tensor:  # noqa: N803
+    """X with A·X = B, given A's Cholesky factor L (A = L·Lᵀ; ``upper=True``: A = Uᵀ·U);
+    batches broadcast."""
+    lt = _square(L, "cholesky_solve")
+    b = _matrix(B, "cholesky_solve", "B")
+    if b.shape[-2] != lt.shape[-1]:
+        raise ValueError(f"cholesky_solve: B {tuple(b.shape)} needs {lt.shape[-1]} rows to "
+                         f"match L {tuple(lt.shape)}")
+    if b.dtype != lt.dtype:
+        raise TypeError(f"cholesky_solve: B and L must have the same dtype, got {b.dtype} and "
+                        f"{lt.dtype}")
+    return CholeskySolve.apply(b, lt, bool(upper))
+
+
+@op()
+def cholesky_inverse(L, upper: bool = False) -> Tensor:  # noqa: N803
+    """A⁻¹ from A's Cholesky factor L (A = L·Lᵀ; ``upper=True``: A = Uᵀ·U)."""
+    lt = _square(L, "cholesky_inverse")
+    n = lt.shape[-1]
+    eye = _wrap(xp.broadcast_to(xp.eye(n, dtype=lt.data.dtype), tuple(lt.shape)).copy())
+    return cholesky_solve(eye, lt, upper)
