@@ -482,3 +482,11 @@ def test_weighted_sampler_with_huge_and_tiny_weights():
     assert set(out) == {0, 2}
     out = list(WeightedRandomSampler([0.0, 5e-324], 5, generator=gn.Generator(0)))
     assert out == [1] * 5
+
+
+def test_distributed_sampler_is_a_sampler():
+    from glassnet.utils.data import DistributedSampler, Sampler
+
+    s = DistributedSampler(list(range(10)), num_replicas=2, rank=1, shuffle=False)
+    assert isinstance(s, Sampler)
+    assert list(s) == [1, 3, 5, 7, 9] and len(s) == 5

@@ -69,6 +69,31 @@ def test_fit_history_and_learning():
     assert ev["accuracy"] == pytest.approx(h["val_accuracy"][-1])
 
 
+def test_fit_trains_on_a_stream_without_a_length(capsys, monkeypatch):
+    """A DataLoader over an IterableDataset has no len(): fit runs, the progress bar and
+    messages go without a total, and the result equals training on the same batches."""
+    x, y = _blobs(40)
+    monkeypatch.setattr(gn.train, "_progress_enabled", lambda progress: progress)  # a bar
+
+    class Stream(gn.data.IterableDataset):
+        def __iter__(self):
+            return iter(zip(x, y))
+
+    weights = []
+    for data in (gn.data.DataLoader(Stream(), batch_size=8),
+                 gn.data.DataLoader(gn.data.TensorDataset(x, y), batch_size=8)):
+        gn.manual_seed(0)
+        model = _mlp()
+        h = gn.fit(model, data, loss_fn="cross_entropy",
+                   optimizer=gn.optim.SGD(model.parameters(), lr=0.1), epochs=2,
+                   progress=True)
+        weights.append(_weights(model))
+        assert len(h["loss"]) == 2
+    for k in weights[0]:
+        np.testing.assert_allclose(weights[0][k], weights[1][k], rtol=1e-6)
+    assert "epoch 2/2" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("kind", ["tuple", "dataset", "loader"])
 def test_fit_accepts_data_forms(kind):
     x, y = _blobs(40)

@@ -122,8 +122,9 @@ class Callback:
     Hooks, in the order the :class:`Trainer` calls them (``epoch`` and ``batch`` are
     1-based; ``trainer`` gives access to ``trainer.model``, ``trainer.optimizer``,
     ``trainer.history``, ``trainer.epoch``, ``trainer.epochs`` (the total),
-    ``trainer.num_batches`` (this epoch's), ``trainer.last_batch`` = (inputs, target,
-    output), ``trainer.running_logs()`` (the epoch's means so far),
+    ``trainer.num_batches`` (this epoch's; None for a stream without a length),
+    ``trainer.last_batch`` = (inputs, target, output), ``trainer.running_logs()`` (the
+    epoch's means so far),
     ``trainer.is_main_process`` (False on ranks other than 0 of a distributed run) and
     ``trainer.stop_training``, which a callback sets to True to stop after the current
     epoch):
@@ -281,7 +282,8 @@ class NonFinitePolicy(Callback):
 
     def on_nonfinite(self, trainer: Trainer, batch: int, what: str, value: float) -> bool:
         epoch = trainer.epoch
-        where = f"epoch {epoch}, batch {batch} of {trainer.num_batches}"
+        where = f"epoch {epoch}, batch {batch}" + (
+            f" of {trainer.num_batches}" if trainer.num_batches is not None else "")
         if self.mode == "stop":
             trainer.stop_reason = f"non-finite {what} ({value}) at {where}"
             raise NonFiniteLossError(
@@ -360,7 +362,7 @@ class ProgressBar(Callback):
             kw.update(ncols=self._ncols, dynamic_ncols=False,
                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
                                  "[{elapsed}<{remaining}{postfix}]")
-            n = len(str(trainer.num_batches))
+            n = len(str(trainer.num_batches or 99999))
             # what is left for the values after the fixed parts and a 10-character bar
             self._room = self._ncols - (len(desc) + 9 + 2 * n + 2 + 11 + 10 + 2)
         self.bar = tqdm(**kw)
@@ -380,7 +382,8 @@ class ProgressBar(Callback):
         bar = self.bar
         if bar is None:
             return
-        bar.update(bar.total - bar.n)
+        if bar.total is not None:  # a stream without a length has no total to fill
+            bar.update(bar.total - bar.n)
         bar.set_postfix_str(self._postfix(logs), refresh=False)
         self._close()
 
@@ -794,7 +797,10 @@ class Trainer:
                 self.epoch = epoch
                 if distributed:
                     loader.set_epoch(epoch, self._sampler_seed)
-                self.num_batches = len(loader)
+                try:
+                    self.num_batches = len(loader)
+                except TypeError:  # a stream (IterableDataset) without a length
+                    self.num_batches = None
                 for cb in self.callbacks:
                     cb.on_epoch_begin(self, epoch)
                 logs = self._train_epoch(loader, epoch)
@@ -911,8 +917,14 @@ class _Shard:
     ranks. A loader that already has a ``DistributedSampler`` is used as it is."""
 
     def __init__(self, loader, rank: int, world: int, train: bool):
+        from .data.dataset import IterableDataset
         from .data.distributed import DistributedSampler
 
+        if isinstance(getattr(loader, "dataset", None), IterableDataset):
+            raise ValueError("distributed fit: the loader reads a stream (IterableDataset); "
+                             "split it per rank inside its __iter__ (gn.distributed's "
+                             "get_rank()) and give each rank a plain loader, or use a "
+                             "map-style dataset")
         self.loader, self.rank, self.world, self.train = loader, rank, world, train
         own = getattr(loader, "sampler", None)
         self.own = own if isinstance(own, DistributedSampler) else None

@@ -11,10 +11,12 @@ import math
 
 import numpy as np
 
+from .sampler import Sampler
+
 __all__ = ["DistributedSampler"]
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler):
     """Split ``dataset``'s indices among ``num_replicas`` ranks: this one (``rank``) gets
     positions ``rank, rank + num_replicas, rank + 2 * num_replicas, ...`` of one order
     shared by all ranks.
