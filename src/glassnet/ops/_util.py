@@ -118,15 +118,21 @@ promote_ints = promote  # the older name, used by op families
 
 
 def needs_promotion(a, b) -> bool:
-    """Cheap test for the hot path: can NumPy's result dtype differ from PyTorch's?"""
-    if a is None or b is None:
-        return False
-    if is_intlike(a) or is_intlike(b):
-        return True
-    ta, tb = type(a), type(b)
-    if ta is Tensor and tb is Tensor:
-        return a.data.dtype != b.data.dtype
-    return ta is np.ndarray or tb is np.ndarray
+    """Cheap test for the hot path: can NumPy's result dtype differ from PyTorch's?
+    Two floating tensors of one dtype, or one with a Python number, cannot."""
+    if isinstance(a, Tensor):
+        da = a.data.dtype
+        if isinstance(b, Tensor):
+            return da.kind != "f" or da != b.data.dtype
+        tb = type(b)
+        if tb is float or tb is int:
+            return da.kind != "f"
+        return b is not None
+    if isinstance(b, Tensor):
+        ta = type(a)
+        if ta is float or ta is int:
+            return b.data.dtype.kind != "f"
+    return a is not None and b is not None
 
 
 def shape_of(x) -> tuple:
