@@ -179,6 +179,16 @@ DIFF = [
     ("kthvalue", lambda L, a: a.kthvalue(2, 1).values, _f64((3, 4))),
     ("nanmedian_dim", lambda L, a: L.nanmedian(a, 1).values, _f64((3, 4))),
     ("mode_dim", lambda L, a: L.mode(a, 1).values, _f64((3, 4))),
+    ("index_put", lambda L, x, v: x.index_put((L.tensor([0, 2, 0]), L.tensor([1, 3, 1])), v),
+     _f64((3, 4), (3,))),
+    ("index_put_accumulate",
+     lambda L, x, v: L.index_put(x, (L.tensor([0, 2, 0]), L.tensor([1, 3, 1])), v,
+                                 accumulate=True), _f64((3, 4), (3,))),
+    ("index_put_bool_broadcast",
+     lambda L, x, v: x.index_put((L.tensor([True, False, True]),), v), _f64((3, 4), (4,))),
+    ("put", lambda L, x, v: x.put(L.tensor([0, -1, 5]), v), _f64((3, 4), (3,))),
+    ("put_accumulate", lambda L, x, v: L.put(x, L.tensor([[1, 1], [2, 11]]), v, accumulate=True),
+     _f64((3, 4), (2, 2))),
     ("clamp_tensor_bounds", lambda L, x, lo, hi: L.clamp(x, lo, hi - 2.0),
      _f64((3, 4), (3, 4), (4,))),
     ("clamp_min_tensor", lambda L, x, lo: x.clamp(min=lo), _f64((3, 4), (1, 4))),
@@ -1122,6 +1132,13 @@ i.scatter_reduce(0, lib.tensor([0, 0, 4]), lib.tensor([5, 1, 5]), "amin", includ
 i.clone().scatter_reduce_(0, lib.tensor([0, 0, 4]), lib.tensor([5, 1, 5]), "prod")
 x.scatter_reduce(1, lib.tensor([[0, 0, 2], [1, 1, 1]]), y, "max")
 x.scatter_reduce(1, lib.tensor([[0, 0, 3], [1, 1, 1]]), y, "sum")
+lib.zeros(2, 3).index_put((lib.tensor([0, 1]),), lib.tensor([5.0]))
+lib.zeros(2, 3).index_put_((lib.tensor([0, 0]), lib.tensor([1, 1])), s * 2, accumulate=True)
+lib.zeros(2, 3).index_put((lib.tensor([0, 5]),), lib.tensor(1.0))
+lib.zeros(2, 3).put_(lib.tensor([0, -1, 2]), lib.tensor([1.0, 2, 3]))
+lib.zeros(2, 3).put(lib.tensor([1, 1]), lib.tensor([1.0, 2]), accumulate=True)
+lib.zeros(2, 3).put(lib.tensor([6]), lib.tensor([1.0]))
+i.clone().put_(lib.tensor([0]), lib.tensor([9]))
 """.strip().splitlines()
 
 

@@ -548,3 +548,55 @@ def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
     np.fill_diagonal(out, fill_value, wrap=wrap)
     self._write(out, "fill_diagonal_")
     return self
+
+
+# --- index_put / put: writes at flat positions, built from differentiable ops ---------------
+def _write_flat(x: Tensor, pos: np.ndarray, values, accumulate: bool, what: str) -> Tensor:
+    """``x`` with ``values`` (broadcast to ``pos``'s shape) written at the flat positions
+    ``pos`` — added up where ``accumulate``, else the last write wins."""
+    v = _tensor(values)
+    if v.data.dtype != x.data.dtype:
+        v = v.to(x.data.dtype)
+    try:
+        v = v.expand(*pos.shape) if v.shape != pos.shape else v
+    except ValueError:
+        raise ValueError(f"{what}: values of shape {tuple(v.shape)} cannot be broadcast to "
+                         f"the {tuple(pos.shape)} positions indexed") from None
+    flat, p, vals = x.reshape(-1), pos.reshape(-1), v.reshape(-1)
+    if accumulate:
+        out = index_add(flat, 0, Tensor._wrap(p), vals)
+    else:
+        out = flat.clone()
+        out[Tensor._wrap(p)] = vals
+    return out.reshape(*x.shape)
+
+
+@op(inplace="index_put_")
+def index_put(input, indices, values, accumulate: bool = False) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``values`` written at ``input[indices]`` (a tuple of index
+    or bool tensors, as in ``x[i, j] = v``); ``accumulate`` adds instead, repeated
+    positions adding up."""
+    x = _tensor(input)
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple of tensors, got "
+                        f"{type(indices).__name__}")
+    key = tuple(i.data if isinstance(i, Tensor) else np.asarray(i) for i in indices)
+    try:
+        pos = np.arange(x.data.size).reshape(x.shape)[key]
+    except IndexError as e:
+        raise IndexError(f"index_put: {e} (input shape {tuple(x.shape)})") from None
+    return _write_flat(x, np.asarray(pos), values, accumulate, "index_put")
+
+
+@op(inplace="put_")
+def put(input, index, source, accumulate: bool = False) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``source`` written at the flat (row-major) positions
+    ``index``, negative ones counting from the end; ``accumulate`` adds instead."""
+    x = _tensor(input)
+    idx = _index(index, "put")
+    n = x.data.size
+    idx = _check_bounds(idx.reshape(-1), n, "put", "(flattened)").reshape(idx.shape)
+    s = _tensor(source)
+    if s.data.size != idx.size:
+        raise ValueError(f"put: source has {s.data.size} elements for {idx.size} positions")
+    return _write_flat(x, idx, s.reshape(*idx.shape), accumulate, "put")
