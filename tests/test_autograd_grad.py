@@ -231,3 +231,32 @@ def test_a_backward_that_drops_a_needed_gradient_is_an_error():
     c = gn.ones(2)  # an input that does not require grad may go without
     AddForgetful.apply(a, c).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [1.0, 1.0])
+
+
+def test_post_accumulate_grad_hook_runs_after_grad_is_summed(torch):
+    """The hook sees the leaf with its whole .grad (both uses added); an optimizer step in
+    it (PyTorch's optimizer-in-backward pattern) gives the same weights as torch's."""
+    results = []
+    for L in (gn, torch):
+        w = L.tensor(W.copy(), requires_grad=True)
+        seen = []
+
+        def hook(p, seen=seen, L=L):
+            seen.append(p.grad.numpy().copy())
+            with L.no_grad():
+                p -= 0.1 * p.grad
+            p.grad = None
+
+        handle = w.register_post_accumulate_grad_hook(hook)
+        ((w * 2).sum() + (w ** 2).sum()).backward()
+        handle.remove()
+        ((w * 2).sum()).backward()  # no hook now: the gradient stays in .grad
+        results.append((seen, w.detach().numpy().copy(), w.grad.numpy().copy()))
+    (gs, gw, gg), (ts, tw, tg) = results
+    assert len(gs) == len(ts) == 1
+    np.testing.assert_allclose(gs[0], ts[0], rtol=1e-12)
+    np.testing.assert_allclose(gw, tw, rtol=1e-12)
+    np.testing.assert_allclose(gg, tg, rtol=1e-12)
+    h = gn.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="only leaf tensors"):
+        h.register_post_accumulate_grad_hook(lambda p: None)

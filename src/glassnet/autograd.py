@@ -344,6 +344,7 @@ def _run(seeds: list, retain_graph: bool, targets: list | None):
     given: set = set()  # ids of arrays already handed to a leaf as its .grad
     pending: dict = {}  # leaves with hooks: their gradient is summed, hooked once at the end
     leaf_hooks = _leaf_hooks
+    post_hooks = _post_accumulate_hooks  # leaves with either get their gradient at the end
     for t, g in seeds:
         c = t._ctx
         if c is None:  # differentiating a leaf by itself
@@ -351,7 +352,7 @@ def _run(seeds: list, retain_graph: bool, targets: list | None):
                 slot = capture.get(id(t))
                 if slot is not None:
                     slot[1] = g if slot[1] is None else slot[1] + g
-            elif leaf_hooks and id(t) in leaf_hooks:
+            elif (leaf_hooks or post_hooks) and (id(t) in leaf_hooks or id(t) in post_hooks):
                 prev = pending.get(id(t))
                 pending[id(t)] = (t, g if prev is None else prev[1] + g)
             else:
@@ -401,7 +402,7 @@ def _run(seeds: list, retain_graph: bool, targets: list | None):
                 if c is None:
                     continue
             if c is None:
-                if leaf_hooks and id(p) in leaf_hooks:
+                if (leaf_hooks or post_hooks) and (id(p) in leaf_hooks or id(p) in post_hooks):
                     prev = pending.get(id(p))
                     pending[id(p)] = (p, gx if prev is None else prev[1] + gx)
                     continue
@@ -477,12 +478,13 @@ def _count_leaf_uses(heap: list) -> dict:
 
 def _release_leaves(parents, ready: dict) -> None:
     """A node is done: its uses of leaves are counted off; a leaf with none left is ready
-    (one with ``register_hook`` hooks gets its gradient only at the end: ready then)."""
+    (one with ``register_hook`` or post-accumulate hooks gets its gradient only at the
+    end: ready then)."""
     for p in parents:
         e = ready.get(id(p))
         if e is not None:
             e[0] -= 1
-            if e[0] == 0 and id(p) not in _leaf_hooks:
+            if e[0] == 0 and id(p) not in _leaf_hooks and id(p) not in _post_accumulate_hooks:
                 del ready[id(p)]
                 for hook in tuple(_grad_ready_hooks):
                     hook(p)
@@ -597,7 +599,50 @@ def _run_hooks(hooks: dict, g, like):
     return g
 
 
+_post_accumulate_hooks: dict = {}
+"""id(leaf) -> (weak reference, {handle id: hook}) for ``register_post_accumulate_grad_hook``;
+empty normally (one truth test per leaf gradient)."""
+
+
+def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> RemovableHandle:
+    """Call ``hook(tensor)`` each time backward has added into the leaf's ``.grad`` (e.g.
+    to step an optimizer for this parameter during backward). Returns a removable
+    handle. Leaves only, as in PyTorch."""
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got "
+                        f"{type(hook).__name__}")
+    if tensor._ctx is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors have an "
+                           "accumulated .grad; use register_hook on a non-leaf")
+    if not tensor.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: the tensor does not require "
+                           "grad")
+    key = id(tensor)
+    entry = _post_accumulate_hooks.get(key)
+    if entry is None:
+        ref = weakref.ref(tensor, lambda _r, hooks=_post_accumulate_hooks: hooks.pop(key, None))
+        entry = _post_accumulate_hooks[key] = (ref, {})
+    handle = RemovableHandle(entry[1], lambda: _forget_post(key))
+    entry[1][handle.id] = hook
+    return handle
+
+
+def _forget_post(key: int) -> None:
+    entry = _post_accumulate_hooks.get(key)
+    if entry is not None and not entry[1]:
+        del _post_accumulate_hooks[key]
+
+
 def _accumulate_leaf(t: Tensor, g, given: set) -> None:
+    _add_to_grad(t, g, given)
+    if _post_accumulate_hooks:
+        entry = _post_accumulate_hooks.get(id(t))
+        if entry is not None:
+            for hook in list(entry[1].values()):
+                hook(t)
+
+
+def _add_to_grad(t: Tensor, g, given: set) -> None:
     """Add ``g`` into ``t.grad``, never changing an existing array in place.
 
     The first gradient a leaf gets becomes its ``.grad`` directly when the engine owns

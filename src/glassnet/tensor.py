@@ -288,6 +288,12 @@ class Tensor:
             self._ctx._retained = self
         return self
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after backward has added into this leaf's ``.grad``."""
+        from .autograd import register_post_accumulate_grad_hook
+
+        return register_post_accumulate_grad_hook(self, hook)
+
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None result
         replaces it. Returns a handle with ``.remove()`` (see ``autograd.register_hook``)."""
