@@ -189,6 +189,8 @@ DIFF = [
     ("put", lambda L, x, v: x.put(L.tensor([0, -1, 5]), v), _f64((3, 4), (3,))),
     ("put_accumulate", lambda L, x, v: L.put(x, L.tensor([[1, 1], [2, 11]]), v, accumulate=True),
      _f64((3, 4), (2, 2))),
+    ("max_pool2d_ceil", lambda L, x: L.nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+     _f64((1, 2, 6, 7))),
     ("clamp_tensor_bounds", lambda L, x, lo, hi: L.clamp(x, lo, hi - 2.0),
      _f64((3, 4), (3, 4), (4,))),
     ("clamp_min_tensor", lambda L, x, lo: x.clamp(min=lo), _f64((3, 4), (1, 4))),
@@ -1139,6 +1141,11 @@ lib.zeros(2, 3).put_(lib.tensor([0, -1, 2]), lib.tensor([1.0, 2, 3]))
 lib.zeros(2, 3).put(lib.tensor([1, 1]), lib.tensor([1.0, 2]), accumulate=True)
 lib.zeros(2, 3).put(lib.tensor([6]), lib.tensor([1.0]))
 i.clone().put_(lib.tensor([0]), lib.tensor([9]))
+F.max_pool2d(a3[None], 2, ceil_mode=True, return_indices=True)
+F.max_pool2d(a3[None], 3, 2, 1, ceil_mode=True)
+F.max_pool1d(a3, 3, return_indices=True)
+lib.nn.MaxPool2d(2, return_indices=True)(a3[None])
+str(lib.nn.MaxPool2d(3, 2, ceil_mode=True)).replace("lib.", "")
 """.strip().splitlines()
 
 

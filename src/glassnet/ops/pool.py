@@ -220,8 +220,12 @@ def _geometry(x, nd, kernel_size, stride, padding, dilation, op):
 
 
 def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, return_indices, op):
-    if ceil_mode or return_indices:
-        raise NotImplementedError(f"{op}: ceil_mode and return_indices are not supported")
+    if ceil_mode or return_indices:  # the pooling that also records where each max was
+        from .spatial_extra import max_pool1d_with_indices, max_pool2d_with_indices
+
+        pool = max_pool2d_with_indices if nd == 2 else max_pool1d_with_indices
+        out, idx = pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+        return (out, idx) if return_indices else out
     x4, shape = _prepare(x, nd, op)
     k, s, p, d, out = _geometry(x4, nd, kernel_size, stride, padding, dilation, op)
     return _finish(WindowMax.apply(x4, k, s, p, d, out), shape, nd)
