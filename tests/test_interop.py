@@ -166,6 +166,19 @@ if hasattr(gn.nn, "GroupNorm"):
     CASES.append(("groupnorm", lambda: tnn.Sequential(tnn.Conv2d(2, 6, 1),
                                                       _randomize(tnn.GroupNorm(3, 6))),
                   _x(2, 2, 4, 4), False))
+CASES += [
+    ("new-layers-2d", lambda: tnn.Sequential(
+        tnn.Conv2d(2, 8, 3, padding=1), tnn.PixelShuffle(2), tnn.PixelUnshuffle(2),
+        tnn.LocalResponseNorm(3), tnn.Softshrink(0.2), tnn.Hardshrink(0.1),
+        tnn.Threshold(0.05, -1.0), tnn.AdaptiveMaxPool2d((3, 2)), tnn.Flatten(),
+        tnn.RMSNorm(48), tnn.Linear(48, 6), tnn.GLU(), tnn.Softmin(dim=-1),
+        tnn.AlphaDropout(0.3)), _x(2, 2, 6, 5), False),
+    ("unfold-fold", lambda: tnn.Sequential(
+        tnn.Unfold(2, padding=1), tnn.Fold((4, 5), 2, padding=1), tnn.RReLU(0.1, 0.3)),
+     _x(2, 3, 4, 5), False),
+    ("adaptive-max-1d", lambda: tnn.Sequential(tnn.Conv1d(2, 3, 3), tnn.AdaptiveMaxPool1d(4)),
+     _x(2, 2, 11), False),
+]
 for _cls in ("ConvTranspose1d", "ConvTranspose2d"):
     if hasattr(gn.nn, _cls):
         CASES.append((_cls.lower(), (lambda c: lambda: getattr(tnn, c)(

@@ -124,6 +124,23 @@ _LAYERS: dict = {
     "NLLLoss": ["ignore_index", "reduction"],
     "BCELoss": ["reduction"],
     "BCEWithLogitsLoss": ["reduction"],
+    "RMSNorm": ["normalized_shape", "eps", "elementwise_affine"],
+    "GLU": ["dim"],
+    "Softmin": ["dim"],
+    "Softshrink": ["lambd"],
+    "Hardshrink": ["lambd"],
+    "Threshold": ["threshold", "value"],
+    "RReLU": ["lower", "upper"],
+    "PixelShuffle": ["upscale_factor"],
+    "PixelUnshuffle": ["downscale_factor"],
+    "AdaptiveMaxPool1d": ["output_size", "return_indices"],
+    "AdaptiveMaxPool2d": ["output_size", "return_indices"],
+    "MaxUnpool1d": ["kernel_size", "stride", "padding"],
+    "MaxUnpool2d": ["kernel_size", "stride", "padding"],
+    "Unfold": ["kernel_size", "dilation", "padding", "stride"],
+    "Fold": ["output_size", "kernel_size", "dilation", "padding", "stride"],
+    "AlphaDropout": ["p"],
+    "LocalResponseNorm": ["size", "alpha", "beta", "k"],
 }
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 
