@@ -191,6 +191,8 @@ DIFF = [
      _f64((3, 4), (2, 2))),
     ("max_pool2d_ceil", lambda L, x: L.nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode=True),
      _f64((1, 2, 6, 7))),
+    ("norm_nuc", lambda L, m: L.norm(m, "nuc"), _f64((3, 4))),
+    ("norm_p3_dims", lambda L, m: L.norm(m, 3, dim=(1, 2)), _f64((2, 3, 4))),
     ("clamp_tensor_bounds", lambda L, x, lo, hi: L.clamp(x, lo, hi - 2.0),
      _f64((3, 4), (3, 4), (4,))),
     ("clamp_min_tensor", lambda L, x, lo: x.clamp(min=lo), _f64((3, 4), (1, 4))),
@@ -1146,6 +1148,18 @@ F.max_pool2d(a3[None], 3, 2, 1, ceil_mode=True)
 F.max_pool1d(a3, 3, return_indices=True)
 lib.nn.MaxPool2d(2, return_indices=True)(a3[None])
 str(lib.nn.MaxPool2d(3, 2, ceil_mode=True)).replace("lib.", "")
+lib.norm(x)
+lib.norm(x, "fro")
+lib.norm(m, "nuc")
+lib.norm(a3, "nuc", dim=(0, 2))
+lib.norm(x, 0)
+lib.norm(x, -float("inf"), dim=1)
+lib.norm(x, 3, dim=1, keepdim=True)
+lib.norm(a3, 2, dim=(1, 2))
+x.norm(p=1)
+x.norm(float("inf"))
+lib.norm(x, "bogus")
+lib.norm(x, dtype=lib.float64)
 """.strip().splitlines()
 
 

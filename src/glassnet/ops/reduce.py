@@ -281,16 +281,24 @@ def logsumexp(x, dim, keepdim: bool = False) -> Tensor:
 
 
 @op()
-def norm(x, p=2, dim=None, keepdim: bool = False) -> Tensor:
-    """The p-norm (p = 1, 2 or inf) over ``dim``."""
+def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """PyTorch's ``torch.norm``: a number ``p`` is the vector p-norm over ``dim`` (all
+    elements, or the dims given, taken as one vector); "fro" the 2-norm likewise; "nuc"
+    the nuclear norm of the matrices in the last two dims (or the two in ``dim``)."""
     x = _t(x)
-    if p == 2:
+    if dtype is not None:
+        x = x.to(dtype)
+    if p == "fro" or p == 2:
         return sqrt_at_zero(sum(x * x, dim, keepdim))
     if p == 1:
         return sum(x.abs(), dim, keepdim)
-    if p in (float("inf"), "inf"):
-        return amax(x.abs(), dim, keepdim)
-    return sum(x.abs() ** p, dim, keepdim) ** (1.0 / p)
+    from .linalg_more import matrix_norm, vector_norm
+
+    if p == "nuc":
+        return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
+    if isinstance(p, str) and p != "inf":
+        raise ValueError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+    return vector_norm(x, float("inf") if p == "inf" else p, dim, keepdim)
 
 
 def _arg(x, dim, keepdim, fn, op):
