@@ -109,13 +109,15 @@ def _inverse_erf(sign, y, q):
     c = 2 / (math.pi * a) + L / 2
     z = np.sqrt(np.maximum(np.sqrt(c * c - L / a) - c, 0.0))
     tail = y >= 0.5
-    for _ in range(4):  # Halley: cubic convergence, 2e-3 -> 1e-8 -> 1e-16 (and one spare)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            # f(z) = erf(z) - y = q - erfc(z): the erfc form keeps small q accurate
-            f = np.where(tail, q - erfc(z), erf(z) - y)
-            u = f / (2 / _SQRT_PI * np.exp(-z * z))  # f / f'
-            step = u / (1 + z * u)  # Halley: f''/(2 f') = -z
-        z = np.where(np.isfinite(step), z - step, z)
+    for part, target, fn, sgn in ((tail, q, erfc, -1.0), (~tail, y, erf, 1.0)):
+        # f(z) = erf(z) - y, written as q - erfc(z) in the tails (keeps small q accurate)
+        zp, tp = z[part], target[part]
+        for _ in range(3):  # Halley, cubic convergence: 2e-3 -> 1e-8 -> 1e-16 (one spare)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                u = sgn * (fn(zp) - tp) / (2 / _SQRT_PI * np.exp(-zp * zp))  # f / f'
+                step = u / (1 + zp * u)  # Halley: f''/(2 f') = -z
+            zp = np.where(np.isfinite(step), zp - step, zp)
+        z[part] = zp
     z = np.where(q == 0, np.inf, z)
     z = np.where(y == 0, 0.0, z)
     z = np.where((q < 0) | np.isnan(y) | np.isnan(q), np.nan, z)
