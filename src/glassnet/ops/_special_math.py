@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import os
-from fractions import Fraction
 
 import numpy as np
 
@@ -193,12 +192,11 @@ def log_ndtr(x):
 
 # --- digamma, Hurwitz zeta, polygamma ----------------------------------------------------------
 
-_BERNOULLI = [Fraction(1, 6), Fraction(-1, 30), Fraction(1, 42), Fraction(-1, 30),
-              Fraction(5, 66), Fraction(-691, 2730), Fraction(7, 6), Fraction(-3617, 510),
-              Fraction(43867, 798), Fraction(-174611, 330), Fraction(854513, 138),
-              Fraction(-236364091, 2730)]  # B_2, B_4, ..., B_24
-_PSI_COEF = [float(b / (2 * k)) for k, b in enumerate(_BERNOULLI[:7], start=1)]  # B_2k/(2k)
-_ZETA_COEF = [float(math.factorial(2 * k) / b) for k, b in enumerate(_BERNOULLI, start=1)]
+_BERNOULLI = [(1, 6), (-1, 30), (1, 42), (-1, 30), (5, 66), (-691, 2730), (7, 6),
+              (-3617, 510), (43867, 798), (-174611, 330), (854513, 138),
+              (-236364091, 2730)]  # B_2, B_4, ..., B_24 as (numerator, denominator)
+_PSI_COEF = [p / (q * 2 * k) for k, (p, q) in enumerate(_BERNOULLI[:7], start=1)]  # B_2k/(2k)
+_ZETA_COEF = [math.factorial(2 * k) * q / p for k, (p, q) in enumerate(_BERNOULLI, start=1)]
 
 
 def digamma(x):
