@@ -6,6 +6,7 @@
 >>> loss = gn.nn.functional.cross_entropy(logits, gn.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
 """
 
+from . import extra as _extra
 from . import (
     functional,
     init,
@@ -158,10 +159,5 @@ __all__ = [
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
     "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "PositionalEncoding",
     "LearnedPositionalEncoding",
-    "GLU", "Softmin", "Softshrink", "Hardshrink", "Threshold", "RReLU", "RMSNorm",
-    "LocalResponseNorm", "PixelShuffle", "PixelUnshuffle", "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d", "MaxUnpool1d", "MaxUnpool2d", "Unfold", "Fold", "Bilinear",
-    "LazyLinear", "AlphaDropout", "ParameterDict", "PoissonNLLLoss", "GaussianNLLLoss",
-    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss",
-    "TripletMarginWithDistanceLoss",
+    *_extra.__all__,
 ]

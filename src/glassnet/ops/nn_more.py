@@ -33,16 +33,7 @@ __all__ = [
 _SELU_ALPHA_SCALE = 1.7580993408473766  # SELU's α·λ: the value dropped units take, negated
 
 
-def _t(x) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _float(x, op_name: str) -> Tensor:
-    x = _t(x)
-    if x.data.dtype.kind != "f":
-        raise TypeError(f"{op_name}: expected a floating-point input, got dtype "
-                        f"{x.data.dtype}; convert it with .float()")
-    return x
+_t, _float = _act._t, _act._float  # a Tensor; a floating one (integer data refused)
 
 
 # --- piecewise activations ----------------------------------------------------------------
