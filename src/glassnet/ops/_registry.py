@@ -99,13 +99,18 @@ def _reflected(func):
 
 def inplace_method(func, name: str):
     """``x.<name>(...)``: compute ``func(x, ...)`` without recording it, then write the
-    result into ``x`` (PyTorch's in-place variants). The version counter is bumped by
+    result into ``x`` (PyTorch's in-place variants); a floating result is refused by an
+    integer or bool tensor rather than truncated. The version counter is bumped by
     ``Tensor._write``, so a backward that saved ``x`` before the write refuses to run."""
 
     def method(self, *args, **kwargs):
         self._check_inplace(name)
         with no_grad():
             out = func(self, *args, **kwargs)
+        if out.data.dtype.kind == "f" and self.data.dtype.kind in "biu":  # PyTorch refuses too
+            raise TypeError(f"{name}: the result is floating point and cannot be written into "
+                            f"a {self.data.dtype} tensor; use {name[:-1]}(x) or convert first "
+                            f"(x.float().{name}())")
         self._write(out.data, name)
         return self
 

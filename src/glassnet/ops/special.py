@@ -48,20 +48,10 @@ def _float_tensor(x) -> Tensor:
     return t
 
 
-def _register_inplace(name: str, func, float_only: bool = True) -> None:
-    """``Tensor.<name>_``; a float result is not written into an integer tensor (PyTorch
-    refuses the cast rather than truncating)."""
-
-    def checked(input, *args, **kwargs):  # noqa: A002
-        if float_only and input.data.dtype.kind != "f":
-            raise TypeError(f"{name}_: the result is floating point and cannot be written into "
-                            f"a {input.data.dtype} tensor; use {name}(x) or convert first "
-                            f"(x.float().{name}_())")
-        return func(input, *args, **kwargs)
-
-    checked.__name__ = checked.__qualname__ = f"{name}_"
-    checked.__doc__ = func.__doc__
-    op(name=f"{name}_", method=False, top=False, inplace=f"{name}_")(checked)
+def _register_inplace(name: str, func) -> None:
+    """``Tensor.<name>_`` for a public function registered under another name (the
+    registry's in-place twins refuse a float result in an integer tensor)."""
+    op(name=f"{name}_", method=False, top=False, inplace=f"{name}_")(func)
 
 
 # --- one-input ops -----------------------------------------------------------------------------
@@ -95,13 +85,9 @@ def _unary(name: str, f, df, formula: str, *, doc: str, method=True, top=True, i
     public.__name__ = public.__qualname__ = name
     public.__doc__ = f"{doc} Derivative {formula.format('x')}."
     public.__module__ = __name__
-    op(method=method, top=top, records=cls)(public)
-    if inplace:
-        _register_inplace(name, public)
+    op(method=method, top=top, records=cls, inplace=f"{name}_" if inplace else ())(public)
     for alias in aliases:
-        op(name=alias, method=method, top=top)(public)
-        if inplace:
-            _register_inplace(alias, public)
+        op(name=alias, method=method, top=top, inplace=f"{alias}_" if inplace else ())(public)
     return cls, public
 
 
@@ -532,7 +518,7 @@ def heaviside(input, values) -> Tensor:  # noqa: A002
 
 
 for _name, _f in (("gcd", gcd), ("lcm", lcm), ("nextafter", nextafter), ("heaviside", heaviside)):
-    _register_inplace(_name, _f, float_only=False)
+    _register_inplace(_name, _f)
 
 
 @op()
