@@ -1160,6 +1160,9 @@ x.norm(p=1)
 x.norm(float("inf"))
 lib.norm(x, "bogus")
 lib.norm(x, dtype=lib.float64)
+i.clone().sqrt_()
+i.clone().atan2_(lib.tensor(2.0))
+i.clone().div_(2)
 """.strip().splitlines()
 
 
