@@ -104,6 +104,8 @@ def promote(a, b, true_div: bool = False):
     NumPy would pick another: a float32 tensor with a float64 scalar tensor stays float32,
     integers with floats take the float's dtype (float32 for a Python float), and under
     true division two integer operands become float32."""
+    if not needs_promotion(a, b):
+        return a, b
     dt = result_dtype(a, b, true_div=true_div)
     return _cast(a, dt), _cast(b, dt)
 
@@ -112,9 +114,6 @@ def promote_all(*operands) -> list:
     """Every operand brought to PyTorch's result dtype of them all (None stays None)."""
     dt = result_dtype(*operands)
     return [None if x is None else _cast(x, dt) for x in operands]
-
-
-promote_ints = promote  # the older name, used by op families
 
 
 def needs_promotion(a, b) -> bool:

@@ -12,7 +12,7 @@ from ..autograd import Elementwise, Local
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
-from ._util import needs_promotion, operand, promote_all, promote_ints, result_dtype, shape_of
+from ._util import needs_promotion, operand, promote, promote_all, result_dtype, shape_of
 
 
 class Exp(Elementwise):
@@ -393,7 +393,7 @@ def _pair(cls, op, a, b):
         b = operand(b, a)
     else:
         a = operand(a, b)
-    a, b = promote_ints(a, b)
+    a, b = promote(a, b)
     try:
         return cls.apply(a, b)
     except ValueError:

@@ -15,7 +15,7 @@ from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
-from ._util import operand, promote_ints, shape_of
+from ._util import operand, promote, shape_of
 
 __all__ = ["round", "floor", "ceil", "trunc", "frac", "sign", "remainder", "fmod"]
 
@@ -176,7 +176,7 @@ def _rem(cls, what, a, b):
         b = operand(b, a)
     else:
         a = operand(a, b)
-    a, b = promote_ints(a, b)
+    a, b = promote(a, b)
     ints = all(
         (x.data.dtype.kind in "iu") if isinstance(x, Tensor)
         else (isinstance(x, (int, np.integer)) or getattr(x, "dtype", np.dtype("f")).kind in "iu")

@@ -22,7 +22,7 @@ from ..autograd import Function
 from ..tensor import Tensor
 from . import _special_math as sm
 from ._registry import op
-from ._util import operand, promote_ints, shape_of
+from ._util import operand, promote, shape_of
 from .activation_more import erf as _erf
 from .arithmetic import mul as _mul
 from .arithmetic import pow as _pow
@@ -250,7 +250,7 @@ def _operands(a, b, what: str, true_div: bool = True):
         a = operand(a, b)
         if not isinstance(a, Tensor) and not isinstance(b, Tensor):
             a = Tensor(a)
-    a, b = promote_ints(a, b, true_div=true_div)
+    a, b = promote(a, b, true_div=true_div)
     try:
         np.broadcast_shapes(tuple(shape_of(a)), tuple(shape_of(b)))
     except ValueError:

@@ -17,7 +17,7 @@ from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
-from ._util import operand, promote_ints, shape_of
+from ._util import operand, promote, shape_of
 
 __all__ = ["square", "rsqrt", "reciprocal", "log1p", "expm1", "log2", "log10", "exp2", "tan",
            "sinh", "cosh", "asin", "acos", "atan", "atan2", "hypot", "logit", "xlogy",
@@ -93,7 +93,7 @@ def _pair(a, b):
         b = operand(b, a)
     else:
         a = operand(a, b)
-    a, b = promote_ints(a, b, true_div=True)
+    a, b = promote(a, b, true_div=True)
     return a, b
 
 
@@ -256,7 +256,7 @@ def floor_divide(input, other) -> Tensor:  # noqa: A002
     (the result is piecewise constant)."""
     a, b = (input, operand(other, input)) if isinstance(input, Tensor) else \
         (operand(input, other), other)
-    a, b = promote_ints(a, b)
+    a, b = promote(a, b)
     # Python numbers stay Python numbers: NumPy then keeps the tensor's dtype
     ad = a.data if isinstance(a, Tensor) else a
     bd = b.data if isinstance(b, Tensor) else b
