@@ -548,30 +548,36 @@ def register_hook(tensor: Tensor, hook) -> RemovableHandle:
                            "require grad")
     fn = tensor._ctx
     if fn is None:
-        key = id(tensor)
-        entry = _leaf_hooks.get(key)
-        if entry is None:
-            # The dict is bound now: at interpreter exit the module's globals may be gone.
-            ref = weakref.ref(tensor, lambda _r, hooks=_leaf_hooks: hooks.pop(key, None))
-            entry = _leaf_hooks[key] = (ref, {})
-        hooks = entry[1]
-        handle = RemovableHandle(hooks, lambda: _forget_leaf(key))
-    else:
-        if fn.parents is None:
-            raise RuntimeError("register_hook: the graph of this tensor was already freed by "
-                               "a backward pass")
-        hooks = fn.__dict__.setdefault("_grad_hooks", {})
-        if fn._retained is None:
-            fn._retained = _HOOKED
-        handle = RemovableHandle(hooks)
+        return _add_leaf_hook(_leaf_hooks, tensor, hook)
+    if fn.parents is None:
+        raise RuntimeError("register_hook: the graph of this tensor was already freed by a "
+                           "backward pass")
+    hooks = fn.__dict__.setdefault("_grad_hooks", {})
+    if fn._retained is None:
+        fn._retained = _HOOKED
+    handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     return handle
 
 
-def _forget_leaf(key: int) -> None:
-    entry = _leaf_hooks.get(key)
-    if entry is not None and not entry[1]:
-        del _leaf_hooks[key]
+def _add_leaf_hook(store: dict, tensor: Tensor, hook) -> RemovableHandle:
+    """Keep ``hook`` for a leaf in ``store`` (id(leaf) -> (weak reference, {handle id:
+    hook})); the entry goes when the leaf is collected or its last hook is removed."""
+    key = id(tensor)
+    entry = store.get(key)
+    if entry is None:
+        # The dict is bound now: at interpreter exit the module's globals may be gone.
+        ref = weakref.ref(tensor, lambda _r, store=store: store.pop(key, None))
+        entry = store[key] = (ref, {})
+    hooks = entry[1]
+
+    def forget():
+        if store.get(key) is entry and not hooks:
+            del store[key]
+
+    handle = RemovableHandle(hooks, forget)
+    hooks[handle.id] = hook
+    return handle
 
 
 def _tensor_hooks(fn, gy):
@@ -617,33 +623,12 @@ def register_post_accumulate_grad_hook(tensor: Tensor, hook) -> RemovableHandle:
     if not tensor.requires_grad:
         raise RuntimeError("register_post_accumulate_grad_hook: the tensor does not require "
                            "grad")
-    key = id(tensor)
-    entry = _post_accumulate_hooks.get(key)
-    if entry is None:
-        ref = weakref.ref(tensor, lambda _r, hooks=_post_accumulate_hooks: hooks.pop(key, None))
-        entry = _post_accumulate_hooks[key] = (ref, {})
-    handle = RemovableHandle(entry[1], lambda: _forget_post(key))
-    entry[1][handle.id] = hook
-    return handle
-
-
-def _forget_post(key: int) -> None:
-    entry = _post_accumulate_hooks.get(key)
-    if entry is not None and not entry[1]:
-        del _post_accumulate_hooks[key]
+    return _add_leaf_hook(_post_accumulate_hooks, tensor, hook)
 
 
 def _accumulate_leaf(t: Tensor, g, given: set) -> None:
-    _add_to_grad(t, g, given)
-    if _post_accumulate_hooks:
-        entry = _post_accumulate_hooks.get(id(t))
-        if entry is not None:
-            for hook in list(entry[1].values()):
-                hook(t)
-
-
-def _add_to_grad(t: Tensor, g, given: set) -> None:
-    """Add ``g`` into ``t.grad``, never changing an existing array in place.
+    """Add ``g`` into ``t.grad``, never changing an existing array in place, then run
+    the leaf's post-accumulate hooks.
 
     The first gradient a leaf gets becomes its ``.grad`` directly when the engine owns
     it outright; a view, a NumPy scalar, or an array already given to another leaf
@@ -657,6 +642,11 @@ def _add_to_grad(t: Tensor, g, given: set) -> None:
         t.grad = Tensor._wrap(g)
     else:
         t.grad.data = t.grad.data + g
+    if _post_accumulate_hooks:
+        entry = _post_accumulate_hooks.get(id(t))
+        if entry is not None:
+            for hook in list(entry[1].values()):
+                hook(t)
 
 
 # --- finite differences ----------------------------------------------------------------
