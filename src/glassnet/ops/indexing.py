@@ -120,21 +120,31 @@ class ScatterOp(Function):
         return gx, gs
 
 
-def _scatter(input, dim, index, src, add: bool, what: str):
+def _scatter_target(input, dim, index, what: str):
+    """``input`` as a Tensor, the checked index and the full grid it addresses along dim."""
     x = _tensor(input)
     d = norm_axis(int(dim), max(x.ndim, 1), what)
     idx = _index(index, what)
     _check_gather_shapes(x.shape, idx, d, what, "self")
     idx = _check_bounds(idx, x.shape[d], what, dim)
-    grid = _grid(idx, d)
+    return x, idx, _grid(idx, d)
+
+
+def _scatter_source(s: Tensor, x: Tensor, idx: np.ndarray, what: str) -> tuple:
+    """The grid that reads ``s`` at the index's positions, after checking its shape and
+    dtype against the target ``x``."""
+    _check_gather_shapes(s.shape, idx, -1, what, "src")
+    if s.data.dtype != x.data.dtype:
+        raise TypeError(f"{what}: self ({x.data.dtype}) and src ({s.data.dtype}) must "
+                        f"have the same dtype")
+    return tuple(np.indices(idx.shape, sparse=True))
+
+
+def _scatter(input, dim, index, src, add: bool, what: str):
+    x, idx, grid = _scatter_target(input, dim, index, what)
     if isinstance(src, Tensor) or isinstance(src, np.ndarray):
         s = src if isinstance(src, Tensor) else Tensor._wrap(src)
-        _check_gather_shapes(s.shape, idx, -1, what, "src")
-        if s.data.dtype != x.data.dtype:
-            raise TypeError(f"{what}: self ({x.data.dtype}) and src ({s.data.dtype}) must "
-                            f"have the same dtype")
-        src_grid = tuple(np.indices(idx.shape, sparse=True))
-        return ScatterOp.apply(x, s, grid, src_grid, add)
+        return ScatterOp.apply(x, s, grid, _scatter_source(s, x, idx, what), add)
     value = operand(src, x)
     if add:
         raise TypeError(f"{what}: src must be a tensor")
@@ -251,18 +261,10 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *,  # noqa: A002
     if reduce not in _REDUCTIONS:
         raise ValueError(f"scatter_reduce: reduce must be one of {', '.join(_REDUCTIONS)}, "
                          f"got {reduce!r}")
-    x = _tensor(input)
-    d = norm_axis(int(dim), max(x.ndim, 1), "scatter_reduce")
-    idx = _index(index, "scatter_reduce")
-    _check_gather_shapes(x.shape, idx, d, "scatter_reduce", "self")
-    idx = _check_bounds(idx, x.shape[d], "scatter_reduce", dim)
+    x, idx, grid = _scatter_target(input, dim, index, "scatter_reduce")
     s = _tensor(src)
-    _check_gather_shapes(s.shape, idx, -1, "scatter_reduce", "src")
-    if s.data.dtype != x.data.dtype:
-        raise TypeError(f"scatter_reduce: self ({x.data.dtype}) and src ({s.data.dtype}) must "
-                        f"have the same dtype")
-    src_grid = tuple(np.indices(idx.shape, sparse=True))
-    return ScatterReduceOp.apply(x, s, _grid(idx, d), src_grid, reduce, bool(include_self))
+    src_grid = _scatter_source(s, x, idx, "scatter_reduce")
+    return ScatterReduceOp.apply(x, s, grid, src_grid, reduce, bool(include_self))
 
 
 # --- index_select / index_add ------------------------------------------------------------
