@@ -138,8 +138,9 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None,  
     return _finish(loss, reduction)
 
 
-def _class_targets(x: Tensor, target, op_name: str):
-    """The class-index target as an int64 array of shape (N,) (or () for a 1-D input)."""
+def _index_target(x: Tensor, target, op_name: str) -> np.ndarray:
+    """The target's class indices as an array, after checking they are integers and that
+    the input is (N, C) or (C,)."""
     y = target.data if isinstance(target, Tensor) else np.asarray(target)
     if y.dtype.kind not in "iu":
         raise TypeError(f"{op_name}: target must hold class indices (integers), got dtype "
@@ -147,6 +148,12 @@ def _class_targets(x: Tensor, target, op_name: str):
     if x.ndim not in (1, 2):
         raise ValueError(f"{op_name}: expected an input (N, C) or (C,), got shape "
                          f"{tuple(x.shape)}")
+    return y
+
+
+def _class_targets(x: Tensor, target, op_name: str):
+    """The class-index target as an int64 array of shape (N,) (or () for a 1-D input)."""
+    y = _index_target(x, target, op_name)
     want = (x.shape[0],) if x.ndim == 2 else ()
     if tuple(y.shape) != want and not (x.ndim == 1 and y.shape == (1,)):
         raise ValueError(f"{op_name}: target shape {tuple(y.shape)} must be {want} for the "
@@ -199,13 +206,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,  # noq
     the target class indices first, ended by -1 (the rest is ignored)."""
     reduction = _reduction(reduction, size_average, reduce, "multilabel_margin_loss")
     x = _float(input, "multilabel_margin_loss")
-    y = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"multilabel_margin_loss: target must hold class indices (integers), "
-                        f"got dtype {y.dtype}")
-    if x.ndim not in (1, 2):
-        raise ValueError(f"multilabel_margin_loss: expected an input (N, C) or (C,), got "
-                         f"shape {tuple(x.shape)}")
+    y = _index_target(x, target, "multilabel_margin_loss")
     if tuple(y.shape) != tuple(x.shape):
         raise ValueError(f"multilabel_margin_loss: target shape {tuple(y.shape)} must equal "
                          f"the input shape {tuple(x.shape)}")
