@@ -53,6 +53,26 @@ def assert_close(actual, expected, what: str = "", rtol: float = 1e-7, atol: flo
     np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=what)
 
 
+def check_against_torch(torch, gfn, tfn, g: list, t: list, rtol=1e-10, atol=1e-12, seed=3):
+    """``gfn(*g)`` and ``tfn(*t)`` (the same inputs as glassnet and PyTorch leaves) agree
+    forward, and so do the gradients of sum(out · v) for every leaf that requires grad.
+    Returns glassnet's output."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out, tout = gfn(*g), tfn(*t)
+    assert tuple(out.shape) == tuple(tout.shape)
+    assert_close(out.data, tout, "forward", rtol=rtol, atol=atol)
+    v = np.random.default_rng(seed).standard_normal(tuple(tout.shape))
+    (out * gn.tensor(v)).sum().backward()
+    (tout * torch.tensor(v)).sum().backward()
+    for i, (a, b) in enumerate(zip(g, t)):
+        if b.requires_grad:
+            assert_close(a.grad.data, b.grad, f"gradient of input {i}", rtol=rtol, atol=atol)
+    return out
+
+
 @pytest.fixture
 def torch():
     return pytest.importorskip("torch")

@@ -6,13 +6,11 @@ finite differences where the configuration table is small."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
 import glassnet as gn
-from conftest import assert_close
+from conftest import assert_close, check_against_torch
 
 F = gn.nn.functional
 
@@ -28,18 +26,7 @@ def _pair(torch, arrays, grad=None):
 def _check(torch, gfn, tfn, arrays, grad=None, rtol=1e-10, atol=1e-12, seed=3):
     """Forward and the backward of sum(out · v) agree with PyTorch."""
     g, t = _pair(torch, arrays, grad)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out, tout = gfn(*g), tfn(*t)
-    assert tuple(out.shape) == tuple(tout.shape)
-    assert_close(out.data, tout, "forward", rtol=rtol, atol=atol)
-    v = np.random.default_rng(seed).standard_normal(tuple(tout.shape))
-    (out * gn.tensor(v)).sum().backward()
-    (tout * torch.tensor(v)).sum().backward()
-    for i, (a, b) in enumerate(zip(g, t)):
-        if b.requires_grad:
-            assert_close(a.grad.data, b.grad, f"gradient of input {i}", rtol=rtol, atol=atol)
-    return out
+    return check_against_torch(torch, gfn, tfn, g, t, rtol, atol, seed)
 
 
 def _rand(*shape, seed=0):
