@@ -114,6 +114,20 @@ def import_times(modules: list[str], repeats: int = 5) -> dict[str, float]:
     return {m: statistics.median(ts) for m, ts in times.items()}
 
 
+def forward_backward(layer, *xs) -> Callable[[], object]:
+    """One forward of ``layer(*xs)`` and the backward of its sum (the inputs' old
+    gradients dropped first); works for glassnet and PyTorch alike."""
+
+    def run():
+        for x in xs:
+            x.grad = None
+        y = layer(*xs)
+        y.sum().backward()
+        return y
+
+    return run
+
+
 def train_step(model, opt, loss_fn, x, y) -> Callable[[], object]:
     """The step a benchmark times: zero_grad, ``loss_fn(model(x), y)``, backward and the
     optimizer's update; returns the loss. The same for glassnet and PyTorch objects."""

@@ -25,21 +25,10 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import compare, print_table  # noqa: E402
+from _timing import compare, forward_backward, print_table  # noqa: E402
 
 import glassnet as gn  # noqa: E402
 import glassnet.nn.functional as F  # noqa: E402
-
-
-def _step(layer, xs):
-    def run():
-        for x in xs:
-            x.grad = None
-        y = layer(*xs)
-        y.sum().backward()
-        return y
-
-    return run
 
 
 def main() -> None:
@@ -80,7 +69,8 @@ def main() -> None:
         tx = [torch.tensor(d, requires_grad=True) for d in datas]
         gy, ty = g_layer(*gx), t_layer(*tx)
         assert np.allclose(gy.data, ty.detach().numpy(), rtol=1e-4, atol=1e-4), title
-        medians = compare({"glassnet": _step(g_layer, gx), "torch": _step(t_layer, tx)},
+        medians = compare({"glassnet": forward_backward(g_layer, *gx),
+                           "torch": forward_backward(t_layer, *tx)},
                           repeats=args.repeats)
         print_table(title, medians, reference="torch")
 

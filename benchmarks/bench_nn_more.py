@@ -22,20 +22,10 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import compare, print_table  # noqa: E402
+from _timing import compare, forward_backward, print_table  # noqa: E402
 
 import glassnet as gn  # noqa: E402
 import glassnet.nn.functional as F  # noqa: E402
-
-
-def _step(lib, layer, x):
-    def run():
-        x.grad = None
-        y = layer(x)
-        y.sum().backward()
-        return y
-
-    return run
 
 
 def main() -> None:
@@ -71,8 +61,8 @@ def main() -> None:
         tx = torch.tensor(data, requires_grad=True)
         gy, ty = g_layer(gx), t_layer(tx)
         assert np.allclose(gy.data, ty.detach().numpy(), rtol=1e-4, atol=1e-4), title
-        medians = compare({"glassnet": _step(gn, g_layer, gx),
-                           "torch": _step(torch, t_layer, tx)}, repeats=args.repeats)
+        medians = compare({"glassnet": forward_backward(g_layer, gx),
+                           "torch": forward_backward(t_layer, tx)}, repeats=args.repeats)
         print_table(title, medians, reference="torch")
 
 
