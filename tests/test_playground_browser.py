@@ -163,8 +163,10 @@ def test_every_control_reaches_the_server(server, page):
     # the dosage preset brought its own network; leaving it brought the defaults back
     assert page.evaluate("window.playground.config.layers") == [4, 2]
     page.click("#feature-x1sq")
-    _wait(page, "() => window.playground.config.features.includes('x1sq')")
-    assert page.evaluate("window.playground.state.inputs.length") == 3
+    # the server answers a change with the new config first and the new network's state
+    # after it, so wait for the state (the page can show the config a moment before)
+    _wait(page, "() => window.playground.config.features.includes('x1sq') && "
+                "window.playground.state.inputs.length === 3")
     page.select_option("#activation", "relu")
     page.select_option("#optimizer", "adam")
     page.select_option("#lr", "0.1")
