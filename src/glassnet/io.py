@@ -28,7 +28,6 @@ import math
 import os
 import re
 import struct
-import tempfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -122,6 +121,8 @@ def remove_stale_temp_files(path) -> list[str]:
 
 def _new_temp(folder: str, base: str) -> tuple[int, str]:
     """A new temporary file beside the target, locked by this writer."""
+    import tempfile  # here: it and shutil cost ~5 ms of `import glassnet`
+
     while True:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + base + ".", suffix=".tmp")
         _lock(fd, wait=True)

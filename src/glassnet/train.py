@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -342,8 +341,12 @@ class ProgressBar(Callback):
 
     def on_train_begin(self, trainer: Trainer) -> None:
         self._enabled = trainer.is_main_process and _progress_enabled(True)
-        self._ncols = int(self.ncols) if self.ncols is not None else min(
-            shutil.get_terminal_size((100, 20)).columns, 120)
+        if self.ncols is not None:
+            self._ncols = int(self.ncols)
+        else:
+            import shutil
+
+            self._ncols = min(shutil.get_terminal_size((100, 20)).columns, 120)
 
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         if not self._enabled:

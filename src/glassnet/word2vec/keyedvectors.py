@@ -12,7 +12,6 @@ Distance is solved exactly by ``_transport.py``.
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from collections.abc import Iterable
@@ -25,7 +24,11 @@ from .stats import CorrelationResult, pearsonr, spearmanr
 
 __all__ = ["KeyedVectors"]
 
-logger = logging.getLogger(__name__)
+
+def _log(level: str, msg: str, *args) -> None:
+    import logging  # here: importing it costs ~5 ms of `import glassnet`
+
+    getattr(logging.getLogger(__name__), level)(msg, *args)
 
 
 _KEY_TYPES = (str, int, np.integer)
@@ -539,10 +542,10 @@ class KeyedVectors:
         doc2 = [w for w in document2 if w in self]
         gone1, gone2 = len(document1) - len(doc1), len(document2) - len(doc2)
         if gone1 or gone2:
-            logger.info("wmdistance: removed %d and %d words not in the vocabulary from "
+            _log("info", "wmdistance: removed %d and %d words not in the vocabulary from "
                         "documents 1 and 2", gone1, gone2)
         if not doc1 or not doc2:
-            logger.warning("wmdistance: a document has no words in the vocabulary; the "
+            _log("warning", "wmdistance: a document has no words in the vocabulary; the "
                            "distance is inf")
             return float("inf")
         words1, counts1 = _bag(self, doc1)

@@ -36,7 +36,6 @@ original tool). Without numba a vectorised NumPy kernel runs instead (slower; se
 from __future__ import annotations
 
 import queue
-import tempfile
 import threading
 import time
 from itertools import repeat
@@ -679,6 +678,8 @@ class _JobCache:
     on disk, one job at a time in memory. Deleted when training ends."""
 
     def __init__(self):
+        import tempfile
+
         self.file = tempfile.TemporaryFile(prefix="glassnet-w2v-")
         self.complete = False
 

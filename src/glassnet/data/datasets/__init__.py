@@ -8,7 +8,6 @@ returns ``(data, target)`` instead. Sources and licences: ``README.md`` in this 
 from __future__ import annotations
 
 import gzip
-from importlib import resources
 
 import numpy as np
 
@@ -32,6 +31,8 @@ class Bunch(dict):
 
 
 def _open(name: str):
+    from importlib import resources  # here: importing it costs ~15 ms of `import glassnet`
+
     return resources.files(__package__).joinpath(name)
 
 
