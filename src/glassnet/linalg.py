@@ -23,7 +23,10 @@ import numpy as np
 
 from .ops.linalg import _as_tensor
 from .ops.linalg_more import (
+    ArgumentError,
+    DtypeError,
     LinAlgError,
+    _solve,
     _square,
     matrix_exp,
     matrix_norm,
@@ -68,7 +71,23 @@ def matmul(input, other) -> Tensor:  # noqa: A002 - PyTorch's names
 def vecdot(x, y, *, dim: int = -1) -> Tensor:
     """Σ x·y along ``dim`` (after broadcasting)."""
     a = _as_tensor(x)
-    return (a * _as_tensor(y, a)).sum(dim)
+    b = _as_tensor(y, a)
+    for name, t in (("x", a), ("y", b)):
+        if t.data.dtype.kind != "f":
+            raise DtypeError(f"linalg.vecdot: expected a floating point tensor as {name}, got "
+                             f"{t.dtype}")
+    if a.dtype != b.dtype:
+        raise DtypeError(f"linalg.vecdot: x and y must have the same dtype, got {a.dtype} "
+                         f"and {b.dtype}")
+    try:
+        shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
+    except ValueError:
+        raise ArgumentError(f"linalg.vecdot: x {tuple(a.shape)} and y {tuple(b.shape)} cannot "
+                            f"be broadcast together") from None
+    if not -max(len(shape), 1) <= dim < max(len(shape), 1):
+        raise IndexError(f"linalg.vecdot: dim {dim} out of range for the broadcast shape "
+                         f"{shape}")
+    return (a * b).sum(dim)
 
 
 def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
@@ -81,19 +100,22 @@ def multi_dot(tensors) -> Tensor:
     last 1-D (a column vector), the others 2-D."""
     ts = [_as_tensor(t) for t in tensors]
     if len(ts) < 2:
-        raise ValueError(f"linalg.multi_dot: give at least 2 tensors, got {len(ts)}")
+        raise ArgumentError(f"linalg.multi_dot: give at least 2 tensors, got {len(ts)}")
     first_vec, last_vec = ts[0].ndim == 1, ts[-1].ndim == 1
     if first_vec:
         ts[0] = ts[0].unsqueeze(0)
     if last_vec:
         ts[-1] = ts[-1].unsqueeze(-1)
     for i, t in enumerate(ts):
+        if t.dtype != ts[0].dtype:
+            raise DtypeError(f"linalg.multi_dot: all tensors must have the same dtype, but "
+                             f"tensor 0 is {ts[0].dtype} and tensor {i} is {t.dtype}")
         if t.ndim != 2:
-            raise ValueError(f"linalg.multi_dot: tensor {i} must be 2-D (the first and last "
-                             f"may be 1-D), got shape {tuple(tensors[i].shape)}")
+            raise ArgumentError(f"linalg.multi_dot: tensor {i} must be 2-D (the first and last "
+                                f"may be 1-D), got shape {tuple(tensors[i].shape)}")
         if i and ts[i - 1].shape[1] != t.shape[0]:
-            raise ValueError(f"linalg.multi_dot: tensors {i - 1} {tuple(ts[i - 1].shape)} and "
-                             f"{i} {tuple(t.shape)} cannot be multiplied")
+            raise ArgumentError(f"linalg.multi_dot: tensors {i - 1} {tuple(ts[i - 1].shape)} and "
+                                f"{i} {tuple(t.shape)} cannot be multiplied")
     dims = [ts[0].shape[0]] + [t.shape[1] for t in ts]
     n = len(ts)
     cost = [[0] * n for _ in range(n)]
@@ -131,8 +153,8 @@ def cond(A, p=None) -> Tensor:  # noqa: N803
         return hi / lo if p in (None, 2) else lo / hi
     a = _square(a, "linalg.cond")
     if p not in ("fro", "nuc", 1, -1, np.inf, -np.inf):
-        raise ValueError(f"linalg.cond: p must be None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or "
-                         f"-2, got {p!r}")
+        raise ArgumentError(f"linalg.cond: p must be None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or "
+                            f"-2, got {p!r}")
     flat = a.data.reshape((-1,) + tuple(a.shape[-2:]))
     if all(np.linalg.matrix_rank(m) == m.shape[0] for m in flat):
         return matrix_norm(a, p) * matrix_norm(inv(a), p)
@@ -145,7 +167,7 @@ def solve_ex(A, B, *, left: bool = True, check_errors: bool = False):  # noqa: N
     """(result, info): ``solve`` that reports a singular matrix in ``info`` (nonzero, and the
     result nan for that matrix) instead of raising, unless ``check_errors``."""
     try:
-        x = solve(A, B, left=left)
+        x = _solve(A, B, left, "linalg.solve_ex")
     except LinAlgError:
         if check_errors:
             raise
@@ -171,12 +193,11 @@ def vander(x, *, N=None) -> Tensor:  # noqa: N803
 
     t = _as_tensor(x)
     if t.ndim == 0:
-        raise ValueError("linalg.vander: x must have at least 1 dimension")
+        raise ArgumentError("linalg.vander: x must have at least 1 dimension")
     n = t.shape[-1] if N is None else int(N)
-    if n <= 1:
-        if n < 0:
-            raise ValueError(f"linalg.vander: N must be non-negative, got {N}")
-        return Tensor._wrap(np.ones(tuple(t.shape) + (n,), t.data.dtype))
+    if n <= 1:  # PyTorch's rule too (x of one element needs N=2 or more)
+        raise ArgumentError(f"linalg.vander: N must be greater than 1, got N={n}"
+                            f"{' (the size of x)' if N is None else ''}")
     cols = [Tensor._wrap(np.ones(tuple(t.shape), t.data.dtype))]
     for _ in range(n - 1):
         cols.append(cols[-1] * t)

@@ -34,7 +34,8 @@ from ._registry import op
 from .linalg import _as_tensor, einsum
 
 __all__ = [
-    "LinAlgError", "det", "logdet", "slogdet", "inverse", "pinverse", "cholesky", "svd", "qr",
+    "LinAlgError", "ArgumentError", "DtypeError", "det", "logdet", "slogdet", "inverse",
+    "pinverse", "cholesky", "svd", "qr",
     "cross", "tensordot", "dist", "cov", "corrcoef", "block_diag", "cartesian_prod",
     "combinations", "matrix_power", "matrix_exp", "diagflat", "tril_indices", "triu_indices",
     "addmv", "addbmm", "addr", "vander", "trapezoid", "cumulative_trapezoid",
@@ -44,6 +45,16 @@ __all__ = [
 class LinAlgError(RuntimeError):
     """A matrix function could not be computed (singular matrix, not positive-definite):
     ``torch.linalg.LinAlgError``'s counterpart, a ``RuntimeError``."""
+
+
+class ArgumentError(ValueError, RuntimeError):
+    """A matrix function was given a bad shape or option. PyTorch raises ``RuntimeError``
+    there and glassnet's convention is ``ValueError``: this is both, so either catches it."""
+
+
+class DtypeError(TypeError, RuntimeError):
+    """A matrix function was given a dtype it does not take (an integer matrix, A and B of
+    different dtypes): a ``TypeError`` that is also the ``RuntimeError`` PyTorch raises."""
 
 
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -66,7 +77,7 @@ def _T(a):
 def _float_input(x, what: str, arg: str = "A") -> Tensor:
     t = _as_tensor(x)
     if t.data.dtype.kind != "f":
-        raise TypeError(f"{what}: expected a floating point tensor as {arg}, got {t.dtype} "
+        raise DtypeError(f"{what}: expected a floating point tensor as {arg}, got {t.dtype} "
                         f"(convert it first, e.g. {arg}.double())")
     return t
 
@@ -75,11 +86,11 @@ def _matrix(x, what: str, arg: str = "A", square: bool = False) -> Tensor:
     t = _float_input(x, what, arg)
     s = tuple(t.shape)
     if len(s) < 2:
-        raise ValueError(f"{what}: {arg} must have at least 2 dimensions (..., m, n), got "
-                         f"shape {s}")
+        raise ArgumentError(f"{what}: {arg} must have at least 2 dimensions (..., m, n), got "
+                            f"shape {s}")
     if square and s[-1] != s[-2]:
-        raise ValueError(f"{what}: {arg} must be a (batch of) square matrices (..., n, n), but "
-                         f"they are {s[-2]} by {s[-1]} matrices (shape {s})")
+        raise ArgumentError(f"{what}: {arg} must be a (batch of) square matrices (..., n, n), but "
+                            f"they are {s[-2]} by {s[-1]} matrices (shape {s})")
     return t
 
 
@@ -806,23 +817,26 @@ def _solve(A, B, left, what) -> Tensor:  # noqa: N803
     a = _square(A, what)
     b = _float_input(B, what, "B")
     if b.ndim == 0:
-        raise ValueError(f"{what}: B must have at least 1 dimension, got a 0-d tensor")
+        raise ArgumentError(f"{what}: B must have at least 1 dimension, got a 0-d tensor")
     n = a.shape[-1]
     vec = left and (b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape) == tuple(a.shape[:-1])))
     if vec:
         bm = b.unsqueeze(-1)
+    elif b.ndim < 2:  # X·A = B takes no vector B (PyTorch's rule)
+        raise ArgumentError(f"{what}: A {tuple(a.shape)} and B {tuple(b.shape)} do not match: "
+                            f"with left=False B must be a (batch of) matrices (..., k, {n})")
     else:
         bm = b if left else b.transpose(-1, -2)
     if bm.ndim < 2 or bm.shape[-2] != n:
-        raise ValueError(f"{what}: A {tuple(a.shape)} and B {tuple(b.shape)} do not match: B "
-                         f"needs {n} {'rows' if left else 'columns'}")
+        raise ArgumentError(f"{what}: A {tuple(a.shape)} and B {tuple(b.shape)} do not match: B "
+                            f"needs {n} {'rows' if left else 'columns'}")
     if a.dtype != b.dtype:
-        raise TypeError(f"{what}: A and B must have the same dtype, got {a.dtype} and {b.dtype}")
+        raise DtypeError(f"{what}: A and B must have the same dtype, got {a.dtype} and {b.dtype}")
     try:
         np.broadcast_shapes(tuple(a.shape[:-2]), tuple(bm.shape[:-2]))
     except ValueError:
-        raise ValueError(f"{what}: the batch dims of A {tuple(a.shape)} and B {tuple(b.shape)} "
-                         f"cannot be broadcast") from None
+        raise ArgumentError(f"{what}: the batch dims of A {tuple(a.shape)} and B {tuple(b.shape)} "
+                            f"cannot be broadcast") from None
     if left:
         x = Solve.apply(a, bm, what)
         return x.squeeze(-1) if vec else x
@@ -844,8 +858,8 @@ def linalg_solve_triangular(A, B, *, upper: bool, left: bool = True,  # noqa: N8
     b = _matrix(B, what, "B")
     n = a.shape[-1]
     if (b.shape[-2] if left else b.shape[-1]) != n:
-        raise ValueError(f"{what}: A {tuple(a.shape)} and B {tuple(b.shape)} do not match: B "
-                         f"needs {n} {'rows' if left else 'columns'}")
+        raise ArgumentError(f"{what}: A {tuple(a.shape)} and B {tuple(b.shape)} do not match: B "
+                            f"needs {n} {'rows' if left else 'columns'}")
     if left:
         return SolveTriangular.apply(a, b, bool(upper), bool(unitriangular))
     return SolveTriangular.apply(a.transpose(-1, -2), b.transpose(-1, -2), not upper,
@@ -887,7 +901,7 @@ def linalg_cholesky_ex(A, *, upper: bool = False, check_errors: bool = False):  
 def _qr(A, mode, what):  # noqa: N803
     a = _matrix(A, what)
     if mode not in ("reduced", "complete", "r"):
-        raise ValueError(f"{what}: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+        raise ArgumentError(f"{what}: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     m, n = a.shape[-2:]
     k = m if mode == "complete" else min(m, n)
     rows = m if mode == "complete" else k
@@ -914,7 +928,7 @@ def qr(input, some: bool = True):  # noqa: A002
 def _eigh(A, UPLO, vectors, what):  # noqa: N803
     a = _square(A, what)
     if UPLO not in ("L", "U"):
-        raise ValueError(f"{what}: UPLO must be 'L' or 'U', got {UPLO!r}")
+        raise ArgumentError(f"{what}: UPLO must be 'L' or 'U', got {UPLO!r}")
     out = Eigh.apply(a, UPLO, vectors)
     if not vectors:
         return out
@@ -999,16 +1013,19 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     singular_values empty). The solution is the minimum-norm one, pinv(A)·B."""
     what = "linalg.lstsq"
     if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
-        raise ValueError(f"{what}: driver must be one of 'gels', 'gelsy', 'gelsd', 'gelss', "
-                         f"got {driver!r}")
+        raise ArgumentError(f"{what}: driver must be one of 'gels', 'gelsy', 'gelsd', 'gelss', "
+                            f"got {driver!r}")
     a = _matrix(A, what)
     b = _float_input(B, what, "B")
+    if a.dtype != b.dtype:
+        raise DtypeError(f"{what}: A and B must have the same dtype, got {a.dtype} and "
+                         f"{b.dtype}")
     m, n = a.shape[-2:]
     vec = b.ndim == a.ndim - 1
     bm = b.unsqueeze(-1) if vec else b
     if bm.ndim < 2 or bm.shape[-2] != m:
-        raise ValueError(f"{what}: A {tuple(a.shape)} and B {tuple(b.shape)} do not match: B "
-                         f"needs {m} rows")
+        raise ArgumentError(f"{what}: A {tuple(a.shape)} and B {tuple(b.shape)} do not match: B "
+                            f"needs {m} rows")
     eps = np.finfo(a.data.dtype).eps
     rtol = eps * max(m, n) if rcond is None or rcond < 0 else rcond
     x = _pinv(a, None, rtol, False, what) @ bm
@@ -1050,10 +1067,18 @@ def matrix_exp(input) -> Tensor:  # noqa: A002
 @op()
 def matrix_power(input, n: int) -> Tensor:  # noqa: A002
     """Aⁿ by repeated squaring; n = 0 gives the identity, n < 0 the power of A⁻¹."""
-    a = _square(input, "matrix_power")
+    a = _as_tensor(input)
+    if a.data.dtype.kind in "iu":  # integer matrices have non-negative powers (PyTorch too)
+        _matrix(a.float(), "matrix_power", square=True)
+    else:
+        a = _square(a, "matrix_power")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-        raise TypeError(f"matrix_power: n must be an integer, got {type(n).__name__}")
+        raise DtypeError(f"matrix_power: n must be an integer, got {type(n).__name__}")
     n = int(n)
+    if n < 0 and a.data.dtype.kind != "f":
+        raise DtypeError(f"matrix_power: a negative power (n={n}) inverts A, which needs a "
+                         f"floating point matrix, got {a.dtype} (convert it first, e.g. "
+                         f"A.double())")
     if n == 0:
         eye = xp.broadcast_to(xp.eye(a.shape[-1], dtype=a.data.dtype), tuple(a.shape)).copy()
         return _wrap(eye)
@@ -1078,27 +1103,30 @@ def cross(input, other, dim=None) -> Tensor:  # noqa: A002
 def _cross(input, other, dim, what):  # noqa: A002
     a = _float_or_int(input)
     b = _as_tensor(other, a)
+    if a.data.dtype != b.data.dtype:
+        raise DtypeError(f"{what}: input and other must have the same dtype, got {a.dtype} "
+                         f"and {b.dtype}")
     try:
         shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
     except ValueError:
-        raise ValueError(f"{what}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
-                         f"broadcast") from None
+        raise ArgumentError(f"{what}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                            f"broadcast") from None
     if dim is None:
         dim = next((i for i, s in enumerate(shape) if s == 3), None)
         if dim is None:
-            raise ValueError(f"{what}: no dimension of size 3 in shape {shape}")
+            raise ArgumentError(f"{what}: no dimension of size 3 in shape {shape}")
     nd = len(shape)
     if not -nd <= dim < nd:
         raise IndexError(f"{what}: dim {dim} out of range for {nd} dims")
     if a.ndim != b.ndim:
-        raise ValueError(f"{what}: input {tuple(a.shape)} and other {tuple(b.shape)} must have "
-                         f"the same number of dimensions")
+        raise ArgumentError(f"{what}: input {tuple(a.shape)} and other {tuple(b.shape)} must have "
+                            f"the same number of dimensions")
     d = dim % nd
     for t in (a, b):  # each needs the full 3 at dim (broadcasting a 1 there is no cross product)
         k = d - (nd - t.ndim)
         if k < 0 or t.shape[k] != 3:
-            raise ValueError(f"{what}: input {tuple(a.shape)} and other {tuple(b.shape)} need "
-                             f"size 3 at dim {dim}")
+            raise ArgumentError(f"{what}: input {tuple(a.shape)} and other {tuple(b.shape)} need "
+                                f"size 3 at dim {dim}")
     return Cross.apply(a, b, d)
 
 
@@ -1118,23 +1146,28 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     non-zeros."""
     t = _float_input(x, "linalg.vector_norm", "x")
     if dtype is not None:
-        t = t.to(dtype)
-    if isinstance(ord, str):
-        raise ValueError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+        t = t.to(_widened(t, dtype, "linalg.vector_norm"))
+    if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
+        # (a TypeError, as PyTorch: 'fro' and 'nuc' are matrix norms)
+        raise DtypeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     nd = t.ndim
-    if dim is None:
-        dims = tuple(range(nd))
+    if dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0):
+        dims = tuple(range(nd))  # dim=() reduces over every dim too, as in PyTorch
     else:
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
         for d in dims:
             if not -max(nd, 1) <= d < max(nd, 1):
-                raise IndexError(f"linalg.vector_norm: dim {d} out of range for {nd} dims")
-        dims = tuple(sorted({d % nd for d in dims})) if nd else ()
+                raise IndexError(f"linalg.vector_norm: dim {d} out of range for {nd} dims "
+                                 f"(expected to be in [{-max(nd, 1)}, {max(nd, 1) - 1}])")
+        norm = [d % max(nd, 1) for d in dims]
+        if len(set(norm)) != len(norm):
+            raise ArgumentError(f"linalg.vector_norm: dim {dims} names a dim more than once")
+        dims = tuple(sorted(norm)) if nd else ()
     if ord < 0 or ord == np.inf:
         for d in dims:
             if t.shape[d] == 0:
-                raise ValueError(f"linalg.vector_norm: cannot compute the {ord} norm over the "
-                                 f"empty dim {d} (shape {tuple(t.shape)})")
+                raise ArgumentError(f"linalg.vector_norm: cannot compute the {ord} norm over the "
+                                    f"empty dim {d} (shape {tuple(t.shape)})")
     return VectorNorm.apply(t, float(ord), dims, bool(keepdim))
 
 
@@ -1144,22 +1177,33 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     what = "linalg.matrix_norm"
     a = _float_input(A, what)
     if dtype is not None:
-        a = a.to(dtype)
+        a = a.to(_widened(a, dtype, what))
     if a.ndim < 2:
-        raise ValueError(f"{what}: A must have at least 2 dimensions, got shape "
-                         f"{tuple(a.shape)}")
+        raise ArgumentError(f"{what}: A must have at least 2 dimensions, got shape "
+                            f"{tuple(a.shape)}")
+    dim = tuple(dim)
+    if len(dim) != 2:
+        raise ArgumentError(f"{what}: dim must be a pair of dims, got {dim}")
+    for d in dim:
+        if not -a.ndim <= int(d) < a.ndim:
+            raise IndexError(f"{what}: dim {d} out of range for a tensor of {a.ndim} dims "
+                             f"(expected to be in [{-a.ndim}, {a.ndim - 1}])")
     d0, d1 = (int(d) % a.ndim for d in dim)
     if d0 == d1:
-        raise ValueError(f"{what}: dim must name two different dims, got {dim}")
+        raise ArgumentError(f"{what}: dim must name two different dims, got {dim}")
     if ord == "fro":
         return vector_norm(a, 2, (d0, d1), keepdim)
     if ord not in ("nuc", 1, -1, 2, -2, np.inf, -np.inf):
-        raise ValueError(f"{what}: ord must be 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2, got "
-                         f"{ord!r}")
+        raise ArgumentError(f"{what}: ord must be 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2, got "
+                            f"{ord!r}")
     if ord in ("nuc", 2, -2):
         m = a.movedim((d0, d1), (-2, -1))
         s = svdvals(m)
-        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if ord != "nuc" and s.shape[-1] == 0:
+            _empty_extreme(what, ord, a, (d0, d1))
+            out = s.sum(-1)  # the 2-norm of an empty matrix is 0 (the identity of max)
+        else:
+            out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
         if keepdim:
             for d in sorted((d0, d1)):
                 out = out.unsqueeze(d)
@@ -1167,8 +1211,34 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     # 1 / -1: max / min column sum (sum over d0); inf / -inf: row sums (over d1)
     first, second = (d0, d1) if ord in (1, -1) else (d1, d0)
     sums = a.abs().sum(first, keepdim=True)
-    out = sums.amax(second, keepdim=True) if ord > 0 else sums.amin(second, keepdim=True)
+    if a.shape[second] == 0:
+        _empty_extreme(what, ord, a, (second,))
+        out = sums.sum(second, keepdim=True)  # max over nothing: 0
+    else:
+        out = sums.amax(second, keepdim=True) if ord > 0 else sums.amin(second, keepdim=True)
     return out if keepdim else out.squeeze((d0, d1))
+
+
+def _empty_extreme(what, ord, a, dims):  # noqa: A002
+    """A max over no values is 0 (every norm is non-negative); a min over none has no
+    identity: PyTorch raises IndexError there, and so does glassnet."""
+    if ord in (-1, -2, -np.inf):
+        raise IndexError(f"{what}: ord={ord} takes a minimum over the empty dim(s) {dims} of "
+                         f"A (shape {tuple(a.shape)}), which has no value")
+
+
+def _widened(t: Tensor, dtype, what: str):
+    """``dtype`` if ``t`` converts to it without narrowing (float32 -> float64), else an
+    error (float64 -> float32, or any integer dtype), as PyTorch's ``dtype=`` rule."""
+    from .. import dtypes
+
+    want = np.dtype(dtypes.to_numpy(dtype))
+    if want.kind != "f":
+        raise DtypeError(f"{what}: dtype should be floating point, but got {dtype}")
+    if not np.can_cast(t.data.dtype, want, "safe"):
+        raise DtypeError(f"{what}: the dtype of the input ({t.dtype}) should be convertible "
+                         f"without narrowing to the specified dtype ({dtype})")
+    return dtype
 
 
 @op("linalg.norm", top=False, method=False, records=(VectorNorm, SVD))
@@ -1187,16 +1257,16 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> 
             return matrix_norm(a, ord, (-2, -1), keepdim, dtype=dtype)
         if a.ndim == 1:
             if isinstance(ord, str):
-                raise ValueError(f"linalg.norm: ord {ord!r} is a matrix norm; the input is 1-D")
+                raise ArgumentError(f"linalg.norm: ord {ord!r} is a matrix norm; the input is 1-D")
             return vector_norm(a, ord, None, keepdim, dtype=dtype)
-        raise ValueError(f"linalg.norm: with ord given and dim None the input must be 1-D or "
-                         f"2-D, got shape {tuple(a.shape)}")
+        raise ArgumentError(f"linalg.norm: with ord given and dim None the input must be 1-D or "
+                            f"2-D, got shape {tuple(a.shape)}")
     if isinstance(dim, tuple):
         if len(dim) != 2:
-            raise ValueError(f"linalg.norm: dim must be an int or a pair, got {dim}")
+            raise ArgumentError(f"linalg.norm: dim must be an int or a pair, got {dim}")
         return matrix_norm(a, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
     if isinstance(ord, str):
-        raise ValueError(f"linalg.norm: ord {ord!r} needs two dims")
+        raise ArgumentError(f"linalg.norm: ord {ord!r} needs two dims")
     return vector_norm(a, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
@@ -1218,14 +1288,14 @@ def tensordot(a, b, dims=2) -> Tensor:
     if isinstance(dims, (int, np.integer)):
         k = int(dims)
         if k < 0 or k > min(ta.ndim, tb.ndim):
-            raise ValueError(f"tensordot: dims must be between 0 and {min(ta.ndim, tb.ndim)}, "
-                             f"got {k}")
+            raise ArgumentError(f"tensordot: dims must be between 0 and {min(ta.ndim, tb.ndim)}, "
+                                f"got {k}")
         da, db = list(range(ta.ndim - k, ta.ndim)), list(range(k))
     else:
         da, db = ([d] if isinstance(d, (int, np.integer)) else list(d) for d in dims)
         if len(da) != len(db):
-            raise ValueError(f"tensordot: both dim lists must have the same length, got {da} "
-                             f"and {db}")
+            raise ArgumentError(f"tensordot: both dim lists must have the same length, got {da} "
+                                f"and {db}")
         da = [d % ta.ndim for d in da]
         db = [d % tb.ndim for d in db]
     letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -1233,8 +1303,8 @@ def tensordot(a, b, dims=2) -> Tensor:
     sb = list(letters[ta.ndim:ta.ndim + tb.ndim])
     for i, j in zip(da, db):
         if ta.shape[i] != tb.shape[j]:
-            raise ValueError(f"tensordot: contracted dim {i} of a {tuple(ta.shape)} and dim {j} "
-                             f"of b {tuple(tb.shape)} differ in size")
+            raise ArgumentError(f"tensordot: contracted dim {i} of a {tuple(ta.shape)} and dim {j} "
+                                f"of b {tuple(tb.shape)} differ in size")
         sb[j] = sa[i]
     out = "".join(c for k, c in enumerate(sa) if k not in da) + \
         "".join(c for k, c in enumerate(sb) if k not in db)
@@ -1247,8 +1317,8 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None) -> Tensor: 
     tensor, ``(V, N) -> (V, V)``; frequency and analytic weights as in PyTorch."""
     x = _as_tensor(input)
     if x.ndim > 2:
-        raise ValueError(f"cov: expected a 1-D or 2-D input (variables, observations), got "
-                         f"shape {tuple(x.shape)}")
+        raise ArgumentError(f"cov: expected a 1-D or 2-D input (variables, observations), got "
+                            f"shape {tuple(x.shape)}")
     if x.data.dtype.kind != "f":
         x = x.float()
     x2 = x.reshape(1, -1) if x.ndim < 2 else x
@@ -1259,12 +1329,12 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None) -> Tensor: 
             continue
         wt = _as_tensor(wt)
         if wt.ndim > 1 or wt.numel() != n_obs:
-            raise ValueError(f"cov: {name} must be 1-D with {n_obs} entries (one per "
-                             f"observation), got shape {tuple(wt.shape)}")
+            raise ArgumentError(f"cov: {name} must be 1-D with {n_obs} entries (one per "
+                                f"observation), got shape {tuple(wt.shape)}")
         if name == "fweights" and wt.data.dtype.kind == "f":
-            raise TypeError("cov: fweights must be integers")
+            raise DtypeError("cov: fweights must be integers")
         if bool((wt.data < 0).any()):
-            raise ValueError(f"cov: {name} cannot be negative")
+            raise ArgumentError(f"cov: {name} cannot be negative")
         wt = wt.to(x2.dtype) if wt.data.dtype != x2.data.dtype else wt
         w = wt if w is None else w * wt
     if w is None:
@@ -1315,8 +1385,8 @@ def block_diag(*tensors) -> Tensor:
     for i, t in enumerate(tensors):
         t = _as_tensor(t, like)
         if t.ndim > 2:
-            raise ValueError(f"block_diag: tensor {i} has {t.ndim} dims; give 0-, 1- or 2-D "
-                             f"tensors")
+            raise ArgumentError(f"block_diag: tensor {i} has {t.ndim} dims; give 0-, 1- or 2-D "
+                                f"tensors")
         ts.append(t.reshape(1, 1) if t.ndim == 0 else (t.reshape(1, -1) if t.ndim == 1 else t))
     if not ts:
         return _wrap(xp.zeros((1, 0), np.float32))
@@ -1340,11 +1410,11 @@ def cartesian_prod(*tensors) -> Tensor:
     tensor: itself)."""
     ts = [_as_tensor(t) for t in tensors]
     if not ts:
-        raise ValueError("cartesian_prod: give at least one tensor")
+        raise ArgumentError("cartesian_prod: give at least one tensor")
     for i, t in enumerate(ts):
         if t.ndim != 1:
-            raise ValueError(f"cartesian_prod: tensor {i} must be 1-D, got shape "
-                             f"{tuple(t.shape)}")
+            raise ArgumentError(f"cartesian_prod: tensor {i} must be 1-D, got shape "
+                                f"{tuple(t.shape)}")
     if len(ts) == 1:
         return ts[0]
     grids = np.indices([t.shape[0] for t in ts]).reshape(len(ts), -1)
@@ -1358,9 +1428,9 @@ def combinations(input, r: int = 2, with_replacement: bool = False) -> Tensor:  
     """The length-``r`` combinations of a 1-D tensor's elements, as rows ``(C, r)``."""
     x = _as_tensor(input)
     if x.ndim != 1:
-        raise ValueError(f"combinations: expected a 1-D tensor, got shape {tuple(x.shape)}")
+        raise ArgumentError(f"combinations: expected a 1-D tensor, got shape {tuple(x.shape)}")
     if r < 0:
-        raise ValueError(f"combinations: r must be non-negative, got {r}")
+        raise ArgumentError(f"combinations: r must be non-negative, got {r}")
     if r == 0:
         return _wrap(xp.zeros((0,), x.data.dtype))
     gen = itertools.combinations_with_replacement if with_replacement else \
@@ -1387,8 +1457,8 @@ def _indices(row, col, offset, dtype, lower):
 
     for name, v in (("row", row), ("col", col)):
         if v < 0:
-            raise ValueError(f"{'tril' if lower else 'triu'}_indices: {name} must be "
-                             f"non-negative, got {v}")
+            raise ArgumentError(f"{'tril' if lower else 'triu'}_indices: {name} must be "
+                                f"non-negative, got {v}")
     r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
     dt = np.int64 if dtype is None else dtypes.to_numpy(dtype)
     return _wrap(np.stack([r, c]).astype(dt).reshape(2, -1))
@@ -1444,10 +1514,10 @@ def vander(x, N=None, increasing: bool = False) -> Tensor:  # noqa: N803
     """Vandermonde matrix ``(n,) -> (n, N)``: columns x^(N-1), ..., x, 1 (increasing=False)."""
     t = _as_tensor(x)
     if t.ndim != 1:
-        raise ValueError(f"vander: x must be 1-D, got shape {tuple(t.shape)}")
+        raise ArgumentError(f"vander: x must be 1-D, got shape {tuple(t.shape)}")
     n = t.shape[0] if N is None else int(N)
     if n < 0:
-        raise ValueError(f"vander: N must be non-negative, got {N}")
+        raise ArgumentError(f"vander: N must be non-negative, got {N}")
     if t.data.dtype.kind in "bu" or t.data.dtype.kind == "i":
         t = t.long()
     if n == 0:
@@ -1465,7 +1535,7 @@ def vander(x, N=None, increasing: bool = False) -> Tensor:  # noqa: N803
 def _trap_parts(y, x, dx, dim, what):
     t = _as_tensor(y)
     if t.ndim == 0:
-        raise ValueError(f"{what}: y must have at least 1 dimension")
+        raise ArgumentError(f"{what}: y must have at least 1 dimension")
     if t.data.dtype.kind != "f":
         t = t.float() if not isinstance(x, Tensor) or x.data.dtype.kind != "f" else t.to(x.dtype)
     d = int(dim) % t.ndim
@@ -1475,12 +1545,12 @@ def _trap_parts(y, x, dx, dim, what):
     avg = (lo + hi) * 0.5
     if x is not None:
         if dx is not None:
-            raise ValueError(f"{what}: give x or dx, not both")
+            raise ArgumentError(f"{what}: give x or dx, not both")
         xt = _as_tensor(x, t)
         if xt.ndim == 1:
             if xt.shape[0] != n:
-                raise ValueError(f"{what}: x has {xt.shape[0]} points but y has {n} along dim "
-                                 f"{dim}")
+                raise ArgumentError(f"{what}: x has {xt.shape[0]} points but y has {n} along dim "
+                                    f"{dim}")
             shape = [1] * t.ndim
             shape[d] = max(n - 1, 0)
             steps = (xt[1:] - xt[:-1]).reshape(*shape) if n else xt[:0].reshape(*shape)
@@ -1544,10 +1614,10 @@ def cholesky_solve(B, L, upper: bool = False) -> Tensor:  # noqa: N803
     lt = _square(L, "cholesky_solve")
     b = _matrix(B, "cholesky_solve", "B")
     if b.shape[-2] != lt.shape[-1]:
-        raise ValueError(f"cholesky_solve: B {tuple(b.shape)} needs {lt.shape[-1]} rows to "
-                         f"match L {tuple(lt.shape)}")
+        raise ArgumentError(f"cholesky_solve: B {tuple(b.shape)} needs {lt.shape[-1]} rows to "
+                            f"match L {tuple(lt.shape)}")
     if b.dtype != lt.dtype:
-        raise TypeError(f"cholesky_solve: B and L must have the same dtype, got {b.dtype} and "
+        raise DtypeError(f"cholesky_solve: B and L must have the same dtype, got {b.dtype} and "
                         f"{lt.dtype}")
     return CholeskySolve.apply(b, lt, bool(upper))
 

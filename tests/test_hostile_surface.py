@@ -1,0 +1,434 @@
+"""Hostile inputs on the newest PyTorch surface, each compared with PyTorch on the same input.
+
+One table of cases. A case is ``(op, fn)``: ``fn(m)`` runs the same calls with ``m`` being
+either ``glassnet`` or ``torch`` (their names are the same), and the two outcomes must
+agree: the same values, dtypes and shapes, or, where PyTorch raises, an exception of the
+same built-in kind (IndexError / ValueError / TypeError / RuntimeError) whose message
+names the op. Cases cover empty tensors, 0-d tensors, size-1 dims, NaN and inf,
+negative and out-of-range dims, integer and bool dtypes, float32 / float64, transposed
+and strided inputs, singular and non-square matrices, broadcast batch dims, duplicate
+and out-of-range indices, and samplers and loaders given degenerate arguments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+_KINDS = (IndexError, ValueError, TypeError, NotImplementedError, RuntimeError)
+R = np.random.default_rng(0)
+A33 = R.standard_normal((3, 3))
+A233 = R.standard_normal((2, 3, 3))
+B32 = R.standard_normal((3, 2))
+SPD = A33 @ A33.T + 3 * np.eye(3)
+SING = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+X45 = R.standard_normal((4, 5))
+NAN = float("nan")
+INF = float("inf")
+
+
+def T(m, a, dtype=None):  # noqa: N802 - a short name: the tables below use it a lot
+    """``a`` as a tensor of module ``m`` (a NumPy array keeps its dtype in both)."""
+    return m.tensor(np.array(a, dtype=dtype))
+
+
+def _kind(e: BaseException):
+    return next((k for k in _KINDS if isinstance(e, k)), type(e))
+
+
+def _arrays(r) -> list:
+    """A result (tensor, number, tuple, list, named tuple) as a flat list of NumPy arrays."""
+    if isinstance(r, (tuple, list)):
+        return [a for x in r for a in _arrays(x)]
+    if hasattr(r, "detach"):
+        r = r.detach()
+    if hasattr(r, "numpy"):
+        return [np.asarray(r.numpy())]
+    if isinstance(r, gn.Tensor):
+        return [np.asarray(r.data)]
+    return [np.asarray(r)]
+
+
+def _outcome(fn, m):
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(m), None
+    except Exception as e:  # noqa: BLE001 - the exception is the outcome compared
+        return None, e
+
+
+def compare(torch, op: str, fn, rtol=1e-6, atol=1e-9, dtypes=True):
+    expected, theirs = _outcome(fn, torch)
+    got, ours = _outcome(fn, gn)
+    if theirs is not None:
+        assert ours is not None, (f"{op}: PyTorch raises {type(theirs).__name__}: {theirs}; "
+                                  f"glassnet returned {got!r}")
+        kind = _kind(theirs)
+        assert isinstance(ours, kind), (f"{op}: PyTorch raises {kind.__name__} ({theirs}); "
+                                        f"glassnet raises {type(ours).__name__}: {ours}")
+        assert op.split(".")[-1] in str(ours), f"{op}: the message does not name the op: {ours}"
+        assert type(ours).__module__.split(".")[0] != "numpy", f"{op}: a raw NumPy error: {ours!r}"
+        return
+    assert ours is None, f"{op}: PyTorch returns {expected!r}; glassnet raises {ours!r}"
+    e, g = _arrays(expected), _arrays(got)
+    assert len(e) == len(g), f"{op}: {len(g)} outputs, PyTorch gives {len(e)}"
+    for i, (a, b) in enumerate(zip(g, e)):
+        assert a.shape == b.shape, f"{op} output {i}: shape {a.shape}, PyTorch {b.shape}"
+        if dtypes:
+            assert a.dtype == b.dtype, f"{op} output {i}: dtype {a.dtype}, PyTorch {b.dtype}"
+        if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+            np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol,
+                                       atol=atol, equal_nan=True, err_msg=f"{op} output {i}")
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=f"{op} output {i}")
+
+
+def case(op, fn, xfail=None, **kw):
+    marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
+    return pytest.param(op, fn, kw, id=op, marks=marks)
+
+
+def _ids(cases):
+    seen: dict = {}
+    out = []
+    for c in cases:
+        op = c.values[0]
+        seen[op] = seen.get(op, 0) + 1
+        out.append(pytest.param(*c.values, id=f"{op}#{seen[op]}", marks=c.marks))
+    return out
+
+
+# Bugs in files this suite does not own, pinned until they are fixed (reason = cause; fix)
+NORM_DIM = ("ops/reduce.py norm: a dim out of range is reported by the inner sum ('sum: dim 2 "
+            "out of range'), not by norm; fix: check dims with norm_dim(dim, x.ndim, 'norm') "
+            "before reducing")
+QUANTILE_KIND = ("ops/scan.py _quantile raises ValueError/TypeError where PyTorch raises "
+                 "RuntimeError (q outside [0, 1] or NaN, q 2-D, empty input, integer input, "
+                 "unknown interpolation); fix: raise a class that is both (as "
+                 "ops.linalg_more.ArgumentError(ValueError, RuntimeError) and DtypeError)")
+MEDIAN_EMPTY = ("ops/scan.py nanmedian of an empty tensor (dim=None) raises ValueError; PyTorch "
+                "returns a 0-d nan; fix: return nan of the input's dtype when numel() == 0 "
+                "and dim is None (median has the same check)")
+EMPTY_DIM_KIND = ("ops/scan.py nanmedian/mode over an empty dim raise ValueError; PyTorch "
+                  "raises IndexError ('Expected reduction dim 1 to have non-zero size'); "
+                  "fix: raise IndexError there")
+UNIQUE_EMPTY = ("ops/scan.py unique_consecutive(dim=d) over an empty dim d: "
+                "change.reshape(max(n - 1, 0), -1) of a size-0 array raises NumPy's 'cannot "
+                "reshape array of size 0'; fix: reshape(max(n - 1, 0), math.prod("
+                "flat.shape[1:]))")
+NORM_INT = ("ops/reduce.py norm: an integer input silently becomes float64 (PyTorch raises "
+            "RuntimeError 'Expected a floating point tensor'); fix: raise TypeError naming "
+            "norm when x.dtype.kind != 'f' (as linalg.vector_norm does)")
+
+
+# --- gn.linalg ------------------------------------------------------------------------------
+LINALG = [
+    # det / slogdet / inv: empty, batch of none, 0-d, 1-D, non-square, integer, NaN, inf, float32
+    case("linalg.det", lambda m: m.linalg.det(T(m, np.zeros((0, 0))))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, np.zeros((0, 3, 3))))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, 2.0))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, [1.0, 2.0]))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, np.ones((2, 3))))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, [[1, 2], [3, 4]]))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, [[1.0, NAN], [3.0, 4.0]]))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, [[1.0, INF], [3.0, 4.0]]))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, A33, np.float32))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, A233).transpose(-1, -2))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, np.ones((1, 1))))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, SING))),
+    case("linalg.slogdet", lambda m: m.linalg.slogdet(T(m, SING))),
+    case("linalg.slogdet", lambda m: m.linalg.slogdet(T(m, np.zeros((0, 0))))),
+    case("linalg.slogdet", lambda m: m.linalg.slogdet(T(m, np.zeros((2, 0, 0))))),
+    case("linalg.slogdet", lambda m: m.linalg.slogdet(T(m, -np.eye(3)))),
+    case("logdet", lambda m: m.logdet(T(m, -np.eye(3)))),
+    case("logdet", lambda m: m.logdet(T(m, SING))),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, SING))),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, np.zeros((0, 0))))),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, np.zeros((0, 2, 2))))),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, np.stack([A33, SING])))),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, np.ones((2, 3))))),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, [[1, 2], [3, 5]]))),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, A233)[:, ::2, ::2])),
+    case("linalg.inv_ex", lambda m: (lambda r, info: (r[0], info))(
+        *m.linalg.inv_ex(T(m, np.stack([A33, SING]))))),
+    case("linalg.inv_ex", lambda m: m.linalg.inv_ex(T(m, SING), check_errors=True)),
+    case("linalg.inv_ex", lambda m: m.linalg.inv_ex(T(m, np.zeros((0, 0))))),
+    case("inverse", lambda m: m.inverse(T(m, SING))),
+    # solve: vectors, broadcast batch dims, left=False, singular, empty, dtypes
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A33), T(m, [1.0, 2.0, 3.0]))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A233), T(m, [1.0, 2.0, 3.0]))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A233), T(m, np.ones((2, 3))))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A33), T(m, np.ones((4, 3, 2))))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A233[:1]), T(m, np.ones((4, 3, 2))))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A233), T(m, np.ones((4, 3, 2))))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A33), T(m, np.ones((2, 3))), left=False)),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A33), T(m, np.ones(3)), left=False)),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, SING), T(m, np.ones(3)))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, np.zeros((0, 0))), T(m, np.zeros((0, 2))))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A33), T(m, np.ones((4, 2))))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, np.ones((2, 3))), T(m, np.ones((2, 1))))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A33), T(m, np.ones((3, 1)), np.float32))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A33), T(m, [1, 2, 3]))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A33), T(m, 1.0))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, A233).transpose(-1, -2)[:, ::2, ::2],
+                                                  T(m, X45)[::2, 1::2])),
+    # the result for a singular matrix is not defined (PyTorch's holds inf): info says which
+    case("linalg.solve_ex", lambda m: (lambda r, info: (r[0], info))(
+        *m.linalg.solve_ex(T(m, np.stack([A33, SING])), T(m, np.ones(3))))),
+    case("linalg.solve_ex", lambda m: m.linalg.solve_ex(T(m, SING), T(m, np.ones(3)),
+                                                        check_errors=True)),
+    case("linalg.solve_triangular", lambda m: m.linalg.solve_triangular(
+        T(m, A33), T(m, B32), upper=True)),
+    case("linalg.solve_triangular", lambda m: m.linalg.solve_triangular(
+        T(m, A33), T(m, np.ones(3)), upper=True)),
+    case("linalg.solve_triangular", lambda m: m.linalg.solve_triangular(
+        T(m, A233), T(m, B32), upper=False)),
+    case("linalg.solve_triangular", lambda m: m.linalg.solve_triangular(
+        T(m, A33), T(m, np.ones((2, 3))), upper=False, left=False, unitriangular=True)),
+    # lstsq: tall, wide, rank-deficient, broadcast batch, vector B, empty
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, X45.T), T(m, np.ones((5, 2))))[0]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, X45), T(m, np.ones((4, 2))))[0]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, SING), T(m, np.ones((3, 1))))[0]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, np.stack([X45.T, X45.T])),
+                                                  T(m, np.ones((5, 2))))[0]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, np.stack([X45.T, X45.T])),
+                                                  T(m, np.ones((1, 5, 2))))[0]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, X45.T), T(m, np.ones(5)))[0]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, X45.T), T(m, np.ones(4)))[0]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, X45.T), T(m, np.ones((5, 2))),
+                                                  driver="gelsd")),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, np.zeros((0, 3))), T(m, np.zeros((0, 2))))),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, X45.T), T(m, np.ones((5, 2)), np.float32))),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, X45.T), T(m, np.ones((5, 2))),
+                                                  driver="bogus")),
+    # pinv / matrix_rank / cond on zero, empty, singular and integer inputs
+    case("linalg.pinv", lambda m: m.linalg.pinv(T(m, np.zeros((2, 3))))),
+    case("linalg.pinv", lambda m: m.linalg.pinv(T(m, np.zeros((0, 3))))),
+    case("linalg.pinv", lambda m: m.linalg.pinv(T(m, SING))),
+    case("linalg.pinv", lambda m: m.linalg.pinv(T(m, X45, np.float32)), rtol=1e-4),
+    case("linalg.matrix_rank", lambda m: m.linalg.matrix_rank(T(m, SING))),
+    case("linalg.matrix_rank", lambda m: m.linalg.matrix_rank(T(m, np.zeros((3, 0))))),
+    case("linalg.matrix_rank", lambda m: m.linalg.matrix_rank(T(m, np.zeros((2, 3))))),
+    case("linalg.matrix_rank", lambda m: m.linalg.matrix_rank(T(m, [[1, 2], [2, 4]]))),
+    case("linalg.matrix_rank", lambda m: m.linalg.matrix_rank(T(m, SING), hermitian=True)),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, SING))),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, SING), "fro")),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, A33), 1)),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, X45), "fro")),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, np.diag([1.0, 1e-300])))),
+    # factorizations on empty, wide, 1x1, NaN and non-PD input (values are checked as
+    # reconstructions where the factors' signs are free)
+    case("linalg.cholesky", lambda m: m.linalg.cholesky(T(m, SPD))),
+    case("linalg.cholesky", lambda m: m.linalg.cholesky(T(m, -np.eye(2)))),
+    case("linalg.cholesky", lambda m: m.linalg.cholesky(T(m, np.zeros((0, 0))))),
+    case("linalg.cholesky", lambda m: m.linalg.cholesky(T(m, np.ones((2, 3))))),
+    case("linalg.cholesky", lambda m: m.linalg.cholesky(T(m, [[4, 2], [2, 3]]))),
+    # (the factor of a matrix that is not positive-definite is not defined: info says which)
+    case("linalg.cholesky_ex", lambda m: (lambda L, info: (L[0], info))(
+        *m.linalg.cholesky_ex(T(m, np.stack([SPD, -SPD]))))),
+    case("linalg.cholesky_ex", lambda m: m.linalg.cholesky_ex(T(m, -SPD), check_errors=True)),
+    case("linalg.qr", lambda m: [p.shape for p in m.linalg.qr(T(m, np.zeros((0, 3))))]),
+    case("linalg.qr", lambda m: [p.shape for p in m.linalg.qr(T(m, np.zeros((3, 0))), "complete")]),
+    case("linalg.qr", lambda m: (lambda q, r: q @ r)(*m.linalg.qr(T(m, X45)))),
+    case("linalg.qr", lambda m: (lambda q, r: q @ r)(*m.linalg.qr(T(m, X45.T), "complete"))),
+    case("linalg.qr", lambda m: m.linalg.qr(T(m, X45), "bogus")),
+    case("linalg.eigh", lambda m: m.linalg.eigh(T(m, np.zeros((0, 0))))),
+    case("linalg.eigh", lambda m: m.linalg.eigh(T(m, [[2.0]]))),
+    case("linalg.eigvalsh", lambda m: m.linalg.eigvalsh(T(m, SPD, np.float32))),
+    case("linalg.eigvalsh", lambda m: m.linalg.eigvalsh(T(m, SPD), UPLO="X")),
+    case("linalg.svd", lambda m: [p.shape for p in m.linalg.svd(T(m, np.zeros((0, 3))))]),
+    case("linalg.svd", lambda m: [p.shape for p in m.linalg.svd(T(m, np.zeros((2, 0, 3))),
+                                                                full_matrices=False)]),
+    case("linalg.svdvals", lambda m: m.linalg.svdvals(T(m, X45))),
+    case("linalg.svdvals", lambda m: m.linalg.svdvals(T(m, np.zeros((3, 0))))),
+    case("linalg.svdvals", lambda m: m.linalg.svdvals(T(m, X45.T)[::2])),
+    case("linalg.svdvals", lambda m: m.linalg.svdvals(T(m, [[1, 2], [3, 4]]))),
+    # norms: every ord over odd shapes, integer input, empty dims, dims out of range, dtype=
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, [1, 2]))),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, np.zeros(0)))),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, np.zeros(0)), INF)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, np.zeros(0)), -1)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, np.zeros(0)), 0)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, np.zeros((0, 3))), INF, 1)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, np.zeros((0, 3))), INF, 0)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, 3.0))),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, 3.0), dim=0)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45), dim=2)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45), dim=-3)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45), dim=(0, 0))),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45), dim=())),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45), -INF, dim=1)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45), 0.5, dim=1)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, [NAN, 1.0]), INF)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, [INF, 1.0]), 2)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, [INF, 1.0]), -INF)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, [1e200, 1e200]))),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45, np.float32),
+                                                              dtype=m.float64)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45), dtype=m.float32)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, X45), "fro")),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, X45), 2)),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, np.zeros((0, 3))), "nuc")),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, np.zeros((0, 3))), 2)),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, np.zeros((0, 3))), 1)),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, np.zeros((0, 3))), INF)),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, A233), -1, dim=(0, 2),
+                                                              keepdim=True)),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, X45), 3)),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, X45), dim=(0, 2))),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, X45), dim=(1, -1))),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, [1.0, 2.0]))),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, [[1, 2], [3, 4]]))),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A233))),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A233), "fro")),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, [1.0, 2.0]), "fro")),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A233), 2, dim=(0, 1, 2))),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A233), "nuc", dim=(1, 2))),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A233), 1, dim=(-1,))),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, 2.0))),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, [1, 2]))),
+    # torch.norm (the old form: p is 'fro', 'nuc' or a number; 'fro' with dim None covers all)
+    case("norm", lambda m: m.norm(T(m, A233))),
+    case("norm", lambda m: m.norm(T(m, A233), p="fro")),
+    case("norm", lambda m: m.norm(T(m, A233), p="fro", dim=(1, 2))),
+    case("norm", lambda m: m.norm(T(m, A233), p="nuc", dim=(1, 2))),
+    case("norm", lambda m: m.norm(T(m, A233), p=1)),
+    case("norm", lambda m: m.norm(T(m, A233), p=INF, dim=1, keepdim=True)),
+    case("norm", lambda m: m.norm(T(m, A233), p=0, dim=-1)),
+    case("norm", lambda m: m.norm(T(m, A233), p=3.5, dim=(0, 2))),
+    case("norm", lambda m: m.norm(T(m, np.zeros((0, 2))), dim=0)),
+    case("norm", lambda m: m.norm(T(m, X45), p=2, dim=2), xfail=NORM_DIM),
+    case("norm", lambda m: m.norm(T(m, [1, 2])), xfail=NORM_INT),
+    case("norm", lambda m: m.norm(T(m, X45, np.float32), dtype=m.float64)),
+    case("norm", lambda m: T(m, X45).norm(p="fro", dim=1)),
+    # powers, exponentials, products
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, [[1, 1], [1, 0]]), 5)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, [[1, 1], [1, 0]]), 0)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, [[1, 1], [1, 0]]), -1)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, SING), -2)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, np.zeros((0, 0))), 3)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, np.zeros((2, 3))), 2)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, A233), 1)),
+    case("linalg.matrix_exp", lambda m: m.linalg.matrix_exp(T(m, np.zeros((0, 0))))),
+    case("linalg.matrix_exp", lambda m: m.linalg.matrix_exp(T(m, [[NAN]]))),
+    case("linalg.matrix_exp", lambda m: m.linalg.matrix_exp(T(m, [[1, 2], [3, 4]]))),
+    case("linalg.matrix_exp", lambda m: m.linalg.matrix_exp(T(m, 30 * A33)), rtol=1e-9),
+    case("linalg.cross", lambda m: m.linalg.cross(T(m, [1, 2, 3]), T(m, [4, 5, 6]))),
+    case("linalg.cross", lambda m: m.linalg.cross(T(m, np.ones((2, 3))), T(m, [[4.0, 5, 6]]))),
+    case("linalg.cross", lambda m: m.linalg.cross(T(m, np.ones((2, 3))), T(m, [4.0, 5, 6]))),
+    case("linalg.cross", lambda m: m.linalg.cross(T(m, np.ones((3, 2))), T(m, np.ones((3, 2))),
+                                                  dim=2)),
+    case("linalg.cross", lambda m: m.linalg.cross(T(m, np.ones((2, 3))), T(m, np.ones((2, 3)),
+                                                                           np.float32))),
+    case("linalg.vecdot", lambda m: m.linalg.vecdot(T(m, X45), T(m, X45[:1]))),
+    case("linalg.vecdot", lambda m: m.linalg.vecdot(T(m, X45), T(m, X45), dim=0)),
+    case("linalg.vecdot", lambda m: m.linalg.vecdot(T(m, X45), T(m, X45[:, :3]))),
+    case("linalg.multi_dot", lambda m: m.linalg.multi_dot([T(m, [1.0, 2.0]), T(m, np.ones((2, 3))),
+                                                           T(m, [1.0, 2.0, 3.0])])),
+    case("linalg.multi_dot", lambda m: m.linalg.multi_dot([T(m, np.ones((2, 3)))])),
+    case("linalg.multi_dot", lambda m: m.linalg.multi_dot([T(m, np.ones((2, 3))),
+                                                           T(m, np.ones((2, 3)))])),
+    case("linalg.vander", lambda m: m.linalg.vander(T(m, [1.0, 2.0, 3.0]), N=0)),
+    case("linalg.vander", lambda m: m.linalg.vander(T(m, [1, 2, 3]))),
+    case("linalg.vander", lambda m: m.linalg.vander(T(m, 2.0))),
+    case("linalg.diagonal", lambda m: m.linalg.diagonal(T(m, A233), offset=1)),
+]
+
+
+@pytest.mark.parametrize("op, fn, kw", _ids(LINALG))
+def test_linalg_like_torch(torch, op, fn, kw):
+    compare(torch, op, fn, **kw)
+
+
+# --- order statistics: quantile, nanquantile, nanmedian, mode, unique_consecutive, isin --------
+Q = np.array([[1.0, NAN, 3.0, 2.0], [NAN, NAN, NAN, NAN], [4.0, 1.0, 1.0, 0.5]])
+ORDER = [
+    case("quantile", lambda m: m.quantile(T(m, X45), 0.3)),
+    case("quantile", lambda m: m.quantile(T(m, X45), 0.3, dim=-1, keepdim=True)),
+    case("quantile", lambda m: m.quantile(T(m, X45), T(m, [0.0, 0.5, 1.0]), dim=0)),
+    case("quantile", lambda m: m.quantile(T(m, X45), T(m, [0.25, 0.75]), dim=1, keepdim=True)),
+    case("quantile", lambda m: m.quantile(T(m, X45), T(m, [0.25, 0.75]), keepdim=True)),
+    case("quantile", lambda m: m.quantile(T(m, X45), T(m, 0.5), dim=1)),
+    case("quantile", lambda m: m.quantile(T(m, X45, np.float32), 0.1, dim=0)),
+    case("quantile", lambda m: m.quantile(T(m, X45).T, 0.5, dim=0)),
+    case("quantile", lambda m: m.quantile(T(m, 2.0), 0.5)),
+    case("quantile", lambda m: m.quantile(T(m, 2.0), 0.5, dim=0, keepdim=True)),
+    case("quantile", lambda m: m.quantile(T(m, [[1.0, 2.0]]), 0.5, dim=0)),
+    case("quantile", lambda m: m.quantile(T(m, Q), 0.5, dim=1)),
+    case("quantile", lambda m: m.quantile(T(m, [1.0, INF, -INF]), 0.5)),
+    case("quantile", lambda m: m.quantile(T(m, [1.0, 2.0, 4.0]), 0.5, interpolation="nearest")),
+    case("quantile", lambda m: m.quantile(T(m, [1.0, 2.0]), 0.5, interpolation="nearest")),
+    case("quantile", lambda m: m.quantile(T(m, X45), 1.5), xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, X45), -0.1), xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, X45), NAN), xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, X45), T(m, [[0.5]])), xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, np.zeros(0)), 0.5), xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, np.zeros((0, 3))), 0.5, dim=1),
+         xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, np.zeros((3, 0))), 0.5, dim=0),
+         xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, [1, 2, 3]), 0.5), xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, X45), 0.5, dim=2)),
+    case("quantile", lambda m: m.quantile(T(m, X45), 0.5, interpolation="cubic"),
+         xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, X45), T(m, np.zeros(0)), dim=0)),
+    case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5, dim=1)),
+    case("nanquantile", lambda m: m.nanquantile(T(m, Q), T(m, [0.1, 0.9]), dim=1)),
+    case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5)),
+    case("nanquantile", lambda m: m.nanquantile(T(m, Q[1]), 0.5)),
+    case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5, dim=0, interpolation="lower")),
+    case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5, dim=0, interpolation="midpoint")),
+    case("nanquantile", lambda m: m.nanquantile(T(m, Q), 2.0, dim=0), xfail=QUANTILE_KIND),
+    case("nanmedian", lambda m: m.nanmedian(T(m, Q))),
+    # (the index reported for a row of NaN only is not specified: PyTorch's varies with length)
+    case("nanmedian", lambda m: (lambda v, i: (v, i[0::2]))(*m.nanmedian(T(m, Q), dim=1))),
+    case("nanmedian", lambda m: m.nanmedian(T(m, Q), dim=0, keepdim=True)),
+    case("nanmedian", lambda m: m.nanmedian(T(m, Q[1]))),
+    case("nanmedian", lambda m: m.nanmedian(T(m, 3.0), dim=0)),
+    case("nanmedian", lambda m: m.nanmedian(T(m, np.zeros(0))), xfail=MEDIAN_EMPTY),
+    case("nanmedian", lambda m: m.nanmedian(T(m, np.zeros((0, 3))), dim=1)),
+    case("nanmedian", lambda m: m.nanmedian(T(m, np.zeros((2, 0))), dim=1),
+         xfail=EMPTY_DIM_KIND),
+    case("nanmedian", lambda m: m.nanmedian(T(m, [3, 1, 2]))),
+    case("nanmedian", lambda m: m.nanmedian(T(m, Q), dim=2)),
+    case("mode", lambda m: m.mode(T(m, [[1, 2, 2, 3], [3, 3, 1, 1]]))),
+    case("mode", lambda m: m.mode(T(m, [[1.0, NAN, NAN], [2.0, 2.0, NAN]]))),
+    case("mode", lambda m: m.mode(T(m, [True, False, True]))),
+    case("mode", lambda m: m.mode(T(m, 5.0))),
+    case("mode", lambda m: m.mode(T(m, np.zeros((2, 0))), 1), xfail=EMPTY_DIM_KIND),
+    case("mode", lambda m: m.mode(T(m, np.zeros((0, 3))), 1)),
+    case("mode", lambda m: m.mode(T(m, X45), 2)),
+    case("mode", lambda m: m.mode(T(m, [[1, 2], [1, 3]]), 0, keepdim=True)),
+    case("unique_consecutive", lambda m: m.unique_consecutive(T(m, [1, 1, 2, 2, 3, 1, 1]),
+                                                              return_inverse=True,
+                                                              return_counts=True)),
+    case("unique_consecutive", lambda m: m.unique_consecutive(T(m, np.zeros(0)),
+                                                              return_counts=True)),
+    case("unique_consecutive", lambda m: m.unique_consecutive(T(m, 7))),
+    case("unique_consecutive", lambda m: m.unique_consecutive(T(m, [NAN, NAN, 1.0]))),
+    case("unique_consecutive", lambda m: m.unique_consecutive(
+        T(m, [[1, 1], [1, 1], [2, 1]]), return_inverse=True, return_counts=True, dim=0)),
+    case("unique_consecutive", lambda m: m.unique_consecutive(
+        T(m, [[1, 1, 2], [1, 1, 2]]), return_inverse=True, dim=-1)),
+    case("unique_consecutive", lambda m: m.unique_consecutive(T(m, np.zeros((0, 2))), dim=0),
+         xfail=UNIQUE_EMPTY),
+    case("unique_consecutive", lambda m: m.unique_consecutive(T(m, [[1, 2]]), dim=2)),
+    case("isin", lambda m: m.isin(T(m, [1, 2, 3]), T(m, [2, 5]))),
+    case("isin", lambda m: m.isin(T(m, [[1, 2], [3, 4]]), T(m, [2.0, 4.5]))),
+    case("isin", lambda m: m.isin(T(m, [1.0, NAN]), T(m, [NAN]))),
+    case("isin", lambda m: m.isin(T(m, np.zeros(0)), T(m, [1.0]))),
+    case("isin", lambda m: m.isin(T(m, [1, 2]), T(m, np.zeros(0, np.int64)))),
+    case("isin", lambda m: m.isin(T(m, [1, 2, 3]), 2)),
+    case("isin", lambda m: m.isin(2, T(m, [1, 2, 3]))),
+    case("isin", lambda m: m.isin(T(m, [1, 2, 3]), T(m, [2]), invert=True)),
+]
+
+
+@pytest.mark.parametrize("op, fn, kw", _ids(ORDER))
+def test_order_statistics_like_torch(torch, op, fn, kw):
+    compare(torch, op, fn, **kw)
