@@ -7,6 +7,7 @@
 """
 
 from . import extra as _extra
+from . import extra2 as _extra2
 from . import (
     functional,
     init,
@@ -69,6 +70,13 @@ from .extra import (
     Threshold,
     TripletMarginWithDistanceLoss,
     Unfold,
+)
+from .extra2 import (
+    AdaptiveLogSoftmaxWithLoss,
+    CTCLoss,
+    EmbeddingBag,
+    LPPool1d,
+    LPPool2d,
 )
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
@@ -160,4 +168,5 @@ __all__ = [
     "TransformerDecoderLayer", "TransformerDecoder", "Transformer", "PositionalEncoding",
     "LearnedPositionalEncoding",
     *_extra.__all__,
+    *_extra2.__all__,
 ]
