@@ -10,6 +10,7 @@ lists (lambdas are not saved: recreate the scheduler with them, then load).
 from __future__ import annotations
 
 import math
+import types
 from bisect import bisect_right
 
 from .optimizer import Optimizer
@@ -18,6 +19,7 @@ __all__ = [
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
     "LambdaLR", "ReduceLROnPlateau", "ConstantLR", "LinearLR", "PolynomialLR",
     "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR", "CyclicLR",
+    "MultiplicativeLR", "ChainedScheduler",
 ]
 
 
@@ -94,22 +96,56 @@ _LRScheduler = LRScheduler
 
 
 class LambdaLR(LRScheduler):
-    """lr = initial_lr · lr_lambda(epoch); one function, or one per group."""
+    """lr = initial_lr · lr_lambda(epoch); one function, or one per group.
+
+    ``state_dict()`` keeps the attributes of callable objects used as lambdas (their
+    ``__dict__``), not plain functions or lambdas: recreate the scheduler with those."""
 
     _unsaved = ("optimizer", "lr_lambdas")
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1) -> None:
-        n = len(optimizer.param_groups)
+        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        name = type(self).__name__
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != n:
-                raise ValueError(f"expected {n} lr_lambdas, got {len(lr_lambda)}")
+                raise ValueError(f"{name}: expected {n} lr_lambdas (one per parameter group), "
+                                 f"got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * n
+        for f in self.lr_lambdas:
+            if not callable(f):
+                raise TypeError(f"{name}: lr_lambda should be a function, got "
+                                f"{type(f).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self) -> dict:
+        out = super().state_dict()
+        out["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__)
+                             for f in self.lr_lambdas]
+        return out
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", None) or []
+        super().load_state_dict(state)
+        for f, attrs in zip(self.lr_lambdas, saved):
+            if attrs is not None:
+                f.__dict__.update(attrs)
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiply each group's current rate by ``lr_lambda(epoch)`` at every step (one
+    function, or one per group): lr_t = lr_(t-1) · f(t), where LambdaLR sets
+    lr_t = initial_lr · f(t). The constructor's step leaves the rates as they are."""
+
+    def get_lr(self) -> list:
+        if self._is_initial:
+            return self._lrs()
+        return [lr * f(self.last_epoch) for f, lr in zip(self.lr_lambdas, self._lrs())]
 
 
 class StepLR(LRScheduler):
@@ -506,7 +542,28 @@ def _per_group(name: str, value, n: int) -> list:
     return [value] * n
 
 
-class SequentialLR(LRScheduler):
+class _Nested(LRScheduler):
+    """A scheduler driving others (SequentialLR, ChainedScheduler): its state holds
+    theirs under ``_schedulers``."""
+
+    def state_dict(self) -> dict:
+        out = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        out["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return out
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state = dict(state_dict)
+        subs = state.pop("_schedulers")
+        if len(subs) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state holds "
+                             f"{len(subs)} schedulers, this one drives "
+                             f"{len(self._schedulers)}")
+        self.__dict__.update(state)
+        for s, sd in zip(self._schedulers, subs):
+            s.load_state_dict(sd)
+
+
+class SequentialLR(_Nested):
     """Run ``schedulers`` one after another, switching at the epochs in ``milestones``
     (one fewer than schedulers). Each scheduler starts from epoch 0 at its milestone."""
 
@@ -546,18 +603,6 @@ class SequentialLR(LRScheduler):
         else:
             sch.step()
         self._last_lr = sch.get_last_lr()
-
-    def state_dict(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        out["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return out
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        state = dict(state_dict)
-        subs = state.pop("_schedulers")
-        self.__dict__.update(state)
-        for s, sd in zip(self._schedulers, subs):
-            s.load_state_dict(sd)
 
 
 def _undo_first_step(schedulers) -> None:
@@ -652,3 +697,36 @@ class CyclicLR(LRScheduler):
                                       self.max_momentums):
                 self._set_momentum(g, top - (top - bottom) * height * scale)
         return lrs
+
+
+class ChainedScheduler(_Nested):
+    """Step every scheduler in ``schedulers`` at each ``step()``, in order: their factors
+    multiply (e.g. a warm-up ``ConstantLR`` with an ``ExponentialLR`` decay). They must
+    all drive ``optimizer`` (default: the first one's). Unlike SequentialLR it takes no
+    step of its own when made: the schedulers already did."""
+
+    def __init__(self, schedulers, optimizer: Optimizer | None = None) -> None:
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler expects at least one scheduler to be chained, "
+                             "got none")
+        for i, sch in enumerate(schedulers):
+            if not hasattr(sch, "optimizer"):
+                raise TypeError(f"ChainedScheduler: scheduler {i} "
+                                f"({type(sch).__name__}) has no optimizer attribute")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, sch in enumerate(schedulers):
+            if isinstance(sch, ReduceLROnPlateau):
+                raise ValueError(f"ChainedScheduler: scheduler {i} is a ReduceLROnPlateau, "
+                                 f"whose step() needs the metric; it cannot be chained")
+            if sch.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler: scheduler {i} ({type(sch).__name__}) "
+                                 f"belongs to a different optimizer")
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = self._lrs()
+
+    def step(self) -> None:
+        for sch in self._schedulers:
+            sch.step()
+        self._last_lr = self._lrs()

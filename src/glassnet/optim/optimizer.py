@@ -35,6 +35,11 @@ def _check_hyper(name: str, value, low: float = 0.0) -> None:
         raise ValueError(f"Invalid {what}: {value} (must be >= {low})")
 
 
+def _pair(value):
+    """A list or tuple hyper-parameter as a tuple (anything else kept, for the check)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
 def _check_betas(betas) -> None:
     """Adam-family ``betas``: two numbers, each in [0, 1)."""
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -45,6 +50,9 @@ def _check_betas(betas) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {b} (must be in [0, 1))")
 
 
+_SCALAR_STATE = {"step", "mu_product", "eta", "mu"}
+"""State entries that are numbers, not per-element arrays (PyTorch saves them 0-D)."""
+
 _SCHEDULER_KEYS = {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
 """Keys learning-rate schedulers add to parameter groups (OneCycleLR the last four)."""
 
@@ -53,11 +61,11 @@ def _guess_optimizer(keys: set) -> str:
     """The glassnet optimizer(s) whose hyper-parameters are exactly ``keys``."""
     import inspect
 
-    from . import ASGD, LBFGS, SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
+    from .. import optim
 
     names = []
-    for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD,
-                LBFGS):
+    for cls in (getattr(optim, n) for n in optim.__all__
+                if n not in ("Optimizer", "lr_scheduler")):
         try:
             opt = cls([Tensor(np.zeros(1), requires_grad=True)])
         except (TypeError, ValueError):  # a required lr: give one
@@ -270,11 +278,16 @@ class Optimizer:
             for k, v in s.items():
                 if isinstance(v, Tensor):
                     v = v.data
-                if isinstance(v, np.ndarray) and v.ndim:
-                    if v.shape != p.data.shape:
+                # a 0-D parameter's per-element state is 0-D too: kept an array
+                if isinstance(v, np.ndarray) and (v.ndim or (
+                        p.data.ndim == 0 and k not in _SCALAR_STATE)):
+                    want = self._state_shape(p, k)
+                    if v.shape != want:
+                        what = ("the parameter" if want == p.data.shape
+                                else f"expected {want} for the parameter's")
                         raise ValueError(
                             f"optimizer state {k!r} of parameter {idx} has shape {v.shape}, "
-                            f"the parameter {p.data.shape}"
+                            f"{what} {p.data.shape}"
                         )
                     v = v.astype(p.data.dtype) if v.dtype.kind == "f" else v.copy()
                 elif isinstance(v, (np.ndarray, np.generic)):
@@ -286,6 +299,11 @@ class Optimizer:
                 if k != "params":
                     g[k] = tuple(v) if isinstance(v, list) else v
         self.state = new_state
+
+    def _state_shape(self, p: Tensor, key: str) -> tuple:
+        """The shape a state array ``key`` of parameter ``p`` must have when loaded (the
+        parameter's own; Adafactor's factored moments differ)."""
+        return p.data.shape
 
     def _check_same_kind(self, saved_groups) -> None:
         """Refuse another optimizer's state (Adam's into SGD would silently bring its
