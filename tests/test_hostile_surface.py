@@ -121,6 +121,27 @@ UNIQUE_EMPTY = ("ops/scan.py unique_consecutive(dim=d) over an empty dim d: "
                 "change.reshape(max(n - 1, 0), -1) of a size-0 array raises NumPy's 'cannot "
                 "reshape array of size 0'; fix: reshape(max(n - 1, 0), math.prod("
                 "flat.shape[1:]))")
+PUT_DTYPE = ("ops/indexing.py _write_flat casts values of another dtype (int64 into float64) "
+             "silently; PyTorch raises RuntimeError ('Index put requires the source and "
+             "destination dtypes match' / 'put_(): self and source expected to have the same "
+             "dtype'); fix: raise a TypeError+RuntimeError in _write_flat when "
+             "v.data.dtype != x.data.dtype instead of v.to(x.dtype)")
+PUT_KIND = ("ops/indexing.py index_put/put raise ValueError for a values/source size mismatch; "
+            "PyTorch raises RuntimeError (index_put) and IndexError (put); fix: raise a "
+            "ValueError+RuntimeError class in _write_flat and IndexError in put's numel check")
+SCATTER_0D = ("ops/indexing.py _scatter_target on a 0-d self: x.shape[d] raises a bare "
+              "'IndexError: tuple index out of range'; PyTorch treats 0-d self/index/src as "
+              "1-element; fix: reshape x, index and src to (1,) when x.ndim == 0 (as gather "
+              "does) and reshape the result back to ()")
+SCATTER_NEG = ("ops/indexing.py _check_bounds wraps negative indices for scatter_reduce (-1 "
+               "writes the last element); PyTorch's scatter family refuses them with "
+               "RuntimeError 'index -1 is out of bounds'; fix: in _scatter_target reject "
+               "idx < 0 instead of wrapping")
+SCATTER_KIND = ("ops/indexing.py scatter_reduce raises IndexError/ValueError/TypeError where "
+                "PyTorch raises RuntimeError (index out of bounds, index larger than src, "
+                "index dims, src dtype, float index, unknown reduce); fix: raise classes that "
+                "are also RuntimeError (as ops.linalg_more.ArgumentError / DtypeError), or "
+                "RuntimeError itself for the bounds check")
 NORM_INT = ("ops/reduce.py norm: an integer input silently becomes float64 (PyTorch raises "
             "RuntimeError 'Expected a floating point tensor'); fix: raise TypeError naming "
             "norm when x.dtype.kind != 'f' (as linalg.vector_norm does)")
@@ -432,3 +453,186 @@ ORDER = [
 @pytest.mark.parametrize("op, fn, kw", _ids(ORDER))
 def test_order_statistics_like_torch(torch, op, fn, kw):
     compare(torch, op, fn, **kw)
+
+
+# --- index_put / put / scatter_reduce: duplicates, bounds, dtypes, empties ---------------------
+def _z(m, n=5, dtype=np.float64):
+    return T(m, np.zeros(n), dtype)
+
+
+def _i(m, idx, dtype=np.int64):
+    return T(m, idx, dtype)
+
+
+X34 = np.arange(12.0).reshape(3, 4)
+INDEXING = [
+    # duplicates: with accumulate they add up; without, the last write wins (PyTorch's CPU
+    # order; glassnet documents it)
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 1, 3]),), T(m, [1.0, 2.0, 3.0]))),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 1, 3]),), T(m, [1.0, 2.0, 3.0]),
+                                                 accumulate=True)),
+    case("index_put", lambda m: m.index_put(_z(m), (_i(m, [1, 1, -1]),), T(m, [1.0, 2.0, 3.0]),
+                                            accumulate=True)),
+    case("index_put", lambda m: T(m, X34).index_put_((_i(m, [0, 2, 0]), _i(m, [1, 1, 1])),
+                                                     T(m, 5.0), accumulate=True)),
+    case("index_put", lambda m: T(m, X34).index_put_((_i(m, [0, 2]),), T(m, [1.0, 2, 3, 4]))),
+    case("index_put", lambda m: T(m, X34).index_put_((T(m, X34 > 5),), T(m, -1.0))),
+    case("index_put", lambda m: T(m, X34).index_put_((T(m, X34 > 5),), T(m, -1.0),
+                                                     accumulate=True)),
+    case("index_put", lambda m: T(m, X34).index_put_((_i(m, np.zeros(0)),), T(m, 1.0))),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2], np.int32),), T(m, [1.0, 2.0]))),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 7]),), T(m, [1.0, 2.0]))),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, -7]),), T(m, [1.0, 2.0]),
+                                                 accumulate=True)),
+    case("index_put", lambda m: _z(m).index_put_((T(m, [1.0, 2.0]),), T(m, [1.0, 2.0]))),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2]),), T(m, [1, 2])),
+         xfail=PUT_DTYPE),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2]),), T(m, [1.0, 2.0, 3.0])),
+         xfail=PUT_KIND),
+    case("put", lambda m: _z(m).put_(_i(m, [1, 1, -1]), T(m, [1.0, 2.0, 3.0]), accumulate=True)),
+    case("put", lambda m: _z(m).put_(_i(m, [1, 1, -1]), T(m, [1.0, 2.0, 3.0]))),
+    case("put", lambda m: T(m, X34).put_(_i(m, [[0, 11], [5, 5]]), T(m, [[1.0, 2], [3, 4]]),
+                                         accumulate=True)),
+    case("put", lambda m: T(m, X34).T.put(_i(m, [0, 1]), T(m, [-1.0, -2.0]))),
+    case("put", lambda m: _z(m).put_(_i(m, [1, 9]), T(m, [1.0, 2.0]))),
+    case("put", lambda m: _z(m).put_(_i(m, [1, -6]), T(m, [1.0, 2.0]))),
+    case("put", lambda m: _z(m).put_(_i(m, [1, 2]), T(m, [1.0, 2.0, 3.0])), xfail=PUT_KIND),
+    case("put", lambda m: _z(m).put_(_i(m, [1, 2]), T(m, [1, 2])), xfail=PUT_DTYPE),
+    case("put", lambda m: _z(m).put_(_i(m, np.zeros(0)), T(m, np.zeros(0)))),
+    case("put", lambda m: _z(m, 0).put_(_i(m, [0]), T(m, [1.0]))),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 1, 3]), T(m, [1.0, 2, 3]),
+                                                          "sum")),
+    case("scatter_reduce", lambda m: T(m, [5.0, 1, 1, 1, 1]).scatter_reduce(
+        0, _i(m, [0, 0, 3]), T(m, [1.0, 2, 3]), "mean", include_self=False)),
+    case("scatter_reduce", lambda m: T(m, [5, 1, 1, 1, 1]).scatter_reduce(
+        0, _i(m, [0, 0, 3]), T(m, [1, 2, 4]), "mean")),
+    case("scatter_reduce", lambda m: T(m, [5, 1, 1, 1, 1]).scatter_reduce(
+        0, _i(m, [0, 0, 3]), T(m, [1, 2, 4]), "amin", include_self=False)),
+    case("scatter_reduce", lambda m: T(m, [5.0, 1, 1, 1, 1]).scatter_reduce(
+        0, _i(m, [0, 0, 3]), T(m, [NAN, 2, 4]), "amax")),
+    case("scatter_reduce", lambda m: T(m, [5.0, 1, 1, 1, 1]).scatter_reduce(
+        0, _i(m, [0, 0, 3]), T(m, [0.0, 2, 4]), "prod", include_self=False)),
+    case("scatter_reduce", lambda m: T(m, X34).scatter_reduce(
+        1, _i(m, [[0, 0], [3, 3], [1, 0]]), T(m, -X34), "amax")),
+    case("scatter_reduce", lambda m: T(m, X34).scatter_reduce(
+        -2, _i(m, [[0, 0, 2, 2]]), T(m, X34), "sum")),
+    case("scatter_reduce", lambda m: T(m, X34).scatter_reduce(
+        0, _i(m, np.zeros((0, 4))), T(m, X34), "sum")),
+    case("scatter_reduce", lambda m: T(m, 2.0).scatter_reduce(0, _i(m, 0), T(m, 3.0), "sum"),
+         xfail=SCATTER_0D),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 2], np.int32),
+                                                          T(m, [1.0, 2]), "sum")),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 9]), T(m, [1.0, 2]),
+                                                          "sum"),
+         xfail=SCATTER_KIND),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, -1]), T(m, [1.0, 2]),
+                                                          "sum"),
+         xfail=SCATTER_NEG),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 2]), T(m, [1, 2]),
+                                                          "sum"),
+         xfail=SCATTER_KIND),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(1, _i(m, [1, 2]), T(m, [1.0, 2]),
+                                                          "sum")),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 2, 3]), T(m, [1.0, 2]),
+                                                          "sum"),
+         xfail=SCATTER_KIND),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [[1, 2]]), T(m, [1.0, 2]),
+                                                          "sum"),
+         xfail=SCATTER_KIND),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 2]), T(m, [1.0, 2]),
+                                                          "median"),
+         xfail=SCATTER_KIND),
+    case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, T(m, [1.0, 2]), T(m, [1.0, 2]),
+                                                          "sum"),
+         xfail=SCATTER_KIND),
+]
+
+
+@pytest.mark.parametrize("op, fn, kw", _ids(INDEXING))
+def test_indexing_like_torch(torch, op, fn, kw):
+    compare(torch, op, fn, **kw)
+
+
+# --- gradients, and an input changed in place between forward and backward ---------------------
+TALL = R.standard_normal((5, 3))
+SYM = SPD + np.diag([0.0, 1.0, 2.0])  # distinct eigenvalues
+GRAD_OPS = [
+    # op, fn(m, a), input
+    ("linalg.det", lambda m, a: m.linalg.det(a), A233),
+    ("linalg.slogdet", lambda m, a: m.linalg.slogdet(a)[1], A233),
+    ("linalg.inv", lambda m, a: m.linalg.inv(a), A33),
+    ("linalg.solve", lambda m, a: m.linalg.solve(a, m.tensor(B32)), A33),
+    ("linalg.solve", lambda m, a: m.linalg.solve(m.tensor(A233), a), B32),
+    ("linalg.lstsq", lambda m, a: m.linalg.lstsq(a, m.tensor(np.ones((5, 2))))[0], TALL),
+    ("linalg.pinv", lambda m, a: m.linalg.pinv(a), TALL),
+    ("linalg.cholesky", lambda m, a: m.linalg.cholesky(a @ a.transpose(-1, -2)),
+     A33 + 3 * np.eye(3)),
+    ("linalg.eigvalsh", lambda m, a: m.linalg.eigvalsh(a), SYM),
+    ("linalg.svdvals", lambda m, a: m.linalg.svdvals(a), TALL),
+    ("linalg.qr", lambda m, a: m.linalg.qr(a)[1], TALL),
+    ("linalg.qr", lambda m, a: (lambda q, r: (q * q[0]).sum() + r.sum(0))(*m.linalg.qr(a)),
+     X45[:3]),
+    ("linalg.solve_triangular", lambda m, a: m.linalg.solve_triangular(
+        a, m.tensor(X45[:2, :3]), upper=False, left=False, unitriangular=True), A33),
+    ("linalg.matrix_exp", lambda m, a: m.linalg.matrix_exp(a), A33),
+    ("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, "nuc"), TALL),
+    ("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a, 3, dim=0), TALL),
+    ("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a, INF, dim=-1), TALL),
+    ("linalg.solve_triangular", lambda m, a: m.linalg.solve_triangular(a, m.tensor(B32),
+                                                                       upper=True), SPD),
+    ("quantile", lambda m, a: m.quantile(a, m.tensor([0.2, 0.7], dtype=m.float64), dim=0), TALL),
+    ("nanmedian", lambda m, a: m.nanmedian(a, dim=1)[0], TALL),
+    ("scatter_reduce", lambda m, a: a.scatter_reduce(
+        0, m.tensor([[0, 1, 0], [0, 0, 4]]), a[:2] * 2, "amax", include_self=False), TALL),
+    ("scatter_reduce", lambda m, a: a.scatter_reduce(
+        0, m.tensor([[0, 1, 0], [0, 0, 4]]), a[:2] * 2, "mean"), TALL),
+]
+
+
+def _gids(rows):
+    seen: dict = {}
+    out = []
+    for row in rows:
+        seen[row[0]] = seen.get(row[0], 0) + 1
+        out.append(pytest.param(*row, id=f"{row[0]}#{seen[row[0]]}"))
+    return out
+
+
+@pytest.mark.parametrize("op, fn, arr", _gids(GRAD_OPS))
+def test_gradients_like_torch(torch, op, fn, arr):
+    """Forward and gradient of sum(out · v) agree with PyTorch (float64)."""
+    a = gn.tensor(arr, dtype=gn.float64, requires_grad=True)
+    ta = torch.tensor(arr, dtype=torch.float64, requires_grad=True)
+    out, tout = fn(gn, a), fn(torch, ta)
+    assert tuple(out.shape) == tuple(tout.shape), op
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-7, atol=1e-9)
+    v = np.random.default_rng(1).standard_normal(tuple(tout.shape))
+    (out * gn.tensor(v)).sum().backward()
+    (tout * torch.tensor(v)).sum().backward()
+    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-6, atol=1e-8,
+                               err_msg=f"{op}: gradient")
+
+
+@pytest.mark.parametrize("op, fn, arr", _gids(GRAD_OPS))
+def test_input_changed_in_place_before_backward(torch, op, fn, arr):
+    """Changing the op's input in place after the forward makes backward refuse (a
+    RuntimeError), as in PyTorch, whenever PyTorch refuses; the message names the op."""
+
+    def run(m):
+        leaf = m.tensor(arr, dtype=m.float64, requires_grad=True)
+        a = leaf * 1
+        out = fn(m, a)
+        with m.no_grad():
+            a.mul_(1.5)
+        out.sum().backward()
+        return leaf.grad
+
+    theirs, e_t = _outcome(run, torch)
+    ours, e_g = _outcome(run, gn)
+    if e_t is None:  # PyTorch's op did not save the input: the gradients must agree
+        assert e_g is None, f"{op}: glassnet raises {e_g!r}, PyTorch does not"
+        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6, atol=1e-8)
+        return
+    assert isinstance(e_t, RuntimeError) and "modified by an inplace operation" in str(e_t)
+    assert isinstance(e_g, RuntimeError), f"{op}: glassnet gives {ours!r} / {e_g!r}"
+    assert "in place" in str(e_g) or "inplace" in str(e_g), e_g

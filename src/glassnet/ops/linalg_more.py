@@ -295,14 +295,18 @@ class SolveTriangular(Function):
     name = "solve_triangular"
     formula = ("tri(-A⁻ᵀ·g·Xᵀ)", "A⁻ᵀ·g")
 
-    def forward(self, a, b, upper, unit):
+    @staticmethod
+    def _tri(a, b, upper, unit):
         tri = xp.triu(a) if upper else xp.tril(a)
         if unit:
-            tri = tri.copy()
             idx = np.arange(a.shape[-1])
             tri[..., idx, idx] = 1
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        tri = xp.broadcast_to(tri, batch + a.shape[-2:])
+        return xp.broadcast_to(tri, batch + a.shape[-2:])
+
+    def forward(self, a, b, upper, unit):
+        tri = self._tri(a, b, upper, unit)
+        batch = tri.shape[:-2]
         b = xp.broadcast_to(b, batch + b.shape[-2:])
         d = xp.diagonal(tri, 0, -2, -1)
         if d.size and not xp.all(d != 0):
@@ -311,11 +315,14 @@ class SolveTriangular(Function):
                               f"zero on its diagonal){_where(tri, i)}")
         with np.errstate(all="ignore"):
             x = np.linalg.solve(tri, b) if tri.size else xp.zeros(b.shape, b.dtype)
-        self.tri, self.x, self.upper, self.unit = tri, x, upper, unit
+        # A itself is kept (its triangle is rebuilt in backward), so changing A in place
+        # before backward is refused, as in PyTorch, instead of going unnoticed
+        self.a, self.x, self.upper, self.unit = a, x, upper, unit
         return x
 
     def backward(self, gy):
-        gb = np.linalg.solve(_T(self.tri), gy) if self.tri.size else xp.zeros_like(gy)
+        tri = self._tri(self.a, gy, self.upper, self.unit)
+        gb = np.linalg.solve(_T(tri), gy) if tri.size else xp.zeros_like(gy)
         ga = -(gb @ _T(self.x))
         k = 1 if self.unit else 0
         ga = xp.triu(ga, k) if self.upper else xp.tril(ga, -k)
@@ -412,7 +419,9 @@ class QR(Function):
 
     def forward(self, a, mode):
         q, r = np.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
-        self.q, self.r, self.mode, self.a = q, r, mode, a
+        # A is not kept: the backward needs Q and R only (so, as in PyTorch, changing A in
+        # place after the forward does not spoil it)
+        self.q, self.r, self.mode, self.mn = q, r, mode, a.shape[-2:]
         self.shapes = [q.shape, r.shape]
         if mode == "r":
             self.shapes = [(0,), r.shape]
@@ -421,8 +430,8 @@ class QR(Function):
 
     def backward(self, gy):
         gq, gr = _split(gy, self.shapes)
-        q, r, a = self.q, self.r, self.a
-        m, n = a.shape[-2:]
+        q, r = self.q, self.r
+        m, n = self.mn
         if self.mode == "r":
             raise RuntimeError("qr: the derivative of qr with mode='r' is not computed (Q is "
                                "not kept); use mode='reduced'")
@@ -432,11 +441,11 @@ class QR(Function):
                                "mode='reduced'")
         if m >= n:
             return _qr_grad_tall(q, r, gq, gr), None
-        x, y = a[..., :, :m], a[..., :, m:]
-        r1, gr1, gr2 = r[..., :, :m], gr[..., :, :m], gr[..., :, m:]
+        r1, r2 = r[..., :, :m], r[..., :, m:]
+        gr1, gr2 = gr[..., :, :m], gr[..., :, m:]
+        y = q @ r2  # A = [X | Y] with Y = Q·R₂
         gy_ = q @ gr2
         gx = _qr_grad_tall(q, r1, gq + y @ _T(gr2), gr1)
-        del x
         return xp.concatenate([gx, gy_], -1), None
 
 
