@@ -285,3 +285,64 @@ def test_import_glassnet_stays_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- every optimizer `glassnet tune` offers ------------------------------------------------
+TUNE_LR = {"sgd": 0.1, "adagrad": 0.1, "adadelta": 1.0, "asgd": 0.1, "rprop": 1e-3}
+
+
+def _all_optimizers_cfg(**train):
+    cfg = json.loads(json.dumps(IRIS_CFG))
+    cfg["train"].update(epochs=8, patience=0, **train)
+    cfg["search"] = {"optimizer": {"choices": list(C.OPTIMIZERS)},
+                     "weight_decay": {"low": 1e-5, "high": 1e-3, "log": True},
+                     "lr": {"low": 1e-3, "high": 1.0, "log": True}}
+    return C.check(cfg, "all.json")
+
+
+@pytest.mark.parametrize("name", list(C.OPTIMIZERS))
+def test_each_offered_optimizer_trains(name):
+    """Through the command's own path (config check, suggest, train_model), each optimizer
+    lowers the training loss, and the trial's value is the best validation accuracy."""
+    cfg = _all_optimizers_cfg()
+    data = C.load_data(cfg)
+    drawn = {"optimizer": name, "weight_decay": 1e-4, "lr": TUNE_LR.get(name, 0.01)}
+    params = C.suggest(optuna.trial.FixedTrial(drawn), cfg)
+    assert params["optimizer"] == name
+    assert params["weight_decay"] == (0.0 if name == "rprop" else 1e-4)
+    model, history = C.train_model(params, data, cfg)
+    opt = C.make_optimizer(params, model.parameters())
+    assert type(opt).__name__ == C.OPTIMIZERS[name][0]
+    assert opt.param_groups[0]["lr"] == drawn["lr"]
+    losses = history["loss"]
+    assert len(losses) == 8 and losses[-1] < 0.7 * losses[0], losses
+    value = C.Objective(cfg)(optuna.trial.FixedTrial(drawn))
+    assert value == max(history["val_accuracy"]) and value > 0.6
+
+
+def test_optimizer_without_weight_decay_in_config(tmp_path, capsys):
+    cfg = json.loads(json.dumps(IRIS_CFG))
+    cfg["train"]["weight_decay"] = 1e-3
+    cfg["search"]["optimizer"] = {"choices": ["adam", "rprop"]}
+    with pytest.raises(C.ConfigError, match="optimizer 'rprop' has no weight decay"):
+        C.check(cfg, "x.json")
+    with pytest.raises(C.ConfigError, match=r"invalid value 'lbfgs' for optimizer \(one of "
+                                            r"\['adam', 'adamw', 'sgd', 'rmsprop', 'adagrad'"):
+        C.check({"train": {"optimizer": "lbfgs"}})
+    # a short study over two of them, weight decay searched: rprop's trials draw none
+    cfg = json.loads(json.dumps(IRIS_CFG))
+    cfg["study"].update(n_trials=4, sampler="random")
+    cfg["train"].update(epochs=2, patience=0)
+    cfg["search"] = {"weight_decay": {"low": 1e-5, "high": 1e-3, "log": True},
+                     "optimizer": {"choices": ["rprop", "adafactor"]}}
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(cfg))
+    assert tune_main([str(path), "--no-progress", "--no-final"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    head = next(i for i, s in enumerate(lines) if s.startswith("trial  state"))
+    assert lines[head].split()[4:] == ["weight_decay", "optimizer"]
+    rows = [r.split() for r in lines[head + 2: head + 6]]
+    assert {r[-1] for r in rows} == {"rprop", "adafactor"}
+    for r in rows:
+        assert (r[4] == "-") == (r[5] == "rprop"), r

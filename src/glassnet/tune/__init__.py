@@ -441,7 +441,8 @@ def trials_table(st, params=None, top: int | None = 10) -> str:
         epochs = t.user_attrs.get("epochs", max(t.intermediate_values, default=""))
         rows.append([str(t.number), t.state.name.lower(),
                      "" if value is None else f"{value:.4f}", str(epochs),
-                     *(_fmt(t.params.get(p, "")) for p in params)])
+                     # "-": not drawn (rprop draws no weight_decay)
+                     *(_fmt(t.params[p]) if p in t.params else "-" for p in params)])
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(head)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]

@@ -15,7 +15,11 @@ The file has four tables, each optional (see ``docs/tuning.md`` and :data:`EXAMP
   both bounds are integers) or ``{choices = [...]}``; a plain value fixes it.
 
 Searchable parameters: ``hidden depth dropout activation`` (the :class:`MLP`),
-``lr weight_decay batch_size optimizer`` (``adam``, ``adamw``, ``sgd``, ``rmsprop``).
+``lr weight_decay batch_size optimizer`` (any name in :data:`OPTIMIZERS`: ``adam``,
+``adamw``, ``sgd``, ``rmsprop``, ``adagrad``, ``adadelta``, ``adamax``, ``nadam``,
+``radam``, ``asgd``, ``rprop``, ``adafactor``). ``rprop`` has no weight decay: a trial
+that draws it draws no ``weight_decay`` (recorded as 0), and a fixed non-zero
+``weight_decay`` with ``rprop`` possible is an error.
 """
 
 from __future__ import annotations
@@ -36,7 +40,16 @@ SECTIONS = {
 }
 DATASETS = ("digits", "iris")
 METRICS = {"val_accuracy": "maximize", "val_loss": "minimize"}
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+OPTIMIZERS = {
+    # name -> (class name in gn.optim, whether it takes weight_decay). Not here: LBFGS
+    # (its step needs a closure, which the training loop does not pass) and SparseAdam
+    # (for embeddings; on an MLP's dense gradients it is Adam without weight decay).
+    "adam": ("Adam", True), "adamw": ("AdamW", True), "sgd": ("SGD", True),
+    "rmsprop": ("RMSprop", True), "adagrad": ("Adagrad", True),
+    "adadelta": ("Adadelta", True), "adamax": ("Adamax", True), "nadam": ("NAdam", True),
+    "radam": ("RAdam", True), "asgd": ("ASGD", True), "rprop": ("Rprop", False),
+    "adafactor": ("Adafactor", True),
+}
 
 EXAMPLE = """\
 # glassnet tune: an MLP on the bundled 8x8 digits
@@ -157,6 +170,13 @@ def check(cfg, where: str = "config") -> dict:
     out["fixed"] = {k: v for k, v in fixed.items()
                     if not isinstance(out["search"].get(k), dict)}
     out["space"] = {k: v for k, v in out["search"].items() if isinstance(v, dict)}
+    possible = out["space"].get("optimizer", {}).get("choices") or [fixed["optimizer"]]
+    no_decay = [o for o in possible if not OPTIMIZERS[o][1]]
+    if no_decay and out["fixed"].get("weight_decay", 0):
+        raise ConfigError(f"{where}: weight_decay = {out['fixed']['weight_decay']!r} is fixed, "
+                          f"but optimizer {no_decay[0]!r} has no weight decay; search "
+                          f"weight_decay (trials drawing {no_decay[0]!r} skip it), set it to "
+                          f"0, or drop {no_decay[0]!r}")
     st["direction"] = METRICS[train["metric"]]
     return out
 
@@ -245,9 +265,14 @@ def load_data(cfg: dict) -> dict:
 
 
 def suggest(trial, cfg: dict) -> dict:
-    """The trial's parameters: sampled from ``cfg["space"]``, the rest fixed."""
+    """The trial's parameters: sampled from ``cfg["space"]``, the rest fixed. The
+    optimizer is drawn first: one without weight decay (rprop) draws no weight_decay."""
     params = dict(cfg["fixed"])
-    for name, s in cfg["space"].items():
+    space = sorted(cfg["space"].items(), key=lambda item: item[0] != "optimizer")
+    for name, s in space:
+        if name == "weight_decay" and not OPTIMIZERS[params["optimizer"]][1]:
+            params[name] = 0.0
+            continue
         if "choices" in s:
             params[name] = trial.suggest_categorical(name, s["choices"])
         elif s["int"]:
@@ -257,6 +282,18 @@ def suggest(trial, cfg: dict) -> dict:
             params[name] = trial.suggest_float(name, s["low"], s["high"], log=s["log"],
                                                step=s["step"])
     return params
+
+
+def make_optimizer(params: dict, parameters):
+    """The optimizer ``params["optimizer"]`` names, with the trial's ``lr`` and (where it
+    has one) ``weight_decay``; every other hyper-parameter at PyTorch's default."""
+    import glassnet as gn
+
+    cls_name, has_decay = OPTIMIZERS[params["optimizer"]]
+    kwargs = {"lr": params["lr"]}
+    if has_decay:
+        kwargs["weight_decay"] = params.get("weight_decay", 0.0)
+    return getattr(gn.optim, cls_name)(parameters, **kwargs)
 
 
 def train_model(params: dict, data: dict, cfg: dict, *, train="train", val="val",
@@ -271,9 +308,7 @@ def train_model(params: dict, data: dict, cfg: dict, *, train="train", val="val"
     model = MLP(data["n_features"], data["n_classes"], hidden=params["hidden"],
                 depth=params["depth"], dropout=params["dropout"],
                 activation=params["activation"])
-    opt_cls = {"adam": gn.optim.Adam, "adamw": gn.optim.AdamW, "sgd": gn.optim.SGD,
-               "rmsprop": gn.optim.RMSprop}[params["optimizer"]]
-    opt = opt_cls(model.parameters(), lr=params["lr"], weight_decay=params["weight_decay"])
+    opt = make_optimizer(params, model.parameters())
     es = None
     if early_stopping and t["patience"] > 0 and val is not None:
         es = gn.train.EarlyStopping(patience=t["patience"], monitor=t["metric"])
