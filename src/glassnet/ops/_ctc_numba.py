@@ -62,6 +62,11 @@ def ctc_kernel(lp, ext, skip, T_n, S_n):
         if Ln > 1:
             ll = _lse(ll, alpha[Tn - 1, Ln - 2])
         nll[n] = -ll
+        if ll == neg:  # an impossible target: a NaN gradient, as PyTorch's
+            for t in range(Tn):
+                for c in range(C):
+                    grad[t, n, c] = np.nan
+            continue
         for s in range(Ln):
             beta[Tn - 1, s] = neg
         beta[Tn - 1, Ln - 1] = lp[Tn - 1, n, ext[n, Ln - 1]]

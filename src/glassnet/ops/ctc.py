@@ -101,6 +101,7 @@ def ctc_numpy(lp, ext, skip, T_n, S_n):
     flat = (np.arange(T)[:, None, None] * N + rows[None, :, None]) * C + ext[None]
     gamma = np.bincount(flat.ravel(), weights=post.ravel(), minlength=T * N * C)
     grad = np.exp(lp) - gamma.reshape(T, N, C)
+    grad[:, np.isinf(nll)] = np.nan   # an impossible target: NaN, as PyTorch's
     grad[np.arange(T)[:, None] >= T_n[None, :]] = 0.0
     return nll, grad
 

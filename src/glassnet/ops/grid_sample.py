@@ -55,12 +55,8 @@ def _clip(c, size: int):
 def source_index(coord, size: int, padding_mode: str, align_corners: bool):
     """Pixel coordinate of normalised ``coord`` along an axis of ``size`` pixels, after
     padding_mode, and d pixel / d coord."""
-    if align_corners:
-        scale = (size - 1) / 2
-        c = (coord + 1) * scale
-    else:
-        scale = size / 2
-        c = ((coord + 1) * size - 1) / 2
+    scale = (size - 1) / 2 if align_corners else size / 2
+    c = coord * scale + (size - 1) / 2   # PyTorch's rounding: -1 -> 0 or -0.5
     d = np.full_like(c, scale)
     if padding_mode == "border":
         c, g = _clip(c, size)
