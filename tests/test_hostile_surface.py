@@ -62,7 +62,7 @@ def _outcome(fn, m):
         return None, e
 
 
-def compare(torch, op: str, fn, rtol=1e-6, atol=1e-9, dtypes=True):
+def compare(torch, op: str, fn, rtol=1e-6, atol=1e-9, dtypes=True, named=True):
     expected, theirs = _outcome(fn, torch)
     got, ours = _outcome(fn, gn)
     if theirs is not None:
@@ -71,7 +71,8 @@ def compare(torch, op: str, fn, rtol=1e-6, atol=1e-9, dtypes=True):
         kind = _kind(theirs)
         assert isinstance(ours, kind), (f"{op}: PyTorch raises {kind.__name__} ({theirs}); "
                                         f"glassnet raises {type(ours).__name__}: {ours}")
-        assert op.split(".")[-1] in str(ours), f"{op}: the message does not name the op: {ours}"
+        if named:
+            assert op.split(".")[-1] in str(ours), f"{op}: the message does not name the op: {ours}"
         assert type(ours).__module__.split(".")[0] != "numpy", f"{op}: a raw NumPy error: {ours!r}"
         return
     assert ours is None, f"{op}: PyTorch returns {expected!r}; glassnet raises {ours!r}"
@@ -636,3 +637,236 @@ def test_input_changed_in_place_before_backward(torch, op, fn, arr):
     assert isinstance(e_t, RuntimeError) and "modified by an inplace operation" in str(e_t)
     assert isinstance(e_g, RuntimeError), f"{op}: glassnet gives {ours!r} / {e_g!r}"
     assert "in place" in str(e_g) or "inplace" in str(e_g), e_g
+
+
+# --- samplers and loaders -----------------------------------------------------------------------
+def _stream(m, n):
+    """An IterableDataset of ``0 .. n-1`` built on module ``m``'s base class."""
+
+    class Numbers(m.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(range(n))
+
+    return Numbers()
+
+
+def _d(m):
+    return m.utils.data
+
+
+LOADER_CONVERT = ("data/loader.py default_convert (batch_size=None) keeps NumPy scalars "
+                  "(np.float64 from a NumPy-array dataset, np.float32 in dicts) as they are; "
+                  "PyTorch makes them 0-d tensors; fix: treat np.generic like np.ndarray "
+                  "there: isinstance(sample, (np.ndarray, np.generic)) -> "
+                  "Tensor._wrap(np.asarray(sample))")
+DATA = [
+    case("SequentialSampler", lambda m: list(_d(m).SequentialSampler([]))),
+    case("SubsetRandomSampler", lambda m: list(_d(m).SubsetRandomSampler([]))),
+    case("SubsetRandomSampler", lambda m: sorted(_d(m).SubsetRandomSampler([4, 2, 9]))),
+    case("RandomSampler", lambda m: _d(m).RandomSampler(range(3), num_samples=0)),
+    case("RandomSampler", lambda m: _d(m).RandomSampler(range(3), num_samples=-2)),
+    case("RandomSampler", lambda m: _d(m).RandomSampler(range(3), replacement=1)),
+    case("RandomSampler", lambda m: sorted(_d(m).RandomSampler(range(4)))),
+    case("RandomSampler", lambda m: len(list(_d(m).RandomSampler(range(4), num_samples=9)))),
+    case("RandomSampler", lambda m: len(_d(m).RandomSampler(range(4), True, num_samples=9))),
+    case("RandomSampler", lambda m: sorted(_d(m).RandomSampler(range(3), num_samples=6))),
+    case("WeightedRandomSampler", lambda m: list(_d(m).WeightedRandomSampler([0.0, 0.0], 2))),
+    case("WeightedRandomSampler", lambda m: list(_d(m).WeightedRandomSampler([1.0, -1.0], 2))),
+    case("WeightedRandomSampler", lambda m: list(_d(m).WeightedRandomSampler([1.0, NAN], 2))),
+    case("WeightedRandomSampler", lambda m: list(_d(m).WeightedRandomSampler([1.0, INF], 2))),
+    case("WeightedRandomSampler", lambda m: list(_d(m).WeightedRandomSampler([], 1))),
+    case("WeightedRandomSampler", lambda m: _d(m).WeightedRandomSampler([1.0, 2.0], 0)),
+    case("WeightedRandomSampler", lambda m: _d(m).WeightedRandomSampler([[1.0, 2.0]], 1)),
+    case("WeightedRandomSampler", lambda m: list(_d(m).WeightedRandomSampler([0.0, 3.0], 4))),
+    case("WeightedRandomSampler", lambda m: sorted(_d(m).WeightedRandomSampler(
+        T(m, [1.0, 0.0, 2.0]), 2, replacement=False))),
+    case("WeightedRandomSampler", lambda m: len(_d(m).WeightedRandomSampler([1.0], 5))),
+    case("BatchSampler", lambda m: list(_d(m).BatchSampler(range(3), 5, drop_last=True))),
+    case("BatchSampler", lambda m: len(_d(m).BatchSampler(range(3), 5, drop_last=True))),
+    case("BatchSampler", lambda m: list(_d(m).BatchSampler(range(7), 3, drop_last=False))),
+    case("BatchSampler", lambda m: len(_d(m).BatchSampler(range(7), 3, drop_last=False))),
+    case("BatchSampler", lambda m: list(_d(m).BatchSampler([], 3, drop_last=False))),
+    case("BatchSampler", lambda m: _d(m).BatchSampler(range(3), 0, drop_last=True)),
+    case("BatchSampler", lambda m: _d(m).BatchSampler(range(3), 2.0, drop_last=True)),
+    case("BatchSampler", lambda m: _d(m).BatchSampler(range(3), 2, drop_last=None)),
+    case("DataLoader", lambda m: list(_d(m).DataLoader([1, 2, 3], batch_size=None))),
+    case("DataLoader", lambda m: list(_d(m).DataLoader([np.ones(2), np.zeros(2)],
+                                                       batch_size=None))),
+    case("DataLoader", lambda m: [type(x).__name__ for x in _d(m).DataLoader(
+        np.arange(3.0), batch_size=None)], xfail=LOADER_CONVERT),
+    case("DataLoader", lambda m: list(_d(m).DataLoader([1, 2, 3], batch_size=None,
+                                                       drop_last=True))),
+    case("DataLoader", lambda m: _d(m).DataLoader([1, 2, 3], batch_size=0)),
+    case("DataLoader", lambda m: _d(m).DataLoader([1, 2, 3], batch_size=-1)),
+    case("DataLoader", lambda m: _d(m).DataLoader([1, 2, 3], shuffle=True,
+                                                  sampler=_d(m).SequentialSampler([1, 2, 3]))),
+    case("DataLoader", lambda m: _d(m).DataLoader(
+        [1, 2, 3], batch_size=2, batch_sampler=_d(m).BatchSampler(range(3), 2, False))),
+    case("DataLoader", lambda m: list(_d(m).DataLoader(
+        [10, 20, 30], batch_sampler=_d(m).BatchSampler(range(3), 2, False)))),
+    case("DataLoader", lambda m: list(_d(m).DataLoader([10, 20, 30], batch_size=2,
+                                                       sampler=[2, 2, 0]))),
+    case("DataLoader", lambda m: list(_d(m).DataLoader(
+        _d(m).TensorDataset(T(m, X34), T(m, [0, 1, 2])), batch_size=2))),
+    case("DataLoader", lambda m: list(_d(m).DataLoader(_stream(m, 5), batch_size=2,
+                                                       drop_last=True))),
+    case("DataLoader", lambda m: list(_d(m).DataLoader(_stream(m, 0), batch_size=2))),
+    case("DataLoader", lambda m: list(_d(m).DataLoader(_stream(m, 3), batch_size=None))),
+    case("DataLoader", lambda m: len(_d(m).DataLoader(_stream(m, 3), batch_size=2))),
+    case("DataLoader", lambda m: _d(m).DataLoader(_stream(m, 3), shuffle=True)),
+    case("DataLoader", lambda m: _d(m).DataLoader(_stream(m, 3), sampler=[0, 1])),
+]
+
+
+@pytest.mark.parametrize("op, fn, kw", _ids(DATA))
+def test_samplers_and_loaders_like_torch(torch, op, fn, kw):
+    compare(torch, op, fn, dtypes=False, **kw)
+
+
+def test_empty_or_batchless_loaders_raise_where_pytorch_yields_nothing(torch):
+    """Deliberate difference: a map-style loader that would yield no batch at all (an empty
+    dataset, or drop_last with fewer samples than batch_size) raises a ValueError naming
+    the cause in glassnet; PyTorch silently yields nothing, so an epoch trains on nothing."""
+    td, D = torch.utils.data, gn.utils.data
+    assert list(td.DataLoader([], batch_size=2)) == []
+    assert list(td.DataLoader([1, 2, 3], batch_size=5, drop_last=True)) == []
+    with pytest.raises(ValueError, match="the dataset is empty"):
+        list(D.DataLoader([], batch_size=2))
+    with pytest.raises(ValueError, match="drop_last=True with 3 samples and batch_size=5"):
+        D.DataLoader([1, 2, 3], batch_size=5, drop_last=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda g: gn.data.RandomSampler(range(50), generator=g),
+    lambda g: gn.data.RandomSampler(range(5), replacement=True, num_samples=40, generator=g),
+    lambda g: gn.data.SubsetRandomSampler(list(range(0, 100, 3)), generator=g),
+    lambda g: gn.data.WeightedRandomSampler(np.arange(30.0), 20, replacement=False, generator=g),
+    lambda g: gn.data.WeightedRandomSampler([0.2, 0.0, 0.8], 30, generator=g),
+    lambda g: gn.data.DataLoader(list(range(20)), batch_size=3, shuffle=True, generator=g),
+], ids=["random", "random-replacement", "subset", "weighted-no-replacement", "weighted",
+        "loader-shuffle"])
+def test_seeded_samplers_repeat_and_epochs_differ(make):
+    """The same seed gives the same epochs again; two epochs of one sampler differ."""
+    def epochs(seed):
+        s = make(gn.Generator().manual_seed(seed))
+        return [[np.asarray(b).tolist() for b in s] for _ in range(2)]
+
+    first, again, other = epochs(7), epochs(7), epochs(8)
+    assert first == again
+    assert first[0] != first[1]
+    assert first != other
+    gn.manual_seed(3)  # without a generator: the global one, reset by manual_seed
+    a = list(gn.data.RandomSampler(range(30)))
+    gn.manual_seed(3)
+    assert a == list(gn.data.RandomSampler(range(30)))
+
+
+def test_weighted_sampler_frequencies_and_zero_weights():
+    """Draws follow weights / sum(weights) (a 4-sigma band on 20,000 draws); a zero weight
+    is never drawn, with or without replacement."""
+    w = np.array([1.0, 0.0, 3.0, 6.0])
+    got = np.bincount(list(gn.data.WeightedRandomSampler(
+        w, 20000, generator=gn.Generator().manual_seed(0))), minlength=4)
+    p = w / w.sum()
+    sd = np.sqrt(20000 * p * (1 - p))
+    assert np.all(np.abs(got - 20000 * p) <= 4 * sd + 1e-9), got
+    picked = list(gn.data.WeightedRandomSampler(w, 3, replacement=False))
+    assert sorted(picked) == [0, 2, 3]
+
+
+# --- autograd.grad, backward(inputs=), post-accumulate-grad hooks ------------------------------
+def _leaf(m, a):
+    return m.tensor(np.array(a, dtype=np.float64), requires_grad=True)
+
+
+def _post_hooks(m):
+    """Each hook sees the accumulated .grad after every backward; a removed one no more."""
+    x, seen = _leaf(m, [1.0, 2.0]), []
+    h = x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.detach() * 1))
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    h.remove()
+    (x * 1).sum().backward()
+    return seen, x.grad
+
+
+def _hook_returns(m):
+    x = _leaf(m, [1.0, 2.0])
+    x.register_post_accumulate_grad_hook(lambda t: t.grad * 0)
+    (x * 3).sum().backward()
+    return x.grad
+
+
+def _grad_twice(m, retain):
+    x = _leaf(m, [1.0, 2.0])
+    y = x.exp().sum()
+    return m.autograd.grad(y, x, retain_graph=retain), m.autograd.grad(y, x)
+
+
+AG_KIND = ("autograd.py: autograd.grad()/backward() raise ValueError for a grad_outputs / "
+           "gradient of the wrong shape (_seed, line ~226) and for an empty inputs= "
+           "(_targets, line ~322); PyTorch raises RuntimeError; fix: raise RuntimeError there")
+HOOK_RETURN = ("autograd.py _accumulate_leaf ignores what a post-accumulate-grad hook returns; "
+               "PyTorch raises RuntimeError 'post accumulate grad hooks should return None', "
+               "so a hook written as `return t.grad * 0` silently does nothing; fix: "
+               "`if hook(t) is not None: raise RuntimeError('register_post_accumulate_grad_"
+               "hook: a hook must return None ...')`")
+AUTOGRAD = [
+    case("autograd.grad", lambda m: (lambda x, y: m.autograd.grad((x * 2).sum(), [x, y]))(
+        _leaf(m, [1.0, 2.0]), _leaf(m, [3.0]))),
+    case("autograd.grad", lambda m: (lambda x, y: m.autograd.grad(
+        (x * 2).sum(), [x, y], allow_unused=True)[0])(_leaf(m, [1.0, 2.0]), _leaf(m, [3.0]))),
+    case("autograd.grad", lambda m: (lambda x, y: m.autograd.grad(
+        (x * 2).sum(), [x, y], materialize_grads=True))(_leaf(m, [1.0, 2.0]), _leaf(m, [3.0]))),
+    case("autograd.grad", lambda m: (lambda x: m.autograd.grad(x * 2, x))(_leaf(m, [1.0, 2.0]))),
+    case("autograd.grad", lambda m: (lambda x: m.autograd.grad(
+        x * 2, x, m.tensor([1.0, 3.0], dtype=m.float64)))(_leaf(m, [1.0, 2.0]))),
+    case("autograd.grad", lambda m: (lambda x: m.autograd.grad(
+        x * 2, x, m.tensor([1.0, 3.0, 4.0], dtype=m.float64)))(_leaf(m, [1.0, 2.0])),
+         xfail=AG_KIND),
+    case("autograd.grad", lambda m: (lambda x: m.autograd.grad((x * 2).sum(), []))(
+        _leaf(m, [1.0])), xfail=AG_KIND),
+    case("autograd.grad", lambda m: (lambda x: m.autograd.grad((x * 2).sum(), m.tensor([1.0])))(
+        _leaf(m, [1.0]))),
+    case("autograd.grad", lambda m: m.autograd.grad(m.tensor([1, 2]).sum(), _leaf(m, [1.0]))),
+    # (PyTorch's message, which names no op: the graph was freed by the first call)
+    case("autograd.grad", lambda m: _grad_twice(m, False), named=False),
+    case("autograd.grad", lambda m: _grad_twice(m, True)),
+    case("autograd.grad", lambda m: (lambda x: (m.autograd.grad((x * x).sum(), x), x.grad))(
+        _leaf(m, [1.0, 2.0]))[0]),
+    case("autograd.grad", lambda m: (lambda x: (lambda h: m.autograd.grad((h * h).sum(), h))(
+        x * 3))(_leaf(m, [1.0, 2.0]))),
+    case("autograd.grad", lambda m: (lambda x: m.autograd.grad(x.sum(), x))(
+        _leaf(m, np.zeros((0, 3))))),
+    case("autograd.grad", lambda m: (lambda x: m.autograd.grad(
+        x, x, m.ones(2, dtype=m.float64)))(_leaf(m, [1.0, 2.0]))),
+    case("backward", lambda m: (lambda x: (x * 2).sum().backward(inputs=[]))(_leaf(m, [1.0])),
+         xfail=AG_KIND),
+    case("backward", lambda m: (lambda x: (x * 2).backward(m.ones(3, dtype=m.float64)))(
+        _leaf(m, [1.0, 2.0])), xfail=AG_KIND),
+    case("backward", lambda m: (lambda x: (x * 2).backward())(_leaf(m, [1.0, 2.0]))),
+    case("backward", lambda m: (lambda x, y: ((x * y).sum().backward(inputs=[x]),
+                                              x.grad, y.grad is None))(
+        _leaf(m, [1.0, 2.0]), _leaf(m, [3.0, 4.0]))[1:]),
+    case("backward", lambda m: (lambda x: (lambda h: ((h * h).sum().backward(inputs=[h]),
+                                                      h.grad, x.grad is None))(x * 3))(
+        _leaf(m, [1.0, 2.0]))[1:]),
+    case("backward", lambda m: (lambda x, y: ((x * 2).sum().backward(inputs=[y]),
+                                              x.grad is None, y.grad is None))(
+        _leaf(m, [1.0, 2.0]), _leaf(m, [3.0]))[1:]),
+    case("backward", lambda m: (lambda x: ((x * 2).sum().backward(inputs=x), x.grad))(
+        _leaf(m, [1.0, 2.0]))[1]),
+    case("backward", lambda m: (lambda x: (x * 2).sum().backward(inputs=[m.tensor([1.0])]))(
+        _leaf(m, [1.0]))),
+    case("register_post_accumulate_grad_hook", _post_hooks),
+    case("register_post_accumulate_grad_hook", lambda m: (_leaf(m, [1.0]) * 2)
+         .register_post_accumulate_grad_hook(lambda t: None)),
+    case("register_post_accumulate_grad_hook", lambda m: m.tensor([1.0])
+         .register_post_accumulate_grad_hook(lambda t: None)),
+    case("register_post_accumulate_grad_hook", _hook_returns, xfail=HOOK_RETURN),
+]
+
+
+@pytest.mark.parametrize("op, fn, kw", _ids(AUTOGRAD))
+def test_autograd_surface_like_torch(torch, op, fn, kw):
+    compare(torch, op, fn, **kw)
