@@ -288,6 +288,28 @@ def test_float32_parameters_stay_float32_and_match_torch():
         assert_close(w.data, tw.detach(), type(opt).__name__, rtol=2e-5, atol=1e-6)
 
 
+def test_adafactor_default_eps1_comes_from_the_groups_first_parameter():
+    """eps=(None, ...): float32's machine epsilon (1.2e-7) for a float32 parameter listed
+    first serves the float64 one too, whose tiny gradients it then clamps, as in PyTorch."""
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((4, 2)) * 1e-5
+    ps = [gn.tensor(a, requires_grad=True), gn.tensor(b, requires_grad=True)]
+    ts = [torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)]
+    opt, ropt = optim.Adafactor(ps), torch.optim.Adafactor(ts)
+    alone = gn.tensor(b, requires_grad=True)
+    aopt = optim.Adafactor([alone])
+    for _ in range(5):
+        ga, gb = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((4, 2)) * 1e-6
+        ps[0].grad, ps[1].grad, alone.grad = gn.tensor(ga), gn.tensor(gb), gn.tensor(gb)
+        ts[0].grad, ts[1].grad = torch.tensor(ga), torch.tensor(gb)
+        opt.step()
+        ropt.step()
+        aopt.step()
+    assert_close(ps[1].data, ts[1].detach(), "float64 beside float32", rtol=1e-12, atol=0)
+    assert_close(ps[0].data, ts[0].detach(), "float32", rtol=1e-6, atol=1e-6)
+    assert not np.allclose(alone.data, ps[1].data, rtol=1e-3, atol=0)  # eps1 mattered
+
+
 def test_updates_never_mutate_gradients_and_count_as_writes():
     p = gn.tensor([[1.0, 2.0], [0.5, 1.5]], dtype=np.float64, requires_grad=True)
     q = gn.tensor([[3.0, 4.0], [0.0, -1.0]], dtype=np.float64, requires_grad=True)

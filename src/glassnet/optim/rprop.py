@@ -60,15 +60,17 @@ class Rprop(Optimizer):
                     st = self.state[p] = {"step": 0, "prev": np.zeros_like(p.data),
                                           "step_size": np.full_like(p.data, group["lr"])}
                 st["step"] += 1
-                sign = np.sign(g * st["prev"])
-                flipped = sign < 0
-                # a NaN product keeps its NaN (and so the step size), as in PyTorch
-                factor = np.where(sign > 0, eta_plus,
-                                  np.where(flipped, eta_minus, np.where(sign == 0, 1.0, sign)))
+                prod = g * st["prev"]
+                flipped = prod < 0
                 size = st["step_size"]
-                size *= factor.astype(size.dtype, copy=False)
+                factor = np.where(prod > 0, size.dtype.type(eta_plus), size.dtype.type(1.0))
+                factor[flipped] = eta_minus
+                size *= factor
                 np.clip(size, lo, hi, out=size)
-                g = np.where(flipped, 0.0, g).astype(p.data.dtype, copy=False)
-                p.data -= np.sign(g) * size
+                move = np.sign(g, out=np.empty_like(p.data))
+                move[flipped] = 0  # a flipped sign: no move now, nothing to compare next time
                 st["prev"][...] = g
+                st["prev"][flipped] = 0
+                move *= size
+                p.data -= move
         return loss
