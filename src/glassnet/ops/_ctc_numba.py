@@ -18,14 +18,12 @@ _jit = numba.njit(cache=True, nogil=True, boundscheck=False)
 
 
 @_jit
-def _lse(a, b):
-    if a == -np.inf:
-        return b
-    if b == -np.inf:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
+def _lse3(a, b, c):
+    """log(eᵃ + eᵇ + eᶜ) with one log: the largest term factored out."""
+    m = max(a, max(b, c))
+    if m == -np.inf:
+        return m
+    return m + math.log(math.exp(a - m) + math.exp(b - m) + math.exp(c - m))
 
 
 @_jit
@@ -51,16 +49,20 @@ def ctc_kernel(lp, ext, skip, T_n, S_n):
         if Ln > 1:
             alpha[0, 1] = lp[0, n, ext[n, 1]]
         for t in range(1, Tn):
+            # only states that are reachable by step t and can still reach the end
+            lo = max(0, Ln - 2 * (Tn - t))
+            hi = min(Ln, 2 * t + 2)
             for s in range(Ln):
-                v = alpha[t - 1, s]
-                if s >= 1:
-                    v = _lse(v, alpha[t - 1, s - 1])
-                if s >= 2 and skip[n, s]:
-                    v = _lse(v, alpha[t - 1, s - 2])
+                if s < lo or s >= hi:
+                    alpha[t, s] = neg
+                    continue
+                b = alpha[t - 1, s - 1] if s >= 1 else neg
+                c = alpha[t - 1, s - 2] if s >= 2 and skip[n, s] else neg
+                v = _lse3(alpha[t - 1, s], b, c)
                 alpha[t, s] = v + lp[t, n, ext[n, s]] if v != neg else neg
         ll = alpha[Tn - 1, Ln - 1]
         if Ln > 1:
-            ll = _lse(ll, alpha[Tn - 1, Ln - 2])
+            ll = _lse3(ll, alpha[Tn - 1, Ln - 2], neg)
         nll[n] = -ll
         if ll == neg:  # an impossible target: a NaN gradient, as PyTorch's
             for t in range(Tn):
@@ -73,19 +75,23 @@ def ctc_kernel(lp, ext, skip, T_n, S_n):
         if Ln > 1:
             beta[Tn - 1, Ln - 2] = lp[Tn - 1, n, ext[n, Ln - 2]]
         for t in range(Tn - 2, -1, -1):
+            lo = max(0, Ln - 2 * (Tn - t))
+            hi = min(Ln, 2 * t + 2)
             for s in range(Ln):
-                v = beta[t + 1, s]
-                if s + 1 < Ln:
-                    v = _lse(v, beta[t + 1, s + 1])
-                if s + 2 < Ln and skip[n, s + 2]:
-                    v = _lse(v, beta[t + 1, s + 2])
+                if s < lo or s >= hi:
+                    beta[t, s] = neg
+                    continue
+                b = beta[t + 1, s + 1] if s + 1 < Ln else neg
+                c = beta[t + 1, s + 2] if s + 2 < Ln and skip[n, s + 2] else neg
+                v = _lse3(beta[t + 1, s], b, c)
                 beta[t, s] = v + lp[t, n, ext[n, s]] if v != neg else neg
         for t in range(Tn):
             for c in range(C):
                 gam[c] = 0.0
             for s in range(Ln):
-                c = ext[n, s]
-                gam[c] += math.exp(alpha[t, s] + beta[t, s] - lp[t, n, c] - ll)
+                if alpha[t, s] != neg and beta[t, s] != neg:
+                    c = ext[n, s]
+                    gam[c] += math.exp(alpha[t, s] + beta[t, s] - lp[t, n, c] - ll)
             for c in range(C):
                 grad[t, n, c] = math.exp(lp[t, n, c]) - gam[c]
     return nll, grad

@@ -39,65 +39,69 @@ __all__ = ["ctc_loss"]
 _NEG = -np.inf
 
 
-def _lse3(a, b, c):
-    """Elementwise log(eᵃ + eᵇ + eᶜ), -inf where all three are -inf."""
-    m = np.maximum(np.maximum(a, b), c)
-    ms = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return ms + np.log(np.exp(a - ms) + np.exp(b - ms) + np.exp(c - ms))
-
-
 def ctc_numpy(lp, ext, skip, T_n, S_n):
     """Negative log likelihoods ``(N,)`` and the gradient ``(T, N, C)`` (PyTorch's
     convention, unscaled) for float64 ``lp (T, N, C)``, extended targets ``ext (N, L)``,
     ``skip (N, L)`` (where the s-2 move is allowed), input and target lengths.
 
-    Each step works on the whole (N, L) array: alpha forward over t, beta backward over t
-    (started per sequence at its own last step T_n - 1)."""
+    Each step works on the whole (N, L) array, in log space (``np.logaddexp``, exact for
+    -inf): alpha forward over t, beta backward over t, each sequence's beta started at its
+    own last step T_n - 1."""
     T, N, C = lp.shape
     L = ext.shape[1]
-    lpe = np.take_along_axis(lp, np.broadcast_to(ext, (T, N, L)), axis=2)  # lp[t, n, l'[s]]
-    s_idx = np.arange(L)
-    valid = s_idx[None, :] < (2 * S_n + 1)[:, None]   # (N, L): inside this extended target
-    neg2 = np.full((N, 2), _NEG)
-    alpha = np.full((T, N, L), _NEG)
-    a = np.full((N, L), _NEG)
-    a[:, 0] = lpe[0, :, 0]
-    if L > 1:
-        a[:, 1] = np.where(S_n > 0, lpe[0, :, 1], _NEG)
-    alpha[0] = a
-    for t in range(1, T):
-        s1 = np.concatenate([neg2[:, :1], a[:, :-1]], axis=1)
-        s2 = np.where(skip, np.concatenate([neg2, a[:, :-2]], axis=1), _NEG)
-        a = np.where(valid, _lse3(a, s1, s2) + lpe[t], _NEG)
-        alpha[t] = a
     rows = np.arange(N)
+    valid = np.arange(L)[None, :] < (2 * S_n + 1)[:, None]   # inside this extended target
+    # lp[t, n, l'[s]], -inf past the sequence's own extended target
+    lpe = np.take_along_axis(lp, np.broadcast_to(ext, (T, N, L)), axis=2)
+    lpe = np.where(valid, lpe, _NEG)
+    skip_add = np.where(skip, 0.0, _NEG)                     # + -inf where s-2 -> s is barred
+    # alpha[t] lives in A[t, :, 2:]; two columns of -inf in front make the s-1, s-2 shifts
+    A = np.full((T, N, L + 2), _NEG)
+    A[0, :, 2] = lpe[0, :, 0]
+    if L > 1:
+        A[0, :, 3] = lpe[0, :, 1]
+    for t in range(1, T):
+        prev = A[t - 1]
+        cur = A[t, :, 2:]
+        np.logaddexp(prev[:, 2:], prev[:, 1:-1], out=cur)
+        np.logaddexp(cur, prev[:, :-2] + skip_add, out=cur)
+        cur += lpe[t]
+    alpha = A[:, :, 2:]
     last = np.maximum(T_n - 1, 0)
-    aT = alpha[last, rows]                            # (N, L) at each sequence's end
-    end1 = aT[rows, 2 * S_n]
+    aT = alpha[last, rows]                                   # (N, L) at each sequence's end
     end2 = np.where(S_n > 0, aT[rows, np.maximum(2 * S_n - 1, 0)], _NEG)
-    ll = np.logaddexp(end1, end2)
+    ll = np.logaddexp(aT[rows, 2 * S_n], end2)
     ll = np.where(T_n > 0, ll, np.where(S_n > 0, _NEG, 0.0))  # no input steps at all
     nll = -ll
 
-    # beta[t, s]: log probability of finishing from (t, s), lp[t, l'[s]] included
-    init = np.full((N, L), _NEG)
-    init[rows, 2 * S_n] = lpe[last, rows, 2 * S_n]
+    # beta[t] (lp[t] included) lives in B[t, :, :L]; two columns of -inf behind
+    B = np.full((T, N, L + 2), _NEG)
+    skip_up = np.concatenate([skip_add[:, 2:], np.full((N, 2), _NEG)], axis=1)  # s -> s+2
     has = S_n > 0
-    init[rows[has], 2 * S_n[has] - 1] = lpe[last[has], rows[has], 2 * S_n[has] - 1]
-    skip_up = np.concatenate([skip[:, 2:], np.zeros((N, 2), bool)], axis=1)  # s -> s+2 ok
-    logpost = np.full((T, N, L), _NEG)   # alpha + beta - lp: all paths through (t, s)
-    b = np.full((N, L), _NEG)
+    ends = {}
+    for n in range(N):
+        if T_n[n] > 0:
+            ends.setdefault(int(T_n[n]) - 1, []).append(n)
     for t in range(T - 1, -1, -1):
-        s1 = np.concatenate([b[:, 1:], neg2[:, :1]], axis=1)
-        s2 = np.where(skip_up, np.concatenate([b[:, 2:], neg2], axis=1), _NEG)
-        step = np.where(valid, _lse3(b, s1, s2) + lpe[t], _NEG)
-        b = np.where((t == T_n - 1)[:, None], init, np.where((t < T_n - 1)[:, None], step, _NEG))
-        with np.errstate(invalid="ignore"):
-            logpost[t] = alpha[t] + b - lpe[t]
-    # γ[t, n, c] = Σ over s with l'[s] = c of exp(logpost + nll): scatter s onto classes
+        cur = B[t, :, :L]
+        if t < T - 1:
+            nxt = B[t + 1]
+            np.logaddexp(nxt[:, :L], nxt[:, 1:L + 1], out=cur)
+            np.logaddexp(cur, nxt[:, 2:] + skip_up, out=cur)
+            cur += lpe[t]
+        r = ends.get(t)
+        if r is not None:                                    # these sequences end here
+            r = np.asarray(r)
+            cur[r] = _NEG
+            cur[r, 2 * S_n[r]] = lpe[t, r, 2 * S_n[r]]
+            rh = r[has[r]]
+            cur[rh, 2 * S_n[rh] - 1] = lpe[t, rh, 2 * S_n[rh] - 1]
+    beta = B[:, :, :L]
+    # γ[t, n, c] = Σ over s with l'[s] = c of exp(alpha + beta - lp + nll), the posterior
+    # of being at (t, s); -inf - -inf (never visited) is NaN: masked to 0
     with np.errstate(invalid="ignore", over="ignore"):
-        post = np.exp(logpost + nll[None, :, None])
+        logpost = alpha + beta - lpe + nll[None, :, None]
+        post = np.exp(np.where(np.isnan(logpost), _NEG, logpost))
     flat = (np.arange(T)[:, None, None] * N + rows[None, :, None]) * C + ext[None]
     gamma = np.bincount(flat.ravel(), weights=post.ravel(), minlength=T * N * C)
     grad = np.exp(lp) - gamma.reshape(T, N, C)
