@@ -179,6 +179,21 @@ CASES += [
     ("adaptive-max-1d", lambda: tnn.Sequential(tnn.Conv1d(2, 3, 3), tnn.AdaptiveMaxPool1d(4)),
      _x(2, 2, 11), False),
 ]
+CASES += [
+    ("cnn-3d", lambda: tnn.Sequential(
+        tnn.Conv3d(2, 4, (3, 2, 3), stride=(1, 2, 1), padding=1), _randomize(tnn.BatchNorm3d(4)),
+        tnn.ReLU(), tnn.MaxPool3d(2, ceil_mode=True), tnn.Dropout3d(0.5),
+        tnn.ConvTranspose3d(4, 4, 3, stride=2, padding=1, output_padding=1, groups=2),
+        tnn.AvgPool3d(2, padding=1, count_include_pad=False), tnn.InstanceNorm3d(4, affine=True),
+        tnn.AdaptiveMaxPool3d((2, 3, 2)), tnn.AdaptiveAvgPool3d(1), tnn.Flatten()),
+     _x(2, 2, 5, 6, 5), False),
+    ("pad-3d", lambda: tnn.Sequential(
+        tnn.ZeroPad3d((1, 0, 2, 1, 0, 1)), tnn.ConstantPad3d(1, 0.5), tnn.ReflectionPad3d(1),
+        tnn.ReplicationPad3d((0, 1, 2, 0, 1, 1)), tnn.CircularPad3d(1),
+        tnn.Upsample(scale_factor=2, mode="trilinear")), _x(2, 2, 3, 4, 3), False),
+    ("batchnorm3d-train", lambda: tnn.Sequential(tnn.Conv3d(2, 3, 1), tnn.BatchNorm3d(3)),
+     _x(3, 2, 2, 3, 4), True),
+]
 for _cls in ("ConvTranspose1d", "ConvTranspose2d"):
     if hasattr(gn.nn, _cls):
         CASES.append((_cls.lower(), (lambda c: lambda: getattr(tnn, c)(

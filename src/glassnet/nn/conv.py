@@ -1,4 +1,5 @@
-"""Convolution layers: ``Conv1d`` and ``Conv2d`` with PyTorch's arguments, weight shapes
+"""Convolution layers: ``Conv1d``, ``Conv2d``, ``Conv3d`` and their transposes with
+PyTorch's arguments, weight shapes
 and default initialisation (weight and bias uniform in ``±1/sqrt(fan_in)``, which is
 ``kaiming_uniform_(a=sqrt(5))`` for the weight)."""
 
@@ -7,14 +8,15 @@ from __future__ import annotations
 import math
 
 from ..backend import DEFAULT_FLOAT, xp
-from ..ops.conv import pad_pairs, pair
+from ..ops.conv import batch_dims, pad_pairs, pair
 from ..ops.conv_transpose import output_padding_for
 from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "ConvTranspose3d"]
 
 
 class _ConvNd(Module):
@@ -63,12 +65,17 @@ class _ConvNd(Module):
             bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
             init.uniform_(self.bias, -bound, bound, generator)
 
+    def forward(self, input):  # noqa: A002
+        self._check(input)
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
     def _check(self, x) -> None:
         nd = self._nd
         if x.ndim not in (nd + 1, nd + 2):
-            dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-            raise ValueError(f"{self._describe()}: expected a {nd + 2}-D input {dims} or a "
-                             f"{nd + 1}-D unbatched one, got shape {tuple(x.shape)}")
+            raise ValueError(f"{self._describe()}: expected a {nd + 2}-D input "
+                             f"{batch_dims(nd)} or a {nd + 1}-D unbatched one, got shape "
+                             f"{tuple(x.shape)}")
         c = x.shape[-nd - 1]
         if c != self.in_channels:
             raise ValueError(f"{self._describe()}: expected input with {self.in_channels} "
@@ -101,11 +108,7 @@ class Conv2d(_ConvNd):
     """
 
     _nd = 2
-
-    def forward(self, input):  # noqa: A002
-        self._check(input)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups)
+    _fn = staticmethod(F.conv2d)
 
 
 class Conv1d(_ConvNd):
@@ -113,11 +116,18 @@ class Conv1d(_ConvNd):
     A 2-D input ``(C_in, L)`` is one unbatched sequence."""
 
     _nd = 1
+    _fn = staticmethod(F.conv1d)
 
-    def forward(self, input):  # noqa: A002
-        self._check(input)
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups)
+
+class Conv3d(_ConvNd):
+    """3-D convolution: ``(N, C_in, D, H, W) -> (N, C_out, D', H', W')``.
+
+    ``weight``: ``(out_channels, in_channels/groups, KD, KH, KW)``; ``bias``:
+    ``(out_channels,)``. A 4-D input ``(C_in, D, H, W)`` is one unbatched volume.
+    """
+
+    _nd = 3
+    _fn = staticmethod(F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -138,6 +148,11 @@ class _ConvTransposeNd(_ConvNd):
                 raise ValueError(f"{name}: output_padding must be smaller than either stride "
                                  f"or dilation, got output_padding={self.output_padding}, "
                                  f"stride={self.stride}, dilation={self.dilation}")
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        self._check(input)
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        self._output_padding(input, output_size), self.groups, self.dilation)
 
     def _output_padding(self, input, output_size) -> tuple:  # noqa: A002
         if output_size is None:
@@ -164,12 +179,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     """
 
     _nd = 2
-
-    def forward(self, input, output_size=None):  # noqa: A002
-        self._check(input)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
+    _fn = staticmethod(F.conv_transpose2d)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -177,9 +187,13 @@ class ConvTranspose1d(_ConvTransposeNd):
     ``(in_channels, out_channels/groups, K)``."""
 
     _nd = 1
+    _fn = staticmethod(F.conv_transpose1d)
 
-    def forward(self, input, output_size=None):  # noqa: A002
-        self._check(input)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups,
-                                  self.dilation)
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution: ``(N, C_in, D, H, W) -> (N, C_out, D', H', W')``; weight
+    ``(in_channels, out_channels/groups, KD, KH, KW)``; ``forward(input, output_size)`` as
+    in 2-D."""
+
+    _nd = 3
+    _fn = staticmethod(F.conv_transpose3d)

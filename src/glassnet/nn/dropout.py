@@ -1,13 +1,13 @@
 """Dropout: zero random elements (``Dropout``) or whole channels (``Dropout1d``,
-``Dropout2d``) while training, the identity in eval mode. One functional form does all
-three (``ops/dropout.py``)."""
+``Dropout2d``, ``Dropout3d``) while training, the identity in eval mode. One op does them
+all (``ops/dropout.py``)."""
 
 from __future__ import annotations
 
 from . import functional as F
 from .module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
 class Dropout(Module):
@@ -41,3 +41,10 @@ class Dropout1d(Dropout):
     """Zero whole channels of ``(N, C, L)`` with probability ``p`` in training."""
 
     _fn = staticmethod(F.dropout1d)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with probability
+    ``p`` in training (the rest scaled by ``1/(1-p)``); the identity in evaluation."""
+
+    _fn = staticmethod(F.dropout3d)

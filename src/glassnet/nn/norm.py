@@ -1,6 +1,6 @@
-"""Normalisation layers (``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``) and channel
-with PyTorch's arguments, parameters and buffers
-(``weight``, ``bias``, ``running_mean``, ``running_var``, ``num_batches_tracked``)."""
+"""Normalisation layers (``BatchNorm1d/2d/3d``, ``LayerNorm``, ``GroupNorm``,
+``InstanceNorm1d/2d/3d``) with PyTorch's arguments, parameters and buffers (``weight``,
+``bias``, ``running_mean``, ``running_var``, ``num_batches_tracked``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from . import functional as F
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "GroupNorm",
+           "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
 
 def _affine_parameters(module: Module, n: int, affine: bool, bias: bool, dtype) -> None:
@@ -97,6 +97,13 @@ class BatchNorm2d(_BatchNorm):
     in evaluation the running statistics are used."""
 
     _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of ``(N, C, D, H, W)`` per channel ``C`` (as :class:`BatchNorm2d`,
+    the statistics over the batch and the volume)."""
+
+    _dims = (5,)
 
 
 class LayerNorm(Module):
@@ -198,3 +205,10 @@ class InstanceNorm2d(_InstanceNorm):
     ``(C, H, W)``). ``affine`` and ``track_running_stats`` are off by default."""
 
     _unbatched = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalise each sample's channel over its volume: ``(N, C, D, H, W)`` (or
+    ``(C, D, H, W)``). ``affine`` and ``track_running_stats`` are off by default."""
+
+    _unbatched = 4

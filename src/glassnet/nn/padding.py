@@ -1,5 +1,5 @@
 """Padding layers: modules around ``F.pad`` (constant, zero, reflection, replication and
-circular padding of the last 1 or 2 dims)."""
+circular padding of the last 1, 2 or 3 dims)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from .module import Module
 __all__ = [
     "ConstantPad1d", "ConstantPad2d", "ZeroPad1d", "ZeroPad2d", "ReflectionPad1d",
     "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d",
-    "CircularPad2d",
+    "CircularPad2d", "ConstantPad3d", "ZeroPad3d", "ReflectionPad3d", "ReplicationPad3d",
+    "CircularPad3d",
 ]
+
+_SIDES = ("left, right", "left, right, top, bottom", "left, right, top, bottom, front, back")
 
 
 def _expand(padding, nd: int, name: str) -> tuple:
@@ -19,7 +22,7 @@ def _expand(padding, nd: int, name: str) -> tuple:
     padding = tuple(int(p) for p in padding)
     if len(padding) != 2 * nd:
         raise ValueError(f"{name}: padding must be an int or a tuple of {2 * nd} ints "
-                         f"(left, right{', top, bottom' if nd == 2 else ''}), got {padding}")
+                         f"({_SIDES[nd - 1]}), got {padding}")
     return padding
 
 
@@ -103,3 +106,35 @@ class CircularPad2d(_Pad):
 
 class CircularPad1d(CircularPad2d):
     _nd = 1
+
+
+class ConstantPad3d(ConstantPad2d):
+    """Pad the last three dims with ``value``: ``padding`` = (left, right, top, bottom,
+    front, back)."""
+
+    _nd = 3
+
+
+class ZeroPad3d(ZeroPad2d):
+    """Pad the last three dims with zeros: ``(N, C, D, H, W) -> (N, C, D + front + back,
+    H + top + bottom, W + left + right)``."""
+
+    _nd = 3
+
+
+class ReflectionPad3d(ReflectionPad2d):
+    """Pad the last three dims with their mirror image."""
+
+    _nd = 3
+
+
+class ReplicationPad3d(ReplicationPad2d):
+    """Pad the last three dims by repeating the edge values."""
+
+    _nd = 3
+
+
+class CircularPad3d(CircularPad2d):
+    """Pad the last three dims by wrapping around."""
+
+    _nd = 3

@@ -17,10 +17,15 @@ Backward, with ``gy`` laid out as the matrix ``(O, N*OH*OW)``:
 offset's rows of ``gcols`` are scatter-added back onto the slice of the padded input
 they came from (slices of one offset never overlap, so ``+=`` on a strided view is exact).
 
-1-D convolution is the 2-D one with a height of 1.
+1-D convolution is the 2-D one with a height of 1. 3-D convolution is the same lowering
+with one more kernel axis: ``cols`` is ``(C, KD, KH, KW, N, OD, OH, OW)`` and every loop
+runs over the ``KD*KH*KW`` kernel offsets.
 """
 
 from __future__ import annotations
+
+from itertools import product
+from math import prod
 
 import numpy as np
 
@@ -30,7 +35,7 @@ from ..tensor import Tensor
 from ._registry import op
 from ._util import check_dtypes
 
-__all__ = ["conv1d", "conv2d", "conv_output_size", "pair", "pad_pairs"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_output_size", "pair", "pad_pairs"]
 
 
 def pair(v, n: int, what: str, op: str) -> tuple:
@@ -75,46 +80,58 @@ def conv_output_size(size: int, k: int, s: int, d: int, pads: tuple) -> int:
 
 
 def _pad(x, pads: tuple):
-    """Zero-pad the last two axes of ``x`` (one allocation, one copy; none if no padding)."""
-    (pt, pb), (pl, pr) = pads
-    if not (pt or pb or pl or pr):
+    """Zero-pad the trailing ``len(pads)`` axes of ``x`` by ``((before, after), ...)``
+    (one allocation, one copy; none if no padding)."""
+    if not any(a or b for a, b in pads):
         return x
-    N, C, H, W = x.shape
-    out = xp.zeros((N, C, H + pt + pb, W + pl + pr), dtype=x.dtype)
-    out[:, :, pt:pt + H, pl:pl + W] = x
+    lead = x.shape[:x.ndim - len(pads)]
+    spatial = x.shape[x.ndim - len(pads):]
+    out = xp.zeros(lead + tuple(n + a + b for n, (a, b) in zip(spatial, pads)), dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(a, a + n) for n, (a, _) in zip(spatial, pads))] = x
     return out
 
 
+def window_offsets(kernel: tuple, out: tuple, stride: tuple, dilation: tuple):
+    """Each kernel offset, row-major, as ``(index, slices)``: its position in the kernel
+    and, per spatial dim, the strided slice of the padded input it reads for every output."""
+    per_dim = [[(i, slice(i * d, i * d + s * (o - 1) + 1, s)) for i in range(k)]
+               for k, o, s, d in zip(kernel, out, stride, dilation)]
+    for combo in product(*per_dim):
+        yield tuple(c[0] for c in combo), tuple(c[1] for c in combo)
+
+
 def kernel_offsets(KH, KW, OH, OW, stride, dilation):
-    """Each kernel offset ``(i, j)`` with the (row, col) slices of the padded input it reads."""
-    sh, sw = stride
-    dh, dw = dilation
-    for i in range(KH):
-        hs = slice(i * dh, i * dh + sh * (OH - 1) + 1, sh)
-        for j in range(KW):
-            yield i, j, hs, slice(j * dw, j * dw + sw * (OW - 1) + 1, sw)
+    """Each 2-D kernel offset ``(i, j)`` with the (row, col) slices of the padded input it
+    reads (:func:`window_offsets` for two dims)."""
+    for (i, j), (hs, ws) in window_offsets((KH, KW), (OH, OW), stride, dilation):
+        yield i, j, hs, ws
 
 
-def im2col(xpad, KH, KW, OH, OW, stride, dilation):
-    """``(N, C, Hp, Wp) -> (C, KH, KW, N, OH, OW)``: the receptive fields as columns."""
+_ALL2 = (slice(None), slice(None))
+
+
+def im2col(xpad, kernel, out, stride, dilation):
+    """``(N, C, *P) -> (C, *kernel, N, *out)``: the receptive fields as columns."""
     N, C = xpad.shape[:2]
-    cols = xp.empty((C, KH, KW, N, OH, OW), dtype=xpad.dtype)
-    xt = xpad.transpose(1, 0, 2, 3)
-    for i, j, hs, ws in kernel_offsets(KH, KW, OH, OW, stride, dilation):
-        cols[:, i, j] = xt[:, :, hs, ws]
+    cols = xp.empty((C,) + tuple(kernel) + (N,) + tuple(out), dtype=xpad.dtype)
+    xt = xpad.swapaxes(0, 1)
+    for idx, sl in window_offsets(kernel, out, stride, dilation):
+        cols[(slice(None),) + idx] = xt[_ALL2 + sl]
     return cols
 
 
-def col2im(gcols, xshape, pads, KH, KW, OH, OW, stride, dilation):
-    """The adjoint of :func:`im2col`: ``(C, KH, KW, N, OH, OW) -> (N, C, H, W)``."""
-    N, C, H, W = xshape
-    (pt, pb), (pl, pr) = pads
+def col2im(gcols, xshape, pads, kernel, out, stride, dilation):
+    """The adjoint of :func:`im2col`: ``(C, *kernel, N, *out) -> (N, C, *spatial)``."""
+    N, C = xshape[:2]
+    spatial = xshape[2:]
     # Accumulate channel-major so every add reads a contiguous block of gcols, then
     # transpose once at the end.
-    g = xp.zeros((C, N, H + pt + pb, W + pl + pr), dtype=gcols.dtype)
-    for i, j, hs, ws in kernel_offsets(KH, KW, OH, OW, stride, dilation):
-        g[:, :, hs, ws] += gcols[:, i, j]
-    return xp.ascontiguousarray(g[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3))
+    g = xp.zeros((C, N) + tuple(n + a + b for n, (a, b) in zip(spatial, pads)),
+                 dtype=gcols.dtype)
+    for idx, sl in window_offsets(kernel, out, stride, dilation):
+        g[_ALL2 + sl] += gcols[(slice(None),) + idx]
+    inner = _ALL2 + tuple(slice(a, a + n) for n, (a, _) in zip(spatial, pads))
+    return xp.ascontiguousarray(g[inner].swapaxes(0, 1))
 
 
 # At stride 1 there is a faster lowering. Flatten each padded image row-major (width Wp):
@@ -123,47 +140,59 @@ def col2im(gcols, xshape, pads, KH, KW, OH, OW, stride, dilation):
 # and dropped. The GEMM grows by Wp/OW (14% for a 3x3 kernel on 14x14) but im2col and
 # col2im become copies of long runs instead of rows of OW elements: several times faster.
 # The junk columns get a zero output gradient, so they add nothing to gW or gx.
+# With more spatial dims only the last two are flattened: a volume (D, H, W) is a stack of
+# Dp flat planes, and offset (a, i, j) reads OD of them from plane a*dd, a run of OH*Wp each.
 
 
 def _flat_padded(x, pads, extra):
-    """``(N, C, H, W) -> (C, N, Hp*Wp + extra)``: zero-padded, channel-major, flattened."""
-    N, C, H, W = x.shape
-    (pt, pb), (pl, pr) = pads
-    Hp, Wp = H + pt + pb, W + pl + pr
-    buf = xp.zeros((C, N, Hp * Wp + extra), dtype=x.dtype)
-    buf[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W] = \
-        x.transpose(1, 0, 2, 3)
+    """``(N, C, *lead, H, W) -> (C, N, *lead_p, Hp*Wp + extra)``: zero-padded, channel-major,
+    the last two dims flattened (with ``extra`` zeros after each flat plane)."""
+    padded = tuple(n + a + b for n, (a, b) in zip(x.shape[2:], pads))
+    Hp, Wp = padded[-2:]
+    N, C = x.shape[:2]
+    buf = xp.zeros((C, N) + padded[:-2] + (Hp * Wp + extra,), dtype=x.dtype)
+    inner = _ALL2 + tuple(slice(a, a + n) for n, (a, _) in zip(x.shape[2:], pads))
+    buf[..., :Hp * Wp].reshape((C, N) + padded)[inner] = x.swapaxes(0, 1)
     return buf
 
 
-def im2col_wide(x, pads, KH, KW, OH, Wp, dilation):
-    """``(N, C, H, W) -> (C, KH, KW, N, OH*Wp)`` at stride 1 (see the note above)."""
+def _wide_reads(kernel, out, Wp, dilation):
+    """Each kernel offset of the wide lowering: ``(index, slices into the flat buffer)``."""
+    lead = [[(i, slice(i * d, i * d + o)) for i in range(k)]
+            for k, o, d in zip(kernel[:-2], out[:-2], dilation[:-2])]
+    L = out[-2] * Wp
+    (kh, kw), (dh, dw) = kernel[-2:], dilation[-2:]
+    flat = [((i, j), slice(i * dh * Wp + j * dw, i * dh * Wp + j * dw + L))
+            for i in range(kh) for j in range(kw)]
+    for combo in product(*lead, flat):
+        *head, (ij, fs) = combo
+        yield tuple(c[0] for c in head) + ij, tuple(c[1] for c in head) + (fs,)
+
+
+def im2col_wide(x, pads, kernel, out, Wp, dilation):
+    """``(N, C, *spatial) -> (C, *kernel, N, *out[:-2], OH*Wp)`` at stride 1 (see above)."""
     N, C = x.shape[:2]
-    dh, dw = dilation
-    buf = _flat_padded(x, pads, dw * (KW - 1))
-    L = OH * Wp
-    cols = xp.empty((C, KH, KW, N, L), dtype=x.dtype)
-    for i in range(KH):
-        for j in range(KW):
-            off = i * dh * Wp + j * dw
-            cols[:, i, j] = buf[:, :, off:off + L]
+    buf = _flat_padded(x, pads, dilation[-1] * (kernel[-1] - 1))
+    cols = xp.empty((C,) + tuple(kernel) + (N,) + tuple(out[:-2]) + (out[-2] * Wp,),
+                    dtype=x.dtype)
+    for idx, sl in _wide_reads(kernel, out, Wp, dilation):
+        cols[(slice(None),) + idx] = buf[_ALL2 + sl]
     return cols
 
 
-def col2im_wide(gcols, xshape, pads, KH, KW, OH, Wp, dilation):
-    """The adjoint of :func:`im2col_wide`: ``(C, KH, KW, N, OH*Wp) -> (N, C, H, W)``."""
-    N, C, H, W = xshape
-    (pt, pb), (pl, pr) = pads
-    dh, dw = dilation
-    Hp = H + pt + pb
-    L = OH * Wp
-    g = xp.zeros((C, N, Hp * Wp + dw * (KW - 1)), dtype=gcols.dtype)
-    for i in range(KH):
-        for j in range(KW):
-            off = i * dh * Wp + j * dw
-            g[:, :, off:off + L] += gcols[:, i, j]
-    g = g[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W]
-    return xp.ascontiguousarray(g.transpose(1, 0, 2, 3))
+def col2im_wide(gcols, xshape, pads, kernel, out, Wp, dilation):
+    """The adjoint of :func:`im2col_wide`: ``(C, *kernel, N, *out[:-2], OH*Wp) ->
+    (N, C, *spatial)``."""
+    N, C = xshape[:2]
+    padded = tuple(n + a + b for n, (a, b) in zip(xshape[2:], pads))
+    Hp = padded[-2]
+    g = xp.zeros((C, N) + padded[:-2] + (Hp * Wp + dilation[-1] * (kernel[-1] - 1),),
+                 dtype=gcols.dtype)
+    for idx, sl in _wide_reads(kernel, out, Wp, dilation):
+        g[_ALL2 + sl] += gcols[(slice(None),) + idx]
+    g = g[..., :Hp * Wp].reshape((C, N) + padded)
+    g = g[_ALL2 + tuple(slice(a, a + n) for n, (a, _) in zip(xshape[2:], pads))]
+    return xp.ascontiguousarray(g.swapaxes(0, 1))
 
 
 def as_2d_operands(x, weight):
@@ -179,8 +208,9 @@ def as_2d_operands(x, weight):
 class Convolution(Function):
     """y[n, o] = b[o] + Σ_{c, i, j} W[o, c, i, j] x_pad[n, c, s*h + d*i, s*w + d*j].
 
-    ``(N, C, H, W), (O, C/g, KH, KW), (O,) -> (N, O, OH, OW)``; a 3-D input and weight
-    are the 1-D case. gx is col2im(W.T @ gy), gW = gy @ cols.T, gb = Σ gy.
+    ``(N, C, *S), (O, C/g, *K), (O,) -> (N, O, *S')`` for two or three spatial dims; a
+    3-D input and weight are the 1-D case (lifted to height 1). gx is col2im(W.T @ gy),
+    gW = gy @ cols.T, gb = Σ gy.
     """
 
     name = "conv2d"
@@ -191,47 +221,49 @@ class Convolution(Function):
     def forward(self, x, weight, bias, stride, pads, dilation, groups):
         x, weight, one_d = as_2d_operands(x, weight)
         dtype = x.dtype
-        N, C, H, W = x.shape
-        O, Cg, KH, KW = weight.shape
-        OH = conv_output_size(H, KH, stride[0], dilation[0], pads[0])
-        OW = conv_output_size(W, KW, stride[1], dilation[1], pads[1])
-        wide = stride == (1, 1)
-        if wide:
-            OWc = W + pads[1][0] + pads[1][1]  # the computed grid is OH x Wp
-            cols = im2col_wide(x, pads, KH, KW, OH, OWc, dilation)
+        N = x.shape[0]
+        O, Cg = weight.shape[:2]
+        kernel = weight.shape[2:]
+        out = tuple(conv_output_size(n, k, s, d, p) for n, k, s, d, p
+                    in zip(x.shape[2:], kernel, stride, dilation, pads))
+        if all(s == 1 for s in stride):
+            Wp = x.shape[-1] + pads[-1][0] + pads[-1][1]  # the computed grid is ... x OH x Wp
+            grid = out[:-1] + (Wp,)
+            cols = im2col_wide(x, pads, kernel, out, Wp, dilation)
         else:
-            OWc = OW
-            cols = im2col(_pad(x, pads), KH, KW, OH, OW, stride, dilation)
-        L = N * OH * OWc
-        K = Cg * KH * KW
+            grid = out
+            cols = im2col(_pad(x, pads), kernel, out, stride, dilation)
+        L = N * prod(grid)
+        K = Cg * prod(kernel)
         if groups == 1:
-            out = weight.reshape(O, K) @ cols.reshape(K, L)
+            y2 = weight.reshape(O, K) @ cols.reshape(K, L)
         else:
-            out = xp.matmul(weight.reshape(groups, O // groups, K), cols.reshape(groups, K, L))
-        out = out.reshape(O, L)
+            y2 = xp.matmul(weight.reshape(groups, O // groups, K), cols.reshape(groups, K, L))
+        y2 = y2.reshape(O, L)
         if bias is not None:
             # In place on the contiguous GEMM output: three times faster than adding it
             # during the transposing copy below.
-            out += bias.astype(dtype, copy=False)[:, None]
-        y = xp.empty((N, O, OH, OW), dtype=dtype)
-        y.transpose(1, 0, 2, 3)[...] = out.reshape(O, N, OH, OWc)[:, :, :, :OW]
+            y2 += bias.astype(dtype, copy=False)[:, None]
+        y = xp.empty((N, O) + out, dtype=dtype)
+        y.swapaxes(0, 1)[...] = y2.reshape((O, N) + grid)[..., :out[-1]]
         self.cols, self.weight = cols, weight
-        self.geom = (x.shape, pads, KH, KW, OH, OW, OWc, stride, dilation, groups, one_d)
-        return y.reshape(N, O, OW) if one_d else y
+        self.geom = (x.shape, pads, out, grid, stride, dilation, groups, one_d)
+        return y.reshape(N, O, out[-1]) if one_d else y
 
     def backward(self, gy):
-        xshape, pads, KH, KW, OH, OW, OWc, stride, dilation, groups, one_d = self.geom
+        xshape, pads, out, grid, stride, dilation, groups, one_d = self.geom
         cols, weight = self.cols, self.weight
         N, C = xshape[:2]
         O, Cg = weight.shape[:2]
-        L = N * OH * OWc
-        K = Cg * KH * KW
+        kernel = weight.shape[2:]
+        L = N * prod(grid)
+        K = Cg * prod(kernel)
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        gy = gy.reshape(N, O, OH, OW).astype(weight.dtype, copy=False)
+        gy = gy.reshape((N, O) + out).astype(weight.dtype, copy=False)
         gx = gW = gb = None
-        # gy as the matrix (O, N*OH*OWc); junk columns of the wide grid get zeros.
-        gyc = (xp.zeros if OWc != OW else xp.empty)((O, N, OH, OWc), dtype=weight.dtype)
-        gyc[:, :, :, :OW] = gy.transpose(1, 0, 2, 3)
+        # gy as the matrix (O, N*prod(grid)); junk columns of the wide grid get zeros.
+        gyc = (xp.zeros if grid != out else xp.empty)((O, N) + grid, dtype=weight.dtype)
+        gyc[..., :out[-1]] = gy.swapaxes(0, 1)
         gym = gyc.reshape(O, L)
         if need_b:
             gb = gym.sum(axis=1)  # contiguous rows: faster than summing gy over (0, 2, 3)
@@ -249,17 +281,21 @@ class Convolution(Function):
             if need_x:
                 gcols = xp.matmul(wg.transpose(0, 2, 1), gyg)
         if need_x:
-            if OWc != OW or stride == (1, 1):
-                gcols = gcols.reshape(C, KH, KW, N, OH * OWc)
-                gx = col2im_wide(gcols, xshape, pads, KH, KW, OH, OWc, dilation)
+            gcols = gcols.reshape(cols.shape)
+            if all(s == 1 for s in stride):
+                gx = col2im_wide(gcols, xshape, pads, kernel, out, grid[-1], dilation)
             else:
-                gcols = gcols.reshape(C, KH, KW, N, OH, OW)
-                gx = col2im(gcols, xshape, pads, KH, KW, OH, OW, stride, dilation)
+                gx = col2im(gcols, xshape, pads, kernel, out, stride, dilation)
             if one_d:
                 gx = gx.reshape(xshape[0], xshape[1], xshape[3])
         if gW is not None and one_d:
-            gW = gW.reshape(O, Cg, KW)
+            gW = gW.reshape(O, Cg, kernel[-1])
         return gx, gW, gb
+
+
+def batch_dims(nd: int) -> str:
+    """The layout of a batched input with ``nd`` spatial dims, for error messages."""
+    return "(N, C, " + ("L", "H, W", "D, H, W")[nd - 1] + ")"
 
 
 def _as_tensor(x):
@@ -279,9 +315,8 @@ def conv_operands(x, weight, bias, nd: int, op: str, weight_dims: str):
     if unbatched:
         x = x.reshape(1, *x.shape)
     elif x.ndim != nd + 2:
-        dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
-        raise ValueError(f"{op}: expected a {nd + 2}-D input {dims} (or {nd + 1}-D unbatched), "
-                         f"got shape {tuple(x.shape)}")
+        raise ValueError(f"{op}: expected a {nd + 2}-D input {batch_dims(nd)} (or {nd + 1}-D "
+                         f"unbatched), got shape {tuple(x.shape)}")
     return x, weight, bias, unbatched
 
 
@@ -343,3 +378,11 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) 
     """1-D cross-correlation: ``(N, C_in, L) -> (N, C_out, L')`` with weight
     ``(C_out, C_in/groups, K)``; a 2-D input ``(C, L)`` is one unbatched sequence."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+@op(method=False, top=False, functional=True, records=Convolution)
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
+    """3-D cross-correlation: ``(N, C_in, D, H, W) -> (N, C_out, D', H', W')`` with weight
+    ``(C_out, C_in/groups, KD, KH, KW)``; every output size follows the 2-D rule. A 4-D
+    input ``(C, D, H, W)`` is one unbatched volume."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")

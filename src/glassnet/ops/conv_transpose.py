@@ -13,10 +13,13 @@ takes ``y``-shaped inputs to ``x``-shaped outputs with the same weight
 
 ``H' = (H - 1)·stride - 2·padding + dilation·(KH - 1) + output_padding + 1``;
 ``output_padding`` (smaller than the stride or the dilation) picks among the output sizes
-that a strided convolution maps to the same ``H``. 1-D is the 2-D case with height 1.
+that a strided convolution maps to the same ``H``. 1-D is the 2-D case with height 1;
+3-D runs the same steps over ``(D, H, W)``.
 """
 
 from __future__ import annotations
+
+from math import prod
 
 from ..autograd import Function, Local
 from ..backend import xp
@@ -25,7 +28,7 @@ from ._registry import op
 from ._util import check_dtypes
 from .conv import _pad, as_2d_operands, col2im, conv_geometry, conv_operands, im2col, pair
 
-__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose_output_size",
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_transpose_output_size",
            "output_padding_for"]
 
 
@@ -47,44 +50,47 @@ class ConvolutionTranspose(Function):
     def forward(self, x, weight, bias, stride, padding, dilation, out_size, groups):
         x, weight, one_d = as_2d_operands(x, weight)
         dtype = x.dtype
-        N, C, H, W = x.shape
-        Cg, Og, KH, KW = C // groups, weight.shape[1], weight.shape[2], weight.shape[3]
-        O, K, L = Og * groups, Og * KH * KW, N * H * W
-        xm = xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(groups, Cg, L)
+        N, C = x.shape[:2]
+        spatial, kernel = x.shape[2:], weight.shape[2:]
+        Cg, Og = C // groups, weight.shape[1]
+        O, K, L = Og * groups, Og * prod(kernel), N * prod(spatial)
+        xm = xp.ascontiguousarray(x.swapaxes(0, 1)).reshape(groups, Cg, L)
         wg = weight.reshape(groups, Cg, K)
-        cols = xp.matmul(wg.transpose(0, 2, 1), xm)  # (g, Og·KH·KW, L)
+        cols = xp.matmul(wg.transpose(0, 2, 1), xm)  # (g, Og·prod(kernel), L)
         pads = tuple((p, p) for p in padding)
-        yshape = (N, O) + out_size
-        y = col2im(cols.reshape(O, KH, KW, N, H, W), yshape, pads, KH, KW, H, W, stride,
-                   dilation)
+        yshape = (N, O) + tuple(out_size)
+        y = col2im(cols.reshape((O,) + kernel + (N,) + spatial), yshape, pads, kernel, spatial,
+                   stride, dilation)
         if bias is not None:
-            y += bias.astype(dtype, copy=False)[:, None, None]
+            y += bias.astype(dtype, copy=False).reshape((O,) + (1,) * len(spatial))
         self.xm, self.weight = xm, weight
         self.geom = (x.shape, yshape, pads, stride, dilation, groups, one_d)
-        return y.reshape(N, O, out_size[1]) if one_d else y
+        return y.reshape(N, O, out_size[-1]) if one_d else y
 
     def backward(self, gy):
         xshape, yshape, pads, stride, dilation, groups, one_d = self.geom
         weight, xm = self.weight, self.xm
-        N, C, H, W = xshape
-        Cg, Og, KH, KW = C // groups, weight.shape[1], weight.shape[2], weight.shape[3]
+        N, C = xshape[:2]
+        spatial, kernel = xshape[2:], weight.shape[2:]
+        Cg, Og = C // groups, weight.shape[1]
+        K = Og * prod(kernel)
         need_x, need_w, need_b = self.needs_input_grad[:3]
         gy = gy.reshape(yshape).astype(weight.dtype, copy=False)
         gx = gW = gb = None
         if need_b:
-            gb = gy.sum(axis=(0, 2, 3))
+            gb = gy.sum(axis=(0,) + tuple(range(2, gy.ndim)))
         if need_x or need_w:
-            cols = im2col(_pad(gy, pads), KH, KW, H, W, stride, dilation)
-            cols = cols.reshape(groups, Og * KH * KW, N * H * W)
+            cols = im2col(_pad(gy, pads), kernel, spatial, stride, dilation)
+            cols = cols.reshape(groups, K, N * prod(spatial))
             if need_x:
-                gxm = xp.matmul(weight.reshape(groups, Cg, Og * KH * KW), cols)
-                gx = xp.ascontiguousarray(gxm.reshape(C, N, H, W).transpose(1, 0, 2, 3))
+                gxm = xp.matmul(weight.reshape(groups, Cg, K), cols)
+                gx = xp.ascontiguousarray(gxm.reshape((C, N) + spatial).swapaxes(0, 1))
                 if one_d:
-                    gx = gx.reshape(N, C, W)
+                    gx = gx.reshape(N, C, spatial[-1])
             if need_w:
                 gW = xp.matmul(xm, cols.transpose(0, 2, 1)).reshape(weight.shape)
                 if one_d:
-                    gW = gW.reshape(weight.shape[0], Og, KW)
+                    gW = gW.reshape(weight.shape[0], Og, kernel[-1])
         return gx, gW, gb
 
 
@@ -163,3 +169,13 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     ``(C_in, C_out/groups, K)``; a 2-D input is one unbatched sequence."""
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
                            dilation, 1, "conv_transpose1d")
+
+
+@op(method=False, top=True, functional=True, records=ConvolutionTranspose)
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+                     groups=1, dilation=1) -> Tensor:
+    """3-D transposed convolution: ``(N, C_in, D, H, W) -> (N, C_out, D', H', W')`` with
+    weight ``(C_in, C_out/groups, KD, KH, KW)``; every output size follows the 2-D rule.
+    A 4-D input is one unbatched volume."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
+                           dilation, 3, "conv_transpose3d")

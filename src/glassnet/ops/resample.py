@@ -98,7 +98,7 @@ def _dense(n_in: int, taps) -> np.ndarray:
     return A
 
 
-def _apply(y, A, axis: int):
+def apply_along(y, A, axis: int):
     """``A`` (n_out, n_in) applied along ``axis`` of ``y``."""
     if axis == y.ndim - 1:
         return xp.matmul(y, A.T)
@@ -124,7 +124,7 @@ class Resample(Function):
         y = x
         for axis, _n, taps, A in plan:
             if A is not None:
-                y = _apply(y, A, axis)
+                y = apply_along(y, A, axis)
                 continue
             out = None
             for idx, w in taps:
@@ -139,7 +139,7 @@ class Resample(Function):
         g = gy
         for axis, n, taps, A in reversed(self.plan):
             if A is not None:
-                g = _apply(g, A.T, axis)
+                g = apply_along(g, A.T, axis)
                 continue
             out = None
             for idx, w in taps:
@@ -233,10 +233,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest",  # n
     if mode == "area":
         from . import pool
 
-        fn = {1: pool.adaptive_avg_pool1d, 2: pool.adaptive_avg_pool2d}.get(nd)
-        if fn is None:
-            raise ValueError("interpolate: mode 'area' supports 3-D and 4-D inputs")
-        return fn(x, out if nd > 1 else out[0])
+        fn = (pool.adaptive_avg_pool1d, pool.adaptive_avg_pool2d, pool.adaptive_avg_pool3d)
+        return fn[nd - 1](x, out if nd > 1 else out[0])
     dtype = x.data.dtype if x.data.dtype.kind == "f" else np.dtype(np.float32)
     plan = []
     for k, (n, m, s) in enumerate(zip(spatial, out, scales)):
