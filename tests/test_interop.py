@@ -147,6 +147,14 @@ CASES = [
     ("dropout2d-eval", lambda: tnn.Sequential(tnn.Conv2d(1, 2, 1), tnn.Dropout2d(0.5)),
      _x(2, 1, 3, 3), False),
 ]
+CASES += [
+    ("embedding-bag", lambda: tnn.Sequential(
+        tnn.EmbeddingBag(10, 4, mode="max", padding_idx=1), tnn.Linear(4, 2)),
+     np.array([[1, 2, 3], [4, 1, 9], [1, 1, 1]]), False),
+    ("lp-pool", lambda: tnn.Sequential(
+        tnn.Conv2d(2, 3, 1), tnn.LPPool2d(2, (2, 3), ceil_mode=True), tnn.Flatten(2),
+        tnn.LPPool1d(3, 2, stride=1)), _x(2, 2, 5, 7), False),
+]
 if hasattr(gn.nn, "ReflectionPad2d"):
     CASES.append(("padding", lambda: tnn.Sequential(
         tnn.ZeroPad2d((1, 2, 0, 1)), tnn.ConstantPad2d(1, 0.5), tnn.ReflectionPad2d(1),
