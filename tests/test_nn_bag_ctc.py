@@ -416,6 +416,11 @@ def test_lp_pool_modules_and_signs(torch):
     np.testing.assert_allclose(out.data, tout.numpy(), equal_nan=True)
     xs = gn.tensor(np.abs(x) + 0.2, requires_grad=True)
     assert gn.autograd.gradcheck(lambda a: F.lp_pool1d(a, 2, 2), [xs])
+    v = np.abs(RNG.standard_normal((1, 2, 5, 4, 5))) + 0.1
+    check_against_torch(
+        torch, lambda a: F.lp_pool3d(a, 2, (2, 2, 3), ceil_mode=True),
+        lambda a: torch.nn.functional.lp_pool3d(a, 2, (2, 2, 3), ceil_mode=True),
+        [gn.tensor(v, requires_grad=True)], [torch.tensor(v, requires_grad=True)])
     with pytest.raises(ValueError, match="norm_type"):
         F.lp_pool2d(gn.randn(1, 1, 4, 4), 0, 2)
     with pytest.raises(ValueError, match=r"LPPool2d\(.*kernel_size"):
