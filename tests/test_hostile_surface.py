@@ -870,3 +870,76 @@ AUTOGRAD = [
 @pytest.mark.parametrize("op, fn, kw", _ids(AUTOGRAD))
 def test_autograd_surface_like_torch(torch, op, fn, kw):
     compare(torch, op, fn, **kw)
+
+
+# --- max pooling: ceil_mode, return_indices, padding, dilation, NaN -----------------------------
+POOL_KIND = ("ops/pool.py max_pool*d raises ValueError for a bad kernel_size / stride / "
+             "padding / dilation or an output that would be empty; PyTorch raises "
+             "RuntimeError; fix: raise a ValueError+RuntimeError class (as "
+             "ops.linalg_more.ArgumentError)")
+
+
+def _f(m):
+    return m.nn.functional
+
+
+POOL = [
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(0, 1, 4, 4), 2)),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(T(m, np.arange(16).reshape(1, 1, 4, 4)), 2)),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(T(m, X34[None]), 2, return_indices=True)),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(
+        T(m, np.arange(32.0).reshape(1, 2, 4, 4)).transpose(2, 3), 2, return_indices=True)),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(
+        T(m, np.arange(25.0).reshape(1, 1, 5, 5)), 2, 2, 1, ceil_mode=True,
+        return_indices=True)),
+    case("max_pool1d", lambda m: _f(m).max_pool1d(T(m, [[[-INF, -INF, 1.0]]]), 2,
+                                                  return_indices=True)),
+    case("max_pool1d", lambda m: _f(m).max_pool1d(T(m, [[[NAN, 2.0, 1.0, NAN, 0.0]]]), 2, 1,
+                                                  return_indices=True)),
+    case("max_unpool2d", lambda m: (lambda o, i: _f(m).max_unpool2d(o, i, 2, 2,
+                                                                   output_size=(5, 5)))(
+        *_f(m).max_pool2d(T(m, np.arange(25.0).reshape(1, 1, 5, 5)), 2, 2, ceil_mode=True,
+                          return_indices=True))),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, padding=2),
+         xfail=POOL_KIND),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 1, 1), 2), xfail=POOL_KIND),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, stride=0),
+         xfail=POOL_KIND),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, dilation=0),
+         xfail=POOL_KIND),
+]
+
+
+@pytest.mark.parametrize("op, fn, kw", _ids(POOL))
+def test_max_pooling_edges_like_torch(torch, op, fn, kw):
+    compare(torch, op, fn, **kw)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_max_pool_ceil_mode_sweep_like_torch(torch, dims):
+    """Values, indices and gradients over lengths x kernel x stride x padding x dilation x
+    ceil_mode (NaN included: it wins its windows, as in PyTorch)."""
+    import itertools
+
+    rng = np.random.default_rng(dims)
+    tf, gf = torch.nn.functional, gn.nn.functional
+    name = f"max_pool{dims}d"
+    n = 0
+    for size, k, s, p, d, ceil in itertools.product([5, 6], [2, 3], [1, 2, 3], [0, 1], [1, 2],
+                                                    [False, True]):
+        x = rng.standard_normal((2, 2) + (size, size + 1)[:dims])
+        x.flat[3] = NAN
+        a = gn.tensor(x, requires_grad=True)
+        ta = torch.tensor(x, requires_grad=True)
+        out, idx = getattr(gf, name)(a, k, s, p, d, ceil_mode=ceil, return_indices=True)
+        tout, tidx = getattr(tf, name)(ta, k, s, p, d, ceil_mode=ceil, return_indices=True)
+        where = f"{name}(size={size}, k={k}, s={s}, p={p}, d={d}, ceil_mode={ceil})"
+        assert tuple(out.shape) == tuple(tout.shape), where
+        np.testing.assert_array_equal(idx.data, tidx.numpy(), err_msg=where)
+        np.testing.assert_allclose(out.data, tout.detach().numpy(), err_msg=where)
+        v = rng.standard_normal(tuple(tout.shape))
+        (out * gn.tensor(v)).sum().backward()
+        (tout * torch.tensor(v)).sum().backward()
+        np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), err_msg=where)
+        n += 1
+    assert n == 96
