@@ -148,6 +148,9 @@ def test_embedding_bag_bad_inputs():
                         per_sample_weights=gn.ones(3))
     with pytest.raises(ValueError, match="mode"):
         gn.nn.EmbeddingBag(6, 2, mode="median")
+    # (B, 0) input: B empty bags
+    out = F.embedding_bag(gn.zeros(3, 0, dtype=gn.int64), W, mode="max")
+    assert out.shape == (3, 2) and np.all(out.data == 0)
     # an empty input: every bag is empty, every row zero
     out = bag(gn.tensor(np.zeros(0, np.int64)), gn.tensor([0, 0]))
     assert out.shape == (2, 2) and np.all(out.data == 0)
@@ -277,6 +280,21 @@ def test_ctc_known_answers():
     assert loss([0, 0], 0, il=0) == 0 and loss([1, 0], 1, il=0) == np.inf
 
 
+def test_ctc_empty_batch_and_no_steps():
+    lp = gn.zeros(4, 0, 3, requires_grad=True)
+    none = F.ctc_loss(lp, gn.zeros(0, 2, dtype=gn.int64), (), (), reduction="none")
+    assert none.shape == (0,)
+    F.ctc_loss(lp, gn.zeros(0, 2, dtype=gn.int64), (), (), reduction="sum").backward()
+    assert lp.grad.shape == (4, 0, 3)
+    # T = 0 (PyTorch refuses an empty log_probs): the empty target is certain, others not
+    out = F.ctc_loss(gn.zeros(0, 2, 3), gn.tensor([[1], [1]]), (0, 0), (0, 1),
+                     reduction="none")
+    assert out.tolist() == [0.0, np.inf]
+    # only the blank class: the loss is -Σ lp[t, blank]
+    lp1 = gn.full((4, 1, 1), -0.5, dtype=gn.float64)
+    assert F.ctc_loss(lp1, gn.zeros(1, 0, dtype=gn.int64), (4,), (0,)).item() == 2.0
+
+
 def test_ctc_gradcheck():
     logits = gn.tensor(RNG.standard_normal((5, 2, 4)), requires_grad=True)
     tg, il, tl = gn.tensor([[1, 1], [2, 3]]), gn.tensor([5, 4]), gn.tensor([2, 2])
@@ -366,6 +384,25 @@ def test_grid_sample_gradcheck_and_identity():
     for ac in (False, True):
         same = F.grid_sample(x, F.affine_grid(eye, (1, 2, 4, 3), ac), align_corners=ac)
         np.testing.assert_allclose(same.data, x.data, atol=1e-12)
+
+
+def test_grid_sample_points_at_infinity_and_nan(torch):
+    """±inf and NaN grid points read what PyTorch reads: NaN for a bilinear zeros read,
+    0 for nearest, the clipped edge for 'border', pixel 0 where a reflection or a clip
+    meets NaN."""
+    grid = np.full((1, 2, 2, 2), np.inf)
+    grid[0, 0, 0] = [-np.inf, 0.2]
+    grid[0, 1, 1] = [np.nan, 0.0]
+    x = np.arange(12.0).reshape(1, 1, 3, 4)
+    for pm in ("zeros", "border", "reflection"):
+        for mode in ("bilinear", "nearest"):
+            out = F.grid_sample(gn.tensor(x), gn.tensor(grid), mode, pm)
+            ref = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(grid), mode,
+                                                  pm, align_corners=False)
+            np.testing.assert_allclose(out.data, ref.numpy(), equal_nan=True,
+                                       err_msg=f"{mode} {pm}")
+    empty = F.grid_sample(gn.tensor(x), gn.zeros(1, 0, 3, 2, dtype=gn.float64))
+    assert empty.shape == (1, 1, 0, 3)
 
 
 def test_grid_sample_bad_inputs():

@@ -153,6 +153,8 @@ class CTCLossOp(Function):
 
 def _lengths(x, N: int, what: str, batched: bool) -> np.ndarray:
     a = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if a.size == 0 and not isinstance(x, Tensor):
+        a = a.astype(np.int64)   # () for an empty batch
     if a.dtype.kind not in "iu":
         raise TypeError(f"ctc_loss: {what} must hold integers, got dtype {a.dtype}")
     a = a.astype(np.int64).reshape(-1) if (batched or a.ndim) else a.astype(np.int64).reshape(1)

@@ -40,16 +40,18 @@ def _reflect(c, twice_low: float, twice_high: float):
     c = c - lo
     sign = np.where(c < 0, -1.0, 1.0)
     c = np.abs(c)
-    extra = np.fmod(c, span)
-    flips = np.floor(c / span)
-    even = np.fmod(flips, 2) == 0
+    with np.errstate(invalid="ignore"):   # ±inf or NaN: NaN here, 0 after the clip
+        extra = np.fmod(c, span)
+        flips = np.floor(c / span)
+        even = np.fmod(flips, 2) == 0
     return np.where(even, extra + lo, span - extra + lo), np.where(even, sign, -sign)
 
 
 def _clip(c, size: int):
-    """Clip to [0, size - 1]; the derivative is 1 strictly inside, else 0."""
+    """Clip to [0, size - 1] (NaN, and ±inf folded by a reflection, to 0 as in PyTorch);
+    the derivative is 1 strictly inside, else 0."""
     inside = (c > 0) & (c < size - 1)
-    return np.clip(c, 0, size - 1), inside.astype(c.dtype)
+    return np.nan_to_num(np.clip(c, 0, size - 1), nan=0.0), inside.astype(c.dtype)
 
 
 def source_index(coord, size: int, padding_mode: str, align_corners: bool):
@@ -96,7 +98,8 @@ class GridSampleOp(Function):
             corners = [(np.rint(iy), np.rint(ix), np.ones_like(ix))]
         else:
             x0, y0 = np.floor(ix), np.floor(iy)
-            tx, ty = ix - x0, iy - y0
+            with np.errstate(invalid="ignore"):  # inf - inf: a NaN weight, as PyTorch's
+                tx, ty = ix - x0, iy - y0
             self.tx, self.ty = tx, ty
             corners = [(y0, x0, (1 - tx) * (1 - ty)), (y0, x0 + 1, tx * (1 - ty)),
                        (y0 + 1, x0, (1 - tx) * ty), (y0 + 1, x0 + 1, tx * ty)]

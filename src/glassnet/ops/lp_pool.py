@@ -13,6 +13,8 @@ derivative), as in PyTorch.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..tensor import Tensor
 from . import pool as _pool
 from ._registry import op
@@ -25,8 +27,9 @@ def _lp_pool(x, nd: int, pool, norm_type, kernel_size, stride, ceil_mode, name: 
         x = Tensor(x)
     if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or norm_type == 0:
         raise ValueError(f"{name}: norm_type must be a non-zero number, got {norm_type!r}")
-    k = (kernel_size,) * nd if isinstance(kernel_size, int) else tuple(kernel_size)
-    if len(k) != nd or not all(isinstance(v, int) and v > 0 for v in k):
+    k = (kernel_size,) * nd if isinstance(kernel_size, (int, np.integer)) \
+        else tuple(kernel_size)
+    if len(k) != nd or not all(isinstance(v, (int, np.integer)) and v > 0 for v in k):
         raise ValueError(f"{name}: kernel_size must be a positive int or {nd} of them, got "
                          f"{kernel_size!r}")
     size = 1
