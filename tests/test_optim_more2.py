@@ -6,6 +6,7 @@ PyTorch's."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -414,7 +415,9 @@ def _sched_trail(lib, make, steps=25, sd=None, start=0):
     groups = [{"params": [lib.zeros(2, requires_grad=True)]},
               {"params": [lib.zeros(3, requires_grad=True)], "lr": 0.05}]
     opt = lib.optim.SGD(groups, lr=0.1, momentum=0.9)
-    sched = make(lib.optim.lr_scheduler, opt)
+    with warnings.catch_warnings():  # PyTorch's SequentialLR steps a chain before opt.step
+        warnings.simplefilter("ignore", UserWarning)
+        sched = make(lib.optim.lr_scheduler, opt)
     if sd is not None:
         opt_sd, sched_sd = sd
         opt.load_state_dict(opt_sd)
@@ -450,6 +453,15 @@ SCHEDULERS = {
          m.LinearLR(o, start_factor=0.25, total_iters=6)]),
     "chained_cosine_lambda": lambda m, o: m.ChainedScheduler(
         [m.CosineAnnealingLR(o, T_max=7, eta_min=0.01), m.MultiplicativeLR(o, Halve())]),
+    # SequentialLR restarts a chain with one real step of each link, as PyTorch does
+    "sequential_of_chained": lambda m, o: m.SequentialLR(
+        o, [m.ChainedScheduler([m.ConstantLR(o, factor=0.5, total_iters=3),
+                                m.ExponentialLR(o, 0.9)]), m.StepLR(o, 3, 0.5)],
+        milestones=[6]),
+    "sequential_of_chained_cosine": lambda m, o: m.SequentialLR(
+        o, [m.ChainedScheduler([m.CosineAnnealingLR(o, T_max=4),
+                                m.MultiplicativeLR(o, lambda e: 0.95)]),
+            m.ExponentialLR(o, 0.9)], milestones=[5]),
 }
 
 
@@ -474,6 +486,26 @@ def test_scheduler_state_dict_round_trip(name):
         sd["_schedulers"][1]["lr_lambdas"] = [{"factor": 0.25}] * 2
         sched2.load_state_dict(sd)
         assert sched2._schedulers[1].lr_lambdas[0].factor == 0.25
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("ExponentialLR", {"gamma": 0.9}), ("CosineAnnealingLR", {"T_max": 5}),
+    ("MultiplicativeLR", {"lr_lambda": lambda e: 0.9}), ("StepLR", {"step_size": 2})])
+def test_resumed_scheduler_starts_where_it_was(name, kwargs):
+    """last_epoch=4 (resuming): the constructor's step leaves the rate alone."""
+    trails = []
+    for lib in (gn, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        opt.param_groups[0]["initial_lr"] = 0.2
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, last_epoch=4, **kwargs)
+        trail = [opt.param_groups[0]["lr"]]
+        for _ in range(4):
+            opt.step()
+            sched.step()
+            trail.append(opt.param_groups[0]["lr"])
+        trails.append(trail)
+    assert trails[0][0] == 0.1
+    assert_close(trails[0], trails[1], name, rtol=1e-12, atol=0)
 
 
 def test_scheduler_errors():

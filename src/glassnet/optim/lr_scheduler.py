@@ -195,7 +195,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list:
-        if self.last_epoch == 0:
+        if self._is_initial:  # made (or resumed with last_epoch): the rates stay
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
@@ -217,7 +217,7 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self) -> list:
         t, T, lo = self.last_epoch, self.T_max, self.eta_min
         lrs = self._lrs()
-        if t == 0:
+        if self._is_initial:
             return lrs
         if self._step_count == 1 and t > 0:
             return [lo + (b - lo) * (1 + math.cos(t * math.pi / T)) / 2 for b in self.base_lrs]
