@@ -109,7 +109,8 @@ def test_trajectory_and_state_match_torch(make_opt, groups):
     assert a[0]["step"] == STEPS and isinstance(a[0]["step"], int)
 
 
-@pytest.mark.parametrize("make_opt", OPTIMIZERS[1::2])
+@pytest.mark.parametrize("make_opt", OPTIMIZERS[1::2] + [
+    pytest.param(lambda m, p: m.SparseAdam(p, lr=0.02, maximize=True), id="sparse_adam")])
 def test_state_dict_round_trip_continues_identically(make_opt):
     data = _problem(1)
     full, _, _ = _run(gn, make_opt, data, steps=8, groups=True)
