@@ -420,6 +420,25 @@ def test_shared_layers_stay_shared():
     np.testing.assert_allclose(gmodel(gn.tensor(x)).detach().numpy(), want, rtol=1e-6)
 
 
+def test_adaptive_softmax_and_ctc_loss_round_trip():
+    torch.manual_seed(0)
+    asm = tnn.AdaptiveLogSoftmaxWithLoss(6, 10, [2, 5], div_value=2.0, head_bias=True).double()
+    g = interop.from_torch(asm)
+    back = interop.to_torch(g)
+    x, y = _x(5, 6), np.array([0, 3, 9, 1, 6])
+    want = asm(torch.tensor(x), torch.tensor(y))
+    for out in (g(gn.tensor(x), gn.tensor(y)), back(torch.tensor(x), torch.tensor(y))):
+        _close(out.output, want.output, "adaptive softmax output")
+        _close(out.loss, want.loss, "adaptive softmax loss")
+    ctc = tnn.CTCLoss(blank=2, reduction="sum", zero_infinity=True)
+    gctc = interop.from_torch(ctc)
+    assert (gctc.blank, gctc.reduction, gctc.zero_infinity) == (2, "sum", True)
+    lp = np.log(np.full((4, 1, 3), 1 / 3))
+    _close(gctc(gn.tensor(lp), gn.tensor([[0, 1]]), (4,), (2,)),
+           ctc(torch.tensor(lp), torch.tensor([[0, 1]]), (4,), (2,)), "CTCLoss")
+    assert type(interop.to_torch(gctc)) is tnn.CTCLoss
+
+
 @pytest.mark.skipif(not hasattr(gn.nn, "HuberLoss"), reason="always: needs the newer losses")
 def test_losses_with_their_weights_round_trip():
     torch.manual_seed(0)

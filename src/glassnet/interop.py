@@ -103,6 +103,7 @@ _LAYERS: dict = {
                      "padding_idx"],
     "LPPool1d": ["norm_type", "kernel_size", "stride", "ceil_mode"],
     "LPPool2d": ["norm_type", "kernel_size", "stride", "ceil_mode"],
+    "CTCLoss": ["blank", "reduction", "zero_infinity"],
     "RNN": _RNN + ["nonlinearity"],
     "LSTM": _RNN + [("proj_size", _proj_size)],
     "GRU": _RNN,
@@ -205,6 +206,12 @@ def _stack(kind: str):
     return kwargs
 
 
+def _adaptive_softmax(m, convert):
+    return {"in_features": m.in_features, "n_classes": m.n_classes,
+            "cutoffs": list(m.cutoffs[:-1]), "div_value": m.div_value,
+            "head_bias": m.head_bias}
+
+
 def _transformer(m, convert):
     return dict(_block(m.encoder.layers[0], convert), num_encoder_layers=len(m.encoder.layers),
                 num_decoder_layers=len(m.decoder.layers))
@@ -217,6 +224,7 @@ _COMPOSITES = {
     "TransformerEncoder": _stack("encoder"),
     "TransformerDecoder": _stack("decoder"),
     "Transformer": _transformer,
+    "AdaptiveLogSoftmaxWithLoss": _adaptive_softmax,
 }
 
 
