@@ -3,7 +3,10 @@
 NumPy has no erf, gamma, digamma, zeta or Bessel functions and SciPy is not a dependency,
 so they are computed here from ``math`` (erf, erfc, lgamma: a numba ufunc built on first
 use, Python's ``math`` element by element without numba — the same values) and from
-classical series, recurrences and asymptotic expansions written with NumPy:
+classical series, recurrences and asymptotic expansions written with NumPy. erfinv and
+ndtri (and GELU and float32 erf in ``activation_more``) run fused numba loops from
+``_erf_numba`` when numba is there (``fast_kernels``); the NumPy code below is their
+fallback and reference:
 
 - digamma: reflection for x < 0, the recurrence ψ(x) = ψ(x + 1) - 1/x up to x ≥ 10, then
   the asymptotic series in 1/x² (Bernoulli numbers);
@@ -30,6 +33,47 @@ _EPS = np.finfo(np.float64).eps / 2  # 2^-53: a term this small no longer change
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2 = math.sqrt(2.0)
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+# --- the fused numba kernels (``_erf_numba``), chosen on every call ------------------------------
+
+_fast_modules: dict = {}
+
+
+def fast_kernels():
+    """The module of fused numba kernels (GELU, erf, erfinv, ndtri), or ``None`` when the
+    NumPy code runs: ``GLASSNET_KERNEL=numpy``, or numba missing (one warning, see
+    ``backend.kernel_choice``) or unable to compile here. Read on every call, so a test or
+    a user can switch with the environment variable; numba is imported on first use."""
+    key = os.environ.get("GLASSNET_KERNEL", "")
+    try:
+        return _fast_modules[key]
+    except KeyError:
+        pass
+    from ..backend import kernel_choice
+
+    module = None
+    if kernel_choice("auto", "the error-function kernels") == "numba":
+        try:
+            from . import _erf_numba as module
+        except Exception as e:  # numba imports but cannot build the kernels here
+            import warnings
+
+            warnings.warn(f"numba kernels for erf/GELU unusable ({e}); using NumPy",
+                          RuntimeWarning, stacklevel=2)
+    _fast_modules[key] = module
+    return module
+
+
+def run_flat(kernel, x, n_out: int, *args):
+    """``kernel(flat_x, out_1, ..., out_n, *args)`` over ``x`` of any shape and strides
+    (raveled, copied when not contiguous); returns the ``n_out`` outputs shaped like ``x``,
+    with its dtype."""
+    flat = np.ravel(x)
+    outs = [np.empty(flat.shape, flat.dtype) for _ in range(n_out)]
+    if flat.size:
+        kernel(flat, *outs, *args)
+    return [o.reshape(np.shape(x)) for o in outs]
+
 
 # --- erf, erfc, lgamma from ``math`` ---------------------------------------------------------
 
@@ -62,21 +106,24 @@ def _python_ufunc(name: str):
     obj = np.frompyfunc(getattr(math, name), 1, 1)
 
     def ufunc(v):
-        return obj(v).astype(v.dtype)
+        return np.asarray(obj(v)).astype(v.dtype)
 
     return ufunc
 
 
 def _math_ufunc(name: str):
-    u = _ufuncs.get(name)
+    """math.<name> as a ufunc: numba's when the numba kernels are on (``fast_kernels``),
+    else Python's element by element."""
+    key = (name, fast_kernels() is not None)
+    u = _ufuncs.get(key)
     if u is None:
         u = _python_ufunc(name)
-        if os.environ.get("GLASSNET_KERNEL", "").lower() != "numpy":
+        if key[1]:
             try:
                 u = _numba_ufunc(name)
-            except Exception:  # numba missing or unusable: math.<name> per element
+            except Exception:  # numba unusable: math.<name> per element
                 pass
-        _ufuncs[name] = u
+        _ufuncs[key] = u
     return u
 
 
@@ -99,7 +146,7 @@ def lgamma(x):
 
 def _inverse_erf(sign, y, q):
     """z with erf(z) = sign·y, given y = |target| and q = 1 - y (exact where y ≥ 1/2)."""
-    sign, y, q = np.broadcast_arrays(sign, y, q)
+    sign, y, q = (a.reshape(-1) for a in np.broadcast_arrays(sign, y, q))  # 0-d: 1-d
     z = np.zeros(y.shape)
     # A closed-form first guess (relative error ~2e-3): with L = log(1 - y²),
     # z² ≈ √((2/(πa) + L/2)² - L/a) - (2/(πa) + L/2), a = 0.147.
@@ -107,8 +154,11 @@ def _inverse_erf(sign, y, q):
     L = np.log(q) + np.log1p(y)  # log((1 - y)(1 + y)) without cancelling
     c = 2 / (math.pi * a) + L / 2
     z = np.sqrt(np.maximum(np.sqrt(c * c - L / a) - c, 0.0))
-    tail = y >= 0.5
-    for part, target, fn, sgn in ((tail, q, erfc, -1.0), (~tail, y, erf, 1.0)):
+    far = q < 1e-290  # erfc(z) near or below the subnormals: too few digits for Halley
+    tail = (y >= 0.5) & ~far
+    if far.any():
+        z[far] = _inverse_erfc_far(z[far], q[far])
+    for part, target, fn, sgn in ((tail, q, erfc, -1.0), (~tail & ~far, y, erf, 1.0)):
         # f(z) = erf(z) - y, written as q - erfc(z) in the tails (keeps small q accurate)
         zp, tp = z[part], target[part]
         for _ in range(3):  # Halley, cubic convergence: 2e-3 -> 1e-8 -> 1e-16 (one spare)
@@ -123,22 +173,45 @@ def _inverse_erf(sign, y, q):
     return np.copysign(z, sign)
 
 
+def _inverse_erfc_far(z, q):
+    """Refine z ≈ erfc⁻¹(q) for q < 1e-290 by Newton steps on log erfc(z) = log q, with
+    log erfc(z) = -z² - log(z√π) + log Σ_k (-1)^k (2k-1)!!/(2z²)^k (z > 25: twelve terms
+    of the asymptotic series reach 1e-22) and d/dz log erfc(z) = -2z / Σ."""
+    lq = np.log(q)
+    for _ in range(4):  # from the closed-form guess (2e-3): quadratic convergence
+        r = 0.5 / (z * z)
+        term = np.ones_like(z)
+        s = np.ones_like(z)
+        for k in range(1, 12):
+            term = term * (-(2 * k - 1) * r)
+            s = s + term
+        g = -z * z - np.log(z * _SQRT_PI) + np.log(s)
+        z = z + (g - lq) * s / (2.0 * z)
+    return z
+
+
 def erfinv(x):
     """The inverse of erf on [-1, 1]: ±inf at ±1, NaN outside."""
     x = np.asarray(x, np.float64)
+    fast = fast_kernels()
+    if fast is not None:
+        return run_flat(fast.erfinv, x, 1)[0]
     y = np.abs(x)
-    return _inverse_erf(np.where(x == 0, x, np.sign(x)), y, 1.0 - y)
+    return _inverse_erf(np.where(x == 0, x, np.sign(x)), y, 1.0 - y).reshape(x.shape)
 
 
 def ndtri(p):
     """The inverse of the standard normal CDF: √2·erfinv(2p - 1), computed from 2p (or
     2 - 2p) in the tails so p = 1e-300 keeps its digits."""
     p = np.asarray(p, np.float64)
+    fast = fast_kernels()
+    if fast is not None:
+        return run_flat(fast.ndtri, p, 1)[0]
     y = 2 * p - 1  # exact for p ≥ 1/4
     low = p < 0.25
     q = np.where(low, 2 * p, 1 - np.abs(y))
     out = _SQRT_2 * _inverse_erf(np.sign(y), np.where(low, 1.0 - 2 * p, np.abs(y)), q)
-    return np.where((p < 0) | (p > 1), np.nan, out)
+    return np.where((p < 0) | (p > 1), np.nan, out.reshape(p.shape))
 
 
 # --- normal distribution, erfcx --------------------------------------------------------------

@@ -6,21 +6,23 @@ kink follows PyTorch's choice, noted on the class. ``inplace`` arguments are acc
 PyTorch compatibility and ignored (glassnet never overwrites an input that autograd may
 need).
 
-GELU's exact form needs the error function, which NumPy lacks: it comes from numba's
-``math.erf`` (a compiled ufunc, built on first use) and, without numba, from Python's
-``math.erf`` element by element (slower, the same values).
+GELU and erf run fused numba loops (``_erf_numba``, compiled on first use and cached)
+when numba is there and ``GLASSNET_KERNEL`` is not ``numpy``; otherwise NumPy ufuncs,
+with the error function (which NumPy lacks) from Python's ``math.erf`` element by element
+(slower, the same values up to rounding).
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
+from .. import grad_mode
 from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
+from . import _special_math as sm
 from ._registry import op
 from ._util import check_dtypes
 
@@ -37,7 +39,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 # --- the error function -------------------------------------------------------------------
 
-_erf_ufunc = None
+_erf_ufunc: dict = {}
 
 
 def _numba_erf():
@@ -54,24 +56,31 @@ def _python_erf():
     erf_obj = np.frompyfunc(math.erf, 1, 1)
 
     def erf_(v):
-        return erf_obj(v).astype(v.dtype)
+        return np.asarray(erf_obj(v)).astype(v.dtype)
 
     return erf_
 
 
 def _erf(x):
-    """erf on an array (float32 in, float32 out)."""
-    global _erf_ufunc
-    if _erf_ufunc is None:
-        _erf_ufunc = _python_erf()
-        if os.environ.get("GLASSNET_KERNEL", "").lower() != "numpy":
+    """erf on an array, in its float dtype (integers give float64). float32 runs the fused
+    loop of ``_erf_numba`` (float64 inside, one pass); other dtypes math.erf, compiled by
+    numba or, without it, element by element."""
+    fast = sm.fast_kernels()
+    if fast is not None and x.dtype == np.float32:
+        return sm.run_flat(fast.erf32, x, 1)[0]
+    key = fast is not None
+    u = _erf_ufunc.get(key)
+    if u is None:
+        u = _python_erf()
+        if key:
             try:
-                _erf_ufunc = _numba_erf()
-            except Exception:  # numba missing or unusable: math.erf per element
+                u = _numba_erf()
+            except Exception:  # numba unusable: math.erf per element
                 pass
+        _erf_ufunc[key] = u
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    return _erf_ufunc(x)
+    return u(x)
 
 
 class ErfOp(Function):
@@ -97,13 +106,30 @@ class GeluOp(Function):
 
     ``approximate='tanh'``: y = ½x(1 + tanh(u)), u = √(2/π)(x + 0.044715x³);
     dy/dx = ½(1 + tanh u) + ½x(1 - tanh²u)·√(2/π)(1 + 3·0.044715x²).
+
+    With numba (float32, float64) one fused pass computes y and dy/dx together — they
+    share e^(-x²/2) — and backward is one product; dy/dx is kept instead of x (the same
+    memory) and not computed at all when grad mode is off. Without numba, NumPy ufuncs.
     """
 
     name = "gelu"
     formula = "Φ({0}) + {0}·φ({0})"
 
     def forward(self, x, approximate):
-        self.x, self.approximate = x, approximate
+        self.approximate = approximate
+        self.d = None
+        fast = sm.fast_kernels() if x.dtype in _FAST_DTYPES else None
+        if fast is not None:
+            kernel = getattr(fast, _GELU_KERNELS[approximate, x.dtype.char])
+            want_d = grad_mode.state.enabled
+            flat = np.ravel(x)  # a copy only when x is not contiguous
+            y = np.empty_like(flat)
+            d = np.empty_like(flat) if want_d else y  # not written when not wanted
+            if flat.size:
+                kernel(flat, y, d, want_d)
+            self.d = d.reshape(x.shape) if want_d else None
+            return y.reshape(x.shape)
+        self.x = x
         if approximate == "tanh":
             x2 = x * x
             t = xp.tanh(_SQRT_2_PI * (x + 0.044715 * x2 * x))
@@ -111,16 +137,25 @@ class GeluOp(Function):
             return 0.5 * x * (1.0 + t)
         # Φ(x) is recomputed in backward rather than kept: one array fewer per GELU for as
         # long as the graph lives (a Transformer's feed-forward blocks are the largest).
-        return x * (0.5 * (1.0 + _erf(x * _INV_SQRT_2)))
+        # (float16 goes through float32 erf: the result is cast back)
+        return (x * (0.5 * (1.0 + _erf(x * _INV_SQRT_2)))).astype(x.dtype, copy=False)
 
     def backward(self, gy):
+        if self.d is not None:
+            return gy * self.d
         x = self.x
         if self.approximate == "tanh":
             t = self.t
             du = _SQRT_2_PI * (1.0 + 3 * 0.044715 * (x * x))
             return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * (x * x))
-        return gy * (0.5 * (1.0 + _erf(x * _INV_SQRT_2)) + x * pdf)
+        gx = gy * (0.5 * (1.0 + _erf(x * _INV_SQRT_2)) + x * pdf)
+        return gx.astype(gy.dtype, copy=False)
+
+
+_FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_GELU_KERNELS = {("none", "f"): "gelu32", ("none", "d"): "gelu64",
+                 ("tanh", "f"): "gelu_tanh32", ("tanh", "d"): "gelu_tanh64"}
 
 
 def _sigmoid(x):

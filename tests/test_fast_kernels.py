@@ -1,0 +1,299 @@
+"""The fused error-function kernels (``glassnet.ops._erf_numba``) and their NumPy fallbacks.
+
+GELU (exact and tanh), erf, erfinv and ndtri run a numba loop when numba is there and
+NumPy code under ``GLASSNET_KERNEL=numpy``; every test here runs both paths (the
+``kernel`` fixture), against PyTorch and against exact values (Python's ``math.erfc``,
+correct to about 1 ulp, or mpmath where PyTorch itself loses digits).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+import glassnet.nn.functional as F
+from glassnet import special
+from glassnet.ops import _special_math as sm
+
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def kernel(request, monkeypatch):
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("GLASSNET_KERNEL", request.param)
+    assert (sm.fast_kernels() is not None) == (request.param == "numba")
+    return request.param
+
+
+def _sample(dtype, n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.standard_normal(n) * 3, rng.standard_normal(n // 10) * 1e-3,
+                        [0.0, -0.0, 1e-40, -1e-40, 5.0, -5.0, 10.0, -10.0, 30.0, -30.0]])
+    return x.astype(dtype)
+
+
+def _gelu_both(lib, x, approximate, gy):
+    """(y, dx) of lib's GELU at x for output gradient gy (glassnet or torch)."""
+    if lib is gn:
+        t = gn.tensor(x, requires_grad=True)
+        y = F.gelu(t, approximate=approximate)
+        y.backward(gn.tensor(gy))
+        return y.data, t.grad.data
+    t = lib.tensor(x, requires_grad=True)
+    y = lib.nn.functional.gelu(t, approximate=approximate)
+    y.backward(lib.tensor(gy))
+    return y.detach().numpy(), t.grad.numpy()
+
+
+# --- GELU -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gelu_values_and_gradients_match_torch(torch, kernel, dtype, approximate):
+    x = _sample(dtype)
+    gy = np.random.default_rng(1).standard_normal(x.shape).astype(dtype)
+    y, gx = _gelu_both(gn, x, approximate, gy)
+    ty, tgx = _gelu_both(torch, x, approximate, gy)
+    assert y.dtype == dtype and gx.dtype == dtype
+    eps = np.finfo(dtype).eps
+    # PyTorch forms 1 + erf(x/√2) (and 1 + tanh u): its own error is a few eps of |x|,
+    # all of it absolute, so the tolerance is too
+    ax = np.abs(x.astype(np.float64))
+    assert np.all(np.abs(y - ty) <= 4 * eps * np.abs(ty) + 4 * eps * ax)
+    assert np.all(np.abs(gx - tgx) <= 4 * eps * np.abs(tgx) + 6 * eps * (1 + ax) * np.abs(gy))
+
+
+def _exact_gelu(x, approximate):
+    """y and dy/dx from Python's math (erfc to about 1 ulp; σ from e^(-2|u|))."""
+    out = []
+    for v in map(float, x):
+        if approximate == "none":
+            p = 0.5 * math.erfc(-v / math.sqrt(2))
+            out.append((v * p, p + v * math.exp(-0.5 * v * v) / math.sqrt(2 * math.pi)))
+        else:
+            u = math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)
+            e = math.exp(-2 * abs(u))
+            s, t = (1 / (1 + e), e / (1 + e)) if u >= 0 else (e / (1 + e), 1 / (1 + e))
+            du = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * v * v)
+            out.append((v * s, s + 2 * v * s * t * du))
+    return np.array(out).T
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_fused_gelu_keeps_its_digits_in_the_lower_tail(approximate):
+    """Where y = x Φ(x) is tiny, 1 + erf(x/√2) cancels (PyTorch's float32 GELU is wrong by
+    millions of ulp at x = -7); the fused loops work from erfc and stay within an ulp."""
+    pytest.importorskip("numba")
+    fast = sm.fast_kernels() if sm.fast_kernels() is not None else pytest.skip(
+        "GLASSNET_KERNEL=numpy set for this run")
+    assert fast is not None
+    rng = np.random.default_rng(2)
+    x32 = np.concatenate([-rng.uniform(0, 13, 400), rng.uniform(0, 6, 100)]).astype(np.float32)
+    y_ref, d_ref = _exact_gelu(x32, approximate)
+    y, d = _gelu_both(gn, x32, approximate, np.ones_like(x32))
+    ulp = np.spacing(np.abs(y_ref).astype(np.float32)).astype(np.float64)
+    assert np.all(np.abs(y - y_ref) <= 1.0 * ulp)
+    # dy/dx crosses 0 near x = -0.75, where the 2e-9 relative error of the erfc fit (on
+    # Φ(-|x|) ≤ 1/2) is absolute: hence the 1e-9
+    ulp = np.spacing(np.abs(d_ref).astype(np.float32)).astype(np.float64)
+    assert np.all(np.abs(d - d_ref) <= ulp + 1e-9)
+    x64 = -rng.uniform(0, 37, 300)  # Φ(-37) ~ 6e-300
+    y_ref, d_ref = _exact_gelu(x64, approximate)
+    y, d = _gelu_both(gn, x64, approximate, np.ones_like(x64))
+    np.testing.assert_allclose(y, y_ref, rtol=5e-13, atol=0)
+    np.testing.assert_allclose(d, d_ref, rtol=5e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gelu_edge_values(torch, kernel, dtype, approximate):
+    """±0, ±inf, NaN, subnormals, huge: the values PyTorch gives. The fused loops compute
+    float32 in float64, so they give what PyTorch gives in float64 (PyTorch's float32
+    tanh form overflows x³ into NaN gradients from |x| ~ 1e13 on; the NumPy path, the
+    same formula as PyTorch's, does too)."""
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 1e-300, 1e30, -1e30,
+                  3e38, -3e38], dtype=dtype)
+    ref_dtype = np.float64 if kernel == "numba" else dtype
+    with np.errstate(all="ignore"):
+        y, gx = _gelu_both(gn, x, approximate, np.ones_like(x))
+        ty, tgx = _gelu_both(torch, x.astype(ref_dtype), approximate, np.ones(x.shape, ref_dtype))
+    np.testing.assert_array_equal(y, ty.astype(dtype))
+    np.testing.assert_array_equal(gx, tgx.astype(dtype))
+
+
+def test_gelu_layouts_and_shapes(kernel):
+    """Transposed and strided inputs, 0-d and empty tensors give the contiguous answer."""
+    base = np.random.default_rng(3).standard_normal((6, 8)).astype(np.float32)
+    for approximate in ("none", "tanh"):
+        ref = F.gelu(gn.tensor(np.ascontiguousarray(base.T)), approximate=approximate).data
+        np.testing.assert_array_equal(F.gelu(gn.tensor(base.T), approximate=approximate).data,
+                                      ref)
+        sl = base[::2, 1::3]
+        np.testing.assert_array_equal(F.gelu(gn.tensor(sl), approximate=approximate).data,
+                                      F.gelu(gn.tensor(sl.copy()), approximate=approximate).data)
+        s = gn.tensor(np.float32(0.5), requires_grad=True)
+        y = F.gelu(s, approximate=approximate)
+        y.backward()
+        assert y.shape == () and s.grad.shape == ()
+        e = gn.tensor(np.zeros((0, 3), np.float32), requires_grad=True)
+        ye = F.gelu(e, approximate=approximate)
+        ye.sum().backward()
+        assert ye.shape == (0, 3) and e.grad.shape == (0, 3)
+
+
+def test_gelu_without_grad_mode_and_float16(kernel):
+    x = np.linspace(-4, 4, 33).astype(np.float32)
+    with gn.no_grad():
+        y0 = F.gelu(gn.tensor(x, requires_grad=True)).data
+    np.testing.assert_array_equal(y0, F.gelu(gn.tensor(x)).data)
+    h = F.gelu(gn.tensor(x.astype(np.float16)))  # not a fused dtype: NumPy, float16 kept
+    assert h.data.dtype == np.float16
+    np.testing.assert_allclose(h.data, y0, rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_gradcheck(kernel, approximate):
+    x = gn.tensor(np.random.default_rng(4).standard_normal((3, 5)) * 2, requires_grad=True)
+    assert gn.autograd.gradcheck(lambda t: F.gelu(t, approximate=approximate), (x,))
+
+
+# --- erf ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_erf_matches_torch_and_math(torch, kernel, dtype):
+    x = np.concatenate([_sample(dtype), np.array([np.inf, -np.inf, np.nan, 0.49999997,
+                                                  0.5, -0.5, 1e-30], dtype)])
+    t = gn.tensor(x, requires_grad=True)
+    y = gn.erf(t)
+    assert y.data.dtype == dtype
+    exact = np.array([math.erf(float(v)) if not math.isnan(v) else math.nan for v in x])
+    ulp = np.spacing(np.abs(exact).astype(dtype)).astype(np.float64)
+    finite = ~np.isnan(exact)
+    assert np.all(np.abs(y.data[finite] - exact[finite]) <= ulp[finite])
+    assert np.isnan(y.data[~finite]).all()
+    tt = torch.tensor(x)
+    np.testing.assert_allclose(y.data, torch.erf(tt).numpy(), rtol=4 * np.finfo(dtype).eps,
+                               atol=np.finfo(dtype).tiny)
+    y.sum().backward()
+    finite &= np.abs(x) < 30
+    xf = x[finite].astype(np.float64)  # float32's x² is rounded: e^(-x²) inherits x²·eps
+    np.testing.assert_allclose(t.grad.data[finite], 2 / math.sqrt(math.pi) * np.exp(-xf ** 2),
+                               rtol=8 * np.finfo(dtype).eps * (1 + xf.max() ** 2),
+                               atol=4 * np.finfo(dtype).smallest_subnormal)
+    xs = gn.tensor(np.random.default_rng(5).standard_normal((4, 6)).astype(dtype).T)
+    np.testing.assert_array_equal(gn.erf(xs).data,
+                                  gn.erf(gn.tensor(np.ascontiguousarray(xs.data))).data)
+    assert gn.erf(gn.tensor(np.zeros((2, 0), dtype))).shape == (2, 0)
+    assert gn.erf(gn.tensor(dtype(0.3))).shape == ()
+
+
+# --- erfinv, ndtri --------------------------------------------------------------------------------
+
+def _within_ulps(a, ref, n, dtype):
+    """|a - ref| ≤ n ulp of ref (in ``dtype``), elementwise; equal infinities pass."""
+    a = a.astype(np.float64)
+    ulp = np.spacing(np.abs(ref).astype(dtype)).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        return (a == ref) | (np.abs(a - ref) <= n * ulp)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_erfinv_and_ndtri_match_torch(torch, kernel, dtype):
+    rng = np.random.default_rng(6)
+    y = np.concatenate([rng.uniform(-1, 1, 3000), 1 - np.logspace(-15, -1, 50),
+                        -1 + np.logspace(-15, -1, 50), np.logspace(-300, -1, 50)]).astype(dtype)
+    # float32 is computed in float64 and rounded: compared with PyTorch's float64 (its own
+    # float32 erfinv is a few ulp off)
+    a = gn.erfinv(gn.tensor(y)).data
+    b = torch.erfinv(torch.tensor(y.astype(np.float64))).numpy()
+    assert a.dtype == dtype
+    assert _within_ulps(a, b, 1 if dtype == np.float32 else 4, dtype).all()
+    p = np.concatenate([rng.uniform(0, 1, 3000), np.logspace(-300, -1, 60),
+                        1 - np.logspace(-15, -1, 40)]).astype(dtype)
+    a = special.ndtri(gn.tensor(p)).data
+    b = torch.special.ndtri(torch.tensor(p.astype(np.float64))).numpy()
+    fin = np.isfinite(b)  # float32 p below 1e-45 is 0
+    assert _within_ulps(a[fin], b[fin], 1 if dtype == np.float32 else 16, dtype).all()
+
+
+def test_erfinv_and_ndtri_against_mpmath(kernel):
+    """Exact references far into the tails (1 - y = 1e-300, p = 1e-300), where a
+    closed-form guess alone would be off."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    q = np.array([1e-300, 1e-200, 1e-100, 1e-50, 1e-20, 1e-10, 1e-5, 0.01, 0.3, 0.5, 0.9])
+    if kernel == "numba":  # subnormal p: the fused loop solves on log erfc there
+        q = np.concatenate([[1e-323, 1e-315, 3e-310, 1e-305], q])
+    p = q / 2  # ndtri(p) = -√2 erfcinv(2p), found on log erfc (well scaled in the tail)
+    q = 2 * p
+
+    def erfcinv(v):
+        log_v = mp.log(mp.mpf(v))
+        return mp.findroot(lambda z: mp.log(mp.erfc(z)) - log_v, mp.sqrt(-log_v))
+
+    ref = np.array([-float(mp.sqrt(2) * erfcinv(v)) for v in q])
+    a = special.ndtri(gn.tensor(p, dtype=gn.float64)).data
+    assert _within_ulps(a, ref, 4, np.float64).all(), (a, ref)
+    y = np.array([1e-300, 1e-8, 0.1, 0.5, 0.9, 0.999, 0.9999999])
+    ref = np.array([float(mp.erfinv(mp.mpf(v))) for v in y])
+    a = gn.erfinv(gn.tensor(y)).data
+    assert _within_ulps(a, ref, 2, np.float64).all(), (a, ref)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_erfinv_and_ndtri_edge_values(torch, kernel, dtype):
+    y = np.array([0.0, -0.0, 1.0, -1.0, 1.5, -2.0, np.inf, -np.inf, np.nan, 1e-40], dtype)
+    a = gn.erfinv(gn.tensor(y)).data
+    b = torch.erfinv(torch.tensor(y)).numpy()
+    np.testing.assert_allclose(a, b, rtol=4 * np.finfo(dtype).eps, atol=0)
+    np.testing.assert_array_equal(np.signbit(a[:2]), [False, True])
+    p = np.array([0.0, 1.0, 0.5, -0.5, 1.5, np.inf, np.nan, 1e-45, 5e-324], dtype)
+    with np.errstate(all="ignore"):
+        b = torch.special.ndtri(torch.tensor(p)).numpy()
+    a = special.ndtri(gn.tensor(p)).data
+    np.testing.assert_allclose(a, b, rtol=4 * np.finfo(dtype).eps, atol=0)
+    assert a[0] == -np.inf and a[1] == np.inf and np.isnan(a[3:7]).all()
+
+
+def test_erfinv_and_ndtri_layouts_and_gradients(kernel):
+    base = np.random.default_rng(7).uniform(-0.9, 0.9, (5, 4))
+    for fn, xs in ((gn.erfinv, base), (special.ndtri, (base + 1) / 2)):
+        np.testing.assert_array_equal(fn(gn.tensor(xs.T)).data,
+                                      fn(gn.tensor(np.ascontiguousarray(xs.T))).data)
+        np.testing.assert_array_equal(fn(gn.tensor(xs[::2, 1::2])).data,
+                                      fn(gn.tensor(xs[::2, 1::2].copy())).data)
+        assert fn(gn.tensor(np.zeros((0, 2)))).shape == (0, 2)
+        assert fn(gn.tensor(np.float64(0.25))).shape == ()
+        t = gn.tensor(xs[:2], requires_grad=True)
+        assert gn.autograd.gradcheck(fn, (t,))
+
+
+def test_paths_agree(monkeypatch):
+    """The numba loops and the NumPy fallbacks give the same numbers up to rounding."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal(500) * 3).astype(np.float32)
+    u = rng.uniform(-1, 1, 500)
+    got = {}
+    for k in ("numba", "numpy"):
+        monkeypatch.setenv("GLASSNET_KERNEL", k)
+        got[k] = [F.gelu(gn.tensor(x)).data.astype(np.float64),
+                  F.gelu(gn.tensor(x), approximate="tanh").data.astype(np.float64),
+                  gn.erf(gn.tensor(x)).data.astype(np.float64),
+                  gn.erfinv(gn.tensor(u)).data, special.ndtri(gn.tensor((u + 1) / 2)).data]
+    for a, b in zip(got["numba"], got["numpy"]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_import_glassnet_does_not_import_numba():
+    code = "import sys, glassnet; print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
