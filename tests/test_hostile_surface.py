@@ -25,6 +25,7 @@ B32 = R.standard_normal((3, 2))
 SPD = A33 @ A33.T + 3 * np.eye(3)
 SING = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
 X45 = R.standard_normal((4, 5))
+HILBERT = 1.0 / (np.arange(1, 9)[:, None] + np.arange(8)[None])
 NAN = float("nan")
 INF = float("inf")
 
@@ -143,6 +144,9 @@ SCATTER_KIND = ("ops/indexing.py scatter_reduce raises IndexError/ValueError/Typ
                 "index dims, src dtype, float index, unknown reduce); fix: raise classes that "
                 "are also RuntimeError (as ops.linalg_more.ArgumentError / DtypeError), or "
                 "RuntimeError itself for the bounds check")
+MATMUL_KIND = ("ops/arithmetic.py matmul raises ValueError for a 0-d operand or mismatched "
+               "inner dims; PyTorch raises RuntimeError; fix: raise a ValueError+RuntimeError "
+               "class there (as ops.linalg_more.ArgumentError)")
 NORM_INT = ("ops/reduce.py norm: an integer input silently becomes float64 (PyTorch raises "
             "RuntimeError 'Expected a floating point tensor'); fix: raise TypeError naming "
             "norm when x.dtype.kind != 'f' (as linalg.vector_norm does)")
@@ -359,6 +363,116 @@ LINALG = [
     case("linalg.vander", lambda m: m.linalg.vander(T(m, [1, 2, 3]))),
     case("linalg.vander", lambda m: m.linalg.vander(T(m, 2.0))),
     case("linalg.diagonal", lambda m: m.linalg.diagonal(T(m, A233), offset=1)),
+    case("linalg.diagonal", lambda m: m.linalg.diagonal(T(m, [1.0, 2.0]))),
+    case("linalg.diagonal", lambda m: m.linalg.diagonal(T(m, X45), dim1=0, dim2=2)),
+    # non-finite input: SVD-based functions refuse (LAPACK does not converge), the others
+    # pass nan on; Cholesky finds a nan matrix not positive-definite
+    case("linalg.svdvals", lambda m: m.linalg.svdvals(T(m, [[1.0, NAN], [2.0, 1.0]]))),
+    case("linalg.svd", lambda m: m.linalg.svd(T(m, np.stack([A33, A33 * INF])))),
+    case("linalg.pinv", lambda m: m.linalg.pinv(T(m, [[1.0, NAN], [2.0, 1.0]]))),
+    case("linalg.matrix_rank", lambda m: m.linalg.matrix_rank(T(m, [[1.0, NAN], [2.0, 1.0]]))),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, [[1.0, NAN], [2.0, 1.0]]))),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, [[1.0, NAN], [2.0, 1.0], [0.0, 1.0]]),
+                                                  T(m, np.ones((3, 1))))),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, [[1.0, NAN], [2.0, 1.0]]),
+                                                              "nuc")),
+    case("linalg.cholesky", lambda m: m.linalg.cholesky(T(m, [[1.0, NAN], [NAN, 1.0]]))),
+    case("linalg.cholesky_ex", lambda m: m.linalg.cholesky_ex(T(m, [[1.0, NAN], [NAN, 1.0]]))[1]),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, [[1.0, NAN], [2.0, 1.0]]))),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, [[1.0, NAN], [2.0, 1.0]]),
+                                                  T(m, [1.0, 1.0]))),
+    case("linalg.eigvalsh", lambda m: m.linalg.eigvalsh(T(m, [[1.0, NAN], [NAN, 1.0]]))),
+    case("linalg.matrix_exp", lambda m: m.linalg.matrix_exp(T(m, [[INF, 0.0], [0.0, 1.0]]))),
+    case("linalg.det", lambda m: m.linalg.det(T(m, 1e200 * np.eye(3)))),
+    case("linalg.slogdet", lambda m: m.linalg.slogdet(T(m, 1e200 * np.eye(3)))),
+    # float16 has no factorizations (PyTorch: NotImplementedError, a RuntimeError)
+    case("linalg.det", lambda m: m.linalg.det(T(m, A33, np.float16))),
+    # ill-conditioned (Hilbert, cond ~ 1e10) and batched singular inputs
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, HILBERT)), rtol=1e-4),
+    case("linalg.solve", lambda m: m.linalg.solve(T(m, HILBERT), T(m, np.ones(8))), rtol=1e-4),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, HILBERT)), rtol=1e-4),
+    case("linalg.det", lambda m: m.linalg.det(T(m, HILBERT)), rtol=1e-4, atol=0),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, np.stack([A33, np.zeros((3, 3))])), 1)),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, np.zeros((0, 0))))),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, np.zeros((0, 0))), "fro")),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, np.zeros((2, 2))))),
+    case("linalg.cond", lambda m: m.linalg.cond(T(m, [[1, 2], [3, 4]]))),
+    case("linalg.matrix_rank", lambda m: m.linalg.matrix_rank(
+        T(m, np.stack([A33, np.diag([1.0, 1e-3, 0.0])])), atol=T(m, [0.5, 0.5]))),
+    case("linalg.matrix_rank", lambda m: m.linalg.matrix_rank(T(m, np.diag([1.0, 1e-3, 0.0])),
+                                                              atol=1e-4, rtol=0.01)),
+    case("linalg.pinv", lambda m: m.linalg.pinv(T(m, np.diag([1.0, 1e-3, 0.0])), atol=0.01)),
+    case("linalg.pinv", lambda m: m.linalg.pinv(T(m, np.ones((2, 3))), hermitian=True)),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, np.ones((1, 4, 2)) + np.eye(4, 2)),
+                                                  T(m, np.ones((3, 4, 2))))[0]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, np.stack([np.eye(3), np.diag([1.0, 1, 0])])),
+                                                  T(m, np.ones((2, 3, 1))))[2]),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, np.eye(3)[:, :2]), T(m, np.ones((3, 1))),
+                                                  driver="gelsd")),
+    case("linalg.lstsq", lambda m: m.linalg.lstsq(T(m, [[1, 2], [3, 4]]), T(m, [[1], [2]]))),
+    case("linalg.solve_triangular", lambda m: m.linalg.solve_triangular(
+        T(m, np.stack([np.eye(3) * 2] * 2)), T(m, np.ones((4, 1, 3, 1))), upper=True)),
+    case("linalg.solve_triangular", lambda m: m.linalg.solve_triangular(
+        T(m, np.eye(3)), T(m, np.ones((3, 1)), np.float32), upper=True)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, [1.0, 2.0]), T(m, 3.0))),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, [NAN, 1.0]), -INF)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, [NAN, 0.0]), 0)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, 3.0), keepdim=True)),
+    case("linalg.vector_norm", lambda m: m.linalg.vector_norm(T(m, A33, np.float16))),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(T(m, np.ones((2, 3, 4))), 2,
+                                                              dim=(2, 0), keepdim=True)),
+    case("linalg.matrix_norm", lambda m: m.linalg.matrix_norm(
+        T(m, np.arange(24.0).reshape(2, 3, 4)), dim=(2, 0))),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A33), INF)),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A33), 0)),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A33), dim=[0])),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A33), 1, dim=[0, 1])),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, A33), "nuc", dim=0)),
+    case("linalg.norm", lambda m: m.linalg.norm(T(m, np.ones((2, 3, 4))), keepdim=True)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(
+        T(m, np.stack([A33, 2 * np.eye(3)])), -2)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, A33), 2.0)),
+    case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, A33, np.float16), 2),
+         rtol=1e-2),
+    case("linalg.multi_dot", lambda m: m.linalg.multi_dot([T(m, np.ones((2, 3))),
+                                                           T(m, np.ones((3, 2, 3)))])),
+    case("linalg.multi_dot", lambda m: m.linalg.multi_dot([T(m, np.ones(3)), T(m, np.ones(3))])),
+    case("linalg.multi_dot", lambda m: m.linalg.multi_dot([T(m, np.ones((2, 3), int)),
+                                                           T(m, np.ones((3, 2), int))])),
+    case("linalg.multi_dot", lambda m: m.linalg.multi_dot([T(m, np.ones((2, 3)), np.float32),
+                                                           T(m, np.ones((3, 2)))])),
+    case("linalg.vecdot", lambda m: m.linalg.vecdot(T(m, [1, 2]), T(m, [1, 2]))),
+    case("linalg.vecdot", lambda m: m.linalg.vecdot(T(m, np.ones((2, 1, 3))),
+                                                    T(m, np.ones((4, 3))))),
+    case("linalg.vecdot", lambda m: m.linalg.vecdot(T(m, np.ones(3), np.float32),
+                                                    T(m, np.ones(3)))),
+    case("linalg.vander", lambda m: m.linalg.vander(T(m, [1.0, 2.0]), N=-1)),
+    case("linalg.vander", lambda m: m.linalg.vander(T(m, np.arange(6.0).reshape(2, 3)), N=4)),
+    case("linalg.vander", lambda m: m.linalg.vander(T(m, [True, False]))),
+    case("linalg.solve_ex", lambda m: m.linalg.solve_ex(T(m, A33), T(m, np.ones((2, 3))),
+                                                        left=False)),
+    case("linalg.inv_ex", lambda m: m.linalg.inv_ex(T(m, np.zeros((0, 2, 2))))),
+    case("linalg.cholesky_ex", lambda m: m.linalg.cholesky_ex(T(m, SPD), upper=True)),
+    case("linalg.eigvalsh", lambda m: m.linalg.eigvalsh(T(m, np.triu(SPD)), UPLO="U")),
+    case("linalg.eigvalsh", lambda m: m.linalg.eigvalsh(T(m, np.ones(3)))),
+    case("linalg.qr", lambda m: m.linalg.qr(T(m, A33), "r")[0].shape),
+    case("linalg.svd", lambda m: [p.shape for p in m.linalg.svd(T(m, np.ones((2, 5))),
+                                                                full_matrices=False)]),
+    case("svd", lambda m: m.svd(T(m, np.ones((2, 3))), compute_uv=False)),
+    case("linalg.inv", lambda m: m.linalg.inv(T(m, 2.0))),
+    case("logdet", lambda m: m.logdet(T(m, [[1, 0], [0, 1]]))),
+    case("linalg.matrix_exp", lambda m: m.linalg.matrix_exp(T(m, [1.0, 2.0]))),
+    case("linalg.matrix_exp", lambda m: m.linalg.matrix_exp(T(m, np.zeros((0, 2, 2))))),
+    case("linalg.matrix_exp", lambda m: m.linalg.matrix_exp(T(m, [[800.0, 0.0], [0.0, 1.0]]))),
+    case("linalg.cross", lambda m: m.linalg.cross(T(m, np.ones((3, 2))), T(m, np.ones((3, 2))),
+                                                  dim=-2)),
+    case("linalg.cross", lambda m: m.linalg.cross(T(m, np.ones((3, 2))), T(m, np.ones((3, 2))),
+                                                  dim=5)),
+    case("cross", lambda m: m.cross(T(m, np.ones((2, 3))), T(m, np.ones((1, 3))), dim=1)),
+    case("cross", lambda m: m.cross(T(m, np.ones((3, 3))), T(m, np.arange(9.0).reshape(3, 3)))),
+    case("linalg.matmul", lambda m: m.linalg.matmul(T(m, 2.0), T(m, 3.0)), xfail=MATMUL_KIND),
+    case("linalg.matmul", lambda m: m.linalg.matmul(T(m, np.ones((2, 3))), T(m, np.ones((2, 3)))),
+         xfail=MATMUL_KIND),
 ]
 
 

@@ -26,6 +26,8 @@ from .ops.linalg_more import (
     ArgumentError,
     DtypeError,
     LinAlgError,
+    _finite_for_svd,
+    _matrix,
     _solve,
     _square,
     matrix_exp,
@@ -92,7 +94,12 @@ def vecdot(x, y, *, dim: int = -1) -> Tensor:
 
 def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
     """The ``offset`` diagonal of each matrix (by default over the last two dims)."""
-    return _as_tensor(A).diagonal(offset, dim1, dim2)
+    a = _as_tensor(A)
+    for d in (dim1, dim2):
+        if not -a.ndim <= d < max(a.ndim, 1) or a.ndim < 2:
+            raise IndexError(f"linalg.diagonal: dim {d} out of range for a tensor of {a.ndim} "
+                             f"dims (A needs at least 2)")
+    return a.diagonal(offset, dim1, dim2)
 
 
 def multi_dot(tensors) -> Tensor:
@@ -146,21 +153,31 @@ def multi_dot(tensors) -> Tensor:
 def cond(A, p=None) -> Tensor:  # noqa: N803
     """Condition number ‖A‖_p·‖A⁻¹‖_p; p None or 2: σ_max/σ_min, -2: σ_min/σ_max (these two
     for any shape; 'fro', 'nuc', ±1, ±inf need square matrices)."""
-    a = _as_tensor(A)
+    what = "linalg.cond"
+    a = _matrix(A, what)
     if p in (None, 2, -2):
-        s = svdvals(a)
+        s = svdvals(_finite_for_svd(a, what))
+        if s.shape[-1] == 0:  # an empty matrix: 0, as in PyTorch
+            return Tensor._wrap(np.zeros(tuple(a.shape[:-2]), a.data.dtype))
         hi, lo = s.amax(-1), s.amin(-1)
         return hi / lo if p in (None, 2) else lo / hi
-    a = _square(a, "linalg.cond")
+    a = _square(a, what)
     if p not in ("fro", "nuc", 1, -1, np.inf, -np.inf):
         raise ArgumentError(f"linalg.cond: p must be None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or "
                             f"-2, got {p!r}")
-    flat = a.data.reshape((-1,) + tuple(a.shape[-2:]))
-    if all(np.linalg.matrix_rank(m) == m.shape[0] for m in flat):
-        return matrix_norm(a, p) * matrix_norm(inv(a), p)
-    # a singular matrix has condition number inf (PyTorch's answer too)
-    out = matrix_norm(a, p).detach()
-    return Tensor._wrap(np.full(out.shape, np.inf, dtype=a.data.dtype))
+    if a.data.size == 0:
+        return Tensor._wrap(np.zeros(tuple(a.shape[:-2]), a.data.dtype))
+    # a singular matrix has condition number inf (PyTorch's answer too); the others in a
+    # batch keep theirs
+    a_inv, info = inv_ex(a)
+    singular = info.data != 0
+    if not singular.any():
+        return matrix_norm(a, p) * matrix_norm(a_inv, p)
+    eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.data.dtype), a.data.shape)
+    ok = singular[..., None, None]
+    safe = Tensor._wrap(np.where(ok, eye, a.data))
+    out = matrix_norm(safe, p) * matrix_norm(inv(safe), p)
+    return Tensor._wrap(np.where(singular, np.inf, out.data).astype(a.data.dtype))
 
 
 def solve_ex(A, B, *, left: bool = True, check_errors: bool = False):  # noqa: N803
@@ -192,6 +209,8 @@ def vander(x, *, N=None) -> Tensor:  # noqa: N803
     from .ops.shape import stack
 
     t = _as_tensor(x)
+    if t.data.dtype == np.bool_:
+        raise DtypeError("linalg.vander: x must be a floating point or integer tensor, got bool")
     if t.ndim == 0:
         raise ArgumentError("linalg.vander: x must have at least 1 dimension")
     n = t.shape[-1] if N is None else int(N)

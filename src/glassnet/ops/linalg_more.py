@@ -34,8 +34,8 @@ from ._registry import op
 from .linalg import _as_tensor, einsum
 
 __all__ = [
-    "LinAlgError", "ArgumentError", "DtypeError", "det", "logdet", "slogdet", "inverse",
-    "pinverse", "cholesky", "svd", "qr",
+    "LinAlgError", "ArgumentError", "DtypeError", "UnsupportedDtypeError", "det", "logdet",
+    "slogdet", "inverse", "pinverse", "cholesky", "svd", "qr",
     "cross", "tensordot", "dist", "cov", "corrcoef", "block_diag", "cartesian_prod",
     "combinations", "matrix_power", "matrix_exp", "diagflat", "tril_indices", "triu_indices",
     "addmv", "addbmm", "addr", "vander", "trapezoid", "cumulative_trapezoid",
@@ -55,6 +55,11 @@ class ArgumentError(ValueError, RuntimeError):
 class DtypeError(TypeError, RuntimeError):
     """A matrix function was given a dtype it does not take (an integer matrix, A and B of
     different dtypes): a ``TypeError`` that is also the ``RuntimeError`` PyTorch raises."""
+
+
+class UnsupportedDtypeError(DtypeError, NotImplementedError):
+    """A float16 matrix given to a factorization: PyTorch's CPU kernels raise
+    ``NotImplementedError`` (a ``RuntimeError``) there."""
 
 
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -82,8 +87,12 @@ def _float_input(x, what: str, arg: str = "A") -> Tensor:
     return t
 
 
-def _matrix(x, what: str, arg: str = "A", square: bool = False) -> Tensor:
+def _matrix(x, what: str, arg: str = "A", square: bool = False, lapack: bool = True) -> Tensor:
     t = _float_input(x, what, arg)
+    if lapack and t.data.dtype == np.float16:  # NumPy's own error would name no op
+        raise UnsupportedDtypeError(f"{what}: float16 matrices are not supported (the "
+                                    f"factorizations run in float32 or float64); convert "
+                                    f"first, e.g. {arg}.float()")
     s = tuple(t.shape)
     if len(s) < 2:
         raise ArgumentError(f"{what}: {arg} must have at least 2 dimensions (..., m, n), got "
@@ -91,6 +100,19 @@ def _matrix(x, what: str, arg: str = "A", square: bool = False) -> Tensor:
     if square and s[-1] != s[-2]:
         raise ArgumentError(f"{what}: {arg} must be a (batch of) square matrices (..., n, n), but "
                             f"they are {s[-2]} by {s[-1]} matrices (shape {s})")
+    return t
+
+
+def _finite_for_svd(t: Tensor, what: str) -> Tensor:
+    """LAPACK's SVD does not converge on nan or inf: PyTorch raises its LinAlgError there,
+    and so does glassnet, naming the op and the batch element (NumPy's error names
+    neither)."""
+    a = t.data
+    if a.size and not np.isfinite(a).all():
+        flat = a.reshape((-1,) + a.shape[-2:])
+        i = int(np.flatnonzero(~np.isfinite(flat).all(axis=(1, 2)))[0])
+        raise LinAlgError(f"{what}: the SVD failed to converge because the input matrix "
+                          f"contains non-finite values (nan or inf){_where(a, i)}")
     return t
 
 
@@ -343,9 +365,10 @@ def _not_pd(what, a):
 
 
 def _chol_ok(m) -> bool:
+    """Does the Cholesky factorization of ``m`` succeed? NumPy's returns nan factors for a
+    nan or inf input instead of failing; LAPACK's (PyTorch's) check fails there."""
     try:
-        np.linalg.cholesky(m)
-        return True
+        return bool(np.isfinite(np.linalg.cholesky(m)).all())
     except np.linalg.LinAlgError:
         return False
 
@@ -353,16 +376,18 @@ def _chol_ok(m) -> bool:
 def _cholesky_lower(a):
     """Lower Cholesky factors, or (None, info) with info the order of the failing minor."""
     try:
-        return np.linalg.cholesky(a), None
+        low = np.linalg.cholesky(a)
+        if np.isfinite(low).all():
+            return low, None
     except np.linalg.LinAlgError:
         pass
     flat = a.reshape((-1,) + a.shape[-2:])
     out = xp.zeros_like(flat)
     info = xp.zeros(flat.shape[0], dtype=np.int32)
     for i, m in enumerate(flat):
-        try:
+        if _chol_ok(m):
             out[i] = np.linalg.cholesky(m)
-        except np.linalg.LinAlgError:
+        else:
             info[i] = next(k for k in range(1, m.shape[0] + 1) if not _chol_ok(m[:k, :k]))
     return out.reshape(a.shape), info.reshape(a.shape[:-2])
 
@@ -959,7 +984,7 @@ def linalg_eigvalsh(A, UPLO: str = "L") -> Tensor:  # noqa: N803
 
 
 def _svd(A, full, what):  # noqa: N803
-    a = _matrix(A, what)
+    a = _finite_for_svd(_matrix(A, what), what)
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = tuple(a.shape[:-2])
@@ -994,11 +1019,14 @@ def svd(input, some: bool = True, compute_uv: bool = True):  # noqa: A002
 @op("linalg.svdvals", top=False, method=False, records=(SVD,))
 def svdvals(A, *, driver=None) -> Tensor:  # noqa: N803
     """Singular values, descending, ``(..., m, n) -> (..., min(m, n))``."""
-    return SVD.apply(_matrix(A, "linalg.svdvals"), False, False)
+    return SVD.apply(_finite_for_svd(_matrix(A, "linalg.svdvals"), "linalg.svdvals"), False,
+                     False)
 
 
 def _pinv(A, atol, rtol, hermitian, what):  # noqa: N803
     a = _matrix(A, what, square=hermitian)
+    if not hermitian:
+        _finite_for_svd(a, what)
     return Pinv.apply(a, atol, rtol, bool(hermitian))
 
 
@@ -1058,6 +1086,8 @@ def linalg_lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
 def linalg_matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:  # noqa: N803
     """The number of singular values above max(atol, rtol·σ_max) (int64)."""
     a = _matrix(A, "linalg.matrix_rank", square=hermitian)
+    if not hermitian:
+        _finite_for_svd(a, "linalg.matrix_rank")
     m, n = a.shape[-2:]
     if a.data.size == 0:
         return _wrap(xp.zeros(a.shape[:-2], np.int64))
@@ -1080,7 +1110,7 @@ def matrix_power(input, n: int) -> Tensor:  # noqa: A002
     if a.data.dtype.kind in "iu":  # integer matrices have non-negative powers (PyTorch too)
         _matrix(a.float(), "matrix_power", square=True)
     else:
-        a = _square(a, "matrix_power")
+        a = _matrix(a, "matrix_power", square=True, lapack=False)
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise DtypeError(f"matrix_power: n must be an integer, got {type(n).__name__}")
     n = int(n)
@@ -1154,6 +1184,8 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     """‖x‖_ord over ``dim`` (all dims when None), ord any real, inf or -inf; 0 counts the
     non-zeros."""
     t = _float_input(x, "linalg.vector_norm", "x")
+    if isinstance(ord, Tensor) and ord.ndim == 0:  # PyTorch takes a 0-d tensor as a number
+        ord = ord.item()  # noqa: A001
     if dtype is not None:
         t = t.to(_widened(t, dtype, "linalg.vector_norm"))
     if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
@@ -1206,7 +1238,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
         raise ArgumentError(f"{what}: ord must be 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2, got "
                             f"{ord!r}")
     if ord in ("nuc", 2, -2):
-        m = a.movedim((d0, d1), (-2, -1))
+        m = _finite_for_svd(a.movedim((d0, d1), (-2, -1)), what)
         s = svdvals(m)
         if ord != "nuc" and s.shape[-1] == 0:
             _empty_extreme(what, ord, a, (d0, d1))
