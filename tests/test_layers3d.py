@@ -203,6 +203,33 @@ def test_adaptive_pool3d_matches_torch(torch, out):
                  torch.nn.AdaptiveAvgPool3d(out)(torch.tensor(x[0][0])), "unbatched")
 
 
+def test_ties_pick_the_first_maximum_like_torch(torch):
+    x = np.random.default_rng(1).integers(0, 3, (2, 2, 5, 6, 7)).astype(np.float64)
+    for g, t in ((lambda a: F.adaptive_max_pool3d(a, (2, 4, 3), return_indices=True),
+                  lambda a: torch.nn.functional.adaptive_max_pool3d(a, (2, 4, 3), True)),
+                 (lambda a: F.max_pool3d(a, 3, 2, 1, 2, True, return_indices=True),
+                  lambda a: torch.nn.functional.max_pool3d(a, 3, 2, 1, 2, True, True))):
+        (y, i), (ty, ti) = g(gn.tensor(x)), t(torch.tensor(x))
+        assert_close(y.data, ty, "values")
+        np.testing.assert_array_equal(i.data, ti.numpy())
+
+
+def test_onnx_export_of_a_3d_cnn(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Conv3d(1, 4, 3, padding=1), nn.BatchNorm3d(4), nn.ReLU(),
+                          nn.MaxPool3d(2), nn.Conv3d(4, 4, (3, 1, 2), stride=(1, 2, 1)),
+                          nn.AvgPool3d(2, padding=1),
+                          nn.ConvTranspose3d(4, 2, 3, stride=2, output_padding=1), nn.Flatten())
+    model.eval()
+    x = gn.randn(2, 1, 7, 8, 9)
+    gn.onnx.export(model, x, tmp_path / "cnn3d.onnx")
+    sess = ort.InferenceSession(str(tmp_path / "cnn3d.onnx"))
+    out = sess.run(None, {sess.get_inputs()[0].name: x.data})[0]
+    assert_close(out, model(x).data, "onnxruntime", rtol=1e-5, atol=1e-6)
+
+
 def test_pool3d_gradcheck():
     x = gn.tensor(distinct((1, 2, 4, 5, 3)), requires_grad=True)
     assert gn.autograd.gradcheck(lambda a: F.max_pool3d(a, 2, (1, 2, 2), 1, ceil_mode=True), x)
