@@ -1057,3 +1057,93 @@ def test_max_pool_ceil_mode_sweep_like_torch(torch, dims):
         np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), err_msg=where)
         n += 1
     assert n == 96
+
+
+# --- gradients at the edges: broadcast batches, singular matrices, ties, duplicates ------------
+V5 = R.standard_normal(5)
+GRAD_EDGES = [
+    # op, fn(m, *leaves), arrays (every one a leaf requiring grad)
+    ("linalg.solve", lambda m, a, b: m.linalg.solve(a, b),
+     [A233[:1], R.standard_normal((4, 3, 2))]),
+    ("linalg.solve", lambda m, a, b: m.linalg.solve(a, b, left=False), [A33, B32.T]),
+    ("linalg.solve", lambda m, a, b: m.linalg.solve(a, b), [A233, R.standard_normal(3)]),
+    ("linalg.lstsq", lambda m, a, b: m.linalg.lstsq(a, b)[0],
+     [np.stack([TALL, TALL * 2]), R.standard_normal((1, 5, 2))]),
+    ("linalg.det", lambda m, a: m.linalg.det(a), [np.zeros((3, 3))]),
+    ("linalg.det", lambda m, a: m.linalg.det(a), [np.zeros((0, 0))]),
+    ("linalg.inv", lambda m, a: m.linalg.inv(a), [np.zeros((2, 0, 0))]),
+    ("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, 2), [TALL]),
+    ("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, -2), [TALL]),
+    ("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, 1), [np.ones((3, 3))]),
+    ("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a), [np.zeros(3)]),
+    ("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a, INF), [[1.0, -3.0, 3.0]]),
+    ("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a, -INF), [[1.0, -1.0, 3.0]]),
+    ("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a, 1), [[0.0, -1.0, 3.0]]),
+    ("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a, 0), [[0.0, -1.0, 3.0]]),
+    ("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a, 3, dim=(0, 1)), [X34]),
+    ("norm", lambda m, a: m.norm(a, p="fro", dim=(0, 1)), [X34]),
+    ("norm", lambda m, a: m.norm(a, p="nuc"), [X45[:3]]),
+    ("linalg.cross", lambda m, a, b: m.linalg.cross(a, b), [np.ones((2, 3)), [[4.0, 5.0, 6.0]]]),
+    ("linalg.multi_dot", lambda m, a, b, c: m.linalg.multi_dot([a, b, c]),
+     [V5, R.standard_normal((5, 3)), R.standard_normal((3, 4))]),
+    ("linalg.vecdot", lambda m, a, b: m.linalg.vecdot(a, b, dim=0), [X34, X34[:, :1]]),
+    ("quantile", lambda m, a: m.quantile(a, 0.5, dim=1), [[[1.0, 2.0, 2.0, 3.0]]]),
+    ("quantile", lambda m, a: m.quantile(a, 0.25), [[2.0, 2.0, 2.0]]),
+    # (a row of NaN only is left out: its output is nan, PyTorch sends the gradient to one
+    # of the NaNs there, glassnet to none)
+    ("nanquantile", lambda m, a: m.nanquantile(a, 0.4, dim=1), [Q[[0, 2]]]),
+    ("nanmedian", lambda m, a: m.nanmedian(a), [[NAN, 2.0, 1.0, 3.0]]),
+    ("mode", lambda m, a: m.mode(a, 0)[0], [[[1.0, 2.0], [1.0, 3.0], [5.0, 3.0]]]),
+    ("index_put", lambda m, a, v: a.index_put((m.tensor([1, 1, 3]),), v), [V5, [1.0, 2.0, 3.0]]),
+    ("index_put", lambda m, a, v: a.index_put((m.tensor([1, 1, 3]),), v, accumulate=True),
+     [V5, [1.0, 2.0, 3.0]]),
+    ("index_put", lambda m, a, v: a.index_put((m.tensor(X34 > 5),), v), [X34, [7.0]]),
+    ("put", lambda m, a, v: a.put(m.tensor([0, 4, 0]), v), [V5, [1.0, 2.0, 3.0]]),
+    ("put", lambda m, a, v: a.put(m.tensor([0, 4, 0]), v, accumulate=True), [V5, [1.0, 2.0, 3.0]]),
+    ("scatter_reduce", lambda m, a, s: a.scatter_reduce(0, m.tensor([0, 0, 2]), s, "amax"),
+     [[3.0, 1.0, 1.0], [3.0, 3.0, 0.5]]),
+    ("scatter_reduce", lambda m, a, s: a.scatter_reduce(0, m.tensor([0, 0, 2]), s, "prod"),
+     [[3.0, 1.0, 0.0], [0.0, 2.0, 0.5]]),
+    ("scatter_reduce", lambda m, a, s: a.scatter_reduce(0, m.tensor([0, 0, 2]), s, "amin",
+                                                        include_self=False),
+     [[3.0, 1.0, 1.0], [2.0, 2.0, 0.5]]),
+]
+
+
+@pytest.mark.parametrize("op, fn, arrays", _gids(GRAD_EDGES))
+def test_gradients_at_edges_like_torch(torch, op, fn, arrays):
+    """Forward and gradient of sum(out · v) for every input agree with PyTorch (float64)."""
+    import warnings
+
+    g = [gn.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    t = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out, tout = fn(gn, *g), fn(torch, *t)
+    assert tuple(out.shape) == tuple(tout.shape), op
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-7, atol=1e-9,
+                               equal_nan=True)
+    v = np.random.default_rng(2).standard_normal(tuple(tout.shape))
+    (out * gn.tensor(v)).sum().backward()
+    (tout * torch.tensor(v)).sum().backward()
+    for i, (a, b) in enumerate(zip(g, t)):
+        assert a.grad is not None, f"{op}: no gradient for input {i}"
+        # (PyTorch leaves .grad None where the op has a zero gradient: the 0-"norm")
+        want = b.grad.numpy() if b.grad is not None else np.zeros(a.shape)
+        np.testing.assert_allclose(a.grad.data, want, rtol=1e-6, atol=1e-8,
+                                   equal_nan=True, err_msg=f"{op}: gradient of input {i}")
+
+
+def test_det_gradient_of_a_singular_matrix_is_the_adjugate():
+    """d det(A)/dA = adj(A)ᵀ, which is not zero for a matrix of rank n-1 (PyTorch returns
+    zeros there); checked against central differences."""
+    a = gn.tensor(SING, requires_grad=True)
+    gn.linalg.det(a).backward()
+    eps, fd = 1e-6, np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            e = np.zeros((3, 3))
+            e[i, j] = eps
+            fd[i, j] = (np.linalg.det(SING + e) - np.linalg.det(SING - e)) / (2 * eps)
+    assert np.abs(fd).max() > 1
+    np.testing.assert_allclose(a.grad.data, fd, atol=1e-6)
