@@ -147,7 +147,13 @@ SCATTER_KIND = ("ops/indexing.py scatter_reduce raises IndexError/ValueError/Typ
 MATMUL_KIND = ("ops/arithmetic.py matmul raises ValueError for a 0-d operand or mismatched "
                "inner dims; PyTorch raises RuntimeError; fix: raise a ValueError+RuntimeError "
                "class there (as ops.linalg_more.ArgumentError)")
-NORM_INT = ("ops/reduce.py norm: an integer input silently becomes float64 (PyTorch raises "
+NORM_FORMS = ("ops/reduce.py norm: an unknown string p raises ValueError (PyTorch: "
+              "RuntimeError); dtype=float32 on a float64 input narrows silently (PyTorch "
+              "refuses: 'should be convertible without narrowing'); a repeated dim gives "
+              "NumPy's raw \"duplicate value in 'axis'\"; fix: route every numeric p through "
+              "linalg_more.vector_norm (which checks all three) instead of sum(x*x)/sum(|x|), "
+              "and raise linalg_more.ArgumentError for a bad p")
+NORM_INT = ("ops/reduce.py norm: an integer or bool input silently becomes float64 (PyTorch raises "
             "RuntimeError 'Expected a floating point tensor'); fix: raise TypeError naming "
             "norm when x.dtype.kind != 'f' (as linalg.vector_norm does)")
 
@@ -332,6 +338,21 @@ LINALG = [
     case("norm", lambda m: m.norm(T(m, [1, 2])), xfail=NORM_INT),
     case("norm", lambda m: m.norm(T(m, X45, np.float32), dtype=m.float64)),
     case("norm", lambda m: T(m, X45).norm(p="fro", dim=1)),
+    case("norm", lambda m: m.norm(T(m, A233), p="nuc", dim=1)),
+    case("norm", lambda m: m.norm(T(m, A233), p=-INF, dim=2)),
+    case("norm", lambda m: m.norm(T(m, A233), p=1, dim=(-1, -2))),
+    case("norm", lambda m: m.norm(T(m, [0.0, 1.0]), p=-1)),
+    case("norm", lambda m: m.norm(T(m, np.zeros((0, 3))), p=INF)),
+    case("norm", lambda m: m.norm(T(m, np.zeros((0, 3))), p=INF, dim=1)),
+    case("norm", lambda m: m.norm(T(m, -3.0), dim=0)),
+    case("norm", lambda m: m.norm(T(m, [NAN, 1.0]), p=INF)),
+    case("norm", lambda m: m.norm(T(m, A233), p="bogus"), xfail=NORM_FORMS),
+    case("norm", lambda m: m.norm(T(m, A233), dtype=m.float32), xfail=NORM_FORMS),
+    case("norm", lambda m: m.norm(T(m, A233), dim=(1, 1)), xfail=NORM_FORMS),
+    case("norm", lambda m: m.norm(T(m, [True, False])), xfail=NORM_INT),
+    case("dist", lambda m: m.dist(T(m, A233), T(m, A33), p=INF)),
+    case("dist", lambda m: m.dist(T(m, A233), T(m, A33), p=0)),
+    case("dist", lambda m: m.dist(T(m, [1, 2]), T(m, [1, 3]))),
     # powers, exponentials, products
     case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, [[1, 1], [1, 0]]), 5)),
     case("linalg.matrix_power", lambda m: m.linalg.matrix_power(T(m, [[1, 1], [1, 0]]), 0)),

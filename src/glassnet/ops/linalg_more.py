@@ -1222,9 +1222,9 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     if a.ndim < 2:
         raise ArgumentError(f"{what}: A must have at least 2 dimensions, got shape "
                             f"{tuple(a.shape)}")
+    if isinstance(dim, (int, np.integer)) or len(tuple(dim)) != 2:
+        raise ArgumentError(f"{what}: dim must be a pair of dims (a 2-tuple), got {dim}")
     dim = tuple(dim)
-    if len(dim) != 2:
-        raise ArgumentError(f"{what}: dim must be a pair of dims, got {dim}")
     for d in dim:
         if not -a.ndim <= int(d) < a.ndim:
             raise IndexError(f"{what}: dim {d} out of range for a tensor of {a.ndim} dims "
@@ -1314,8 +1314,8 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> 
 @op(records=(VectorNorm,))
 def dist(input, other, p=2) -> Tensor:  # noqa: A002
     """‖input - other‖_p over all elements (after broadcasting)."""
-    a = _as_tensor(input)
-    return vector_norm(a - _as_tensor(other, a), p)
+    a = _float_input(input, "dist", "input")
+    return vector_norm(a - _float_input(_as_tensor(other, a), "dist", "other"), p)
 
 
 @op(method=False)
