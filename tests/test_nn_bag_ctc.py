@@ -19,6 +19,15 @@ def _int(torch, a):
     return torch.tensor(np.asarray(a), dtype=torch.long)
 
 
+@pytest.fixture(params=["numpy", "numba"])
+def kernel(request, monkeypatch):
+    """Run the test with each kernel (the NumPy one, and numba's where installed)."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("GLASSNET_KERNEL", request.param)
+    return request.param
+
+
 # --- EmbeddingBag -------------------------------------------------------------------------
 
 _BAG_INPUT = np.array([1, 2, 4, 5, 4, 3, 2, 7, 4])
@@ -34,7 +43,7 @@ _BAG_CASES = [
 
 
 @pytest.mark.parametrize("mode,offsets,padding_idx,ilo,psw", _BAG_CASES)
-def test_embedding_bag_matches_torch(torch, mode, offsets, padding_idx, ilo, psw):
+def test_embedding_bag_matches_torch(torch, kernel, mode, offsets, padding_idx, ilo, psw):
     W = RNG.standard_normal((8, 4))
     w = RNG.standard_normal(len(_BAG_INPUT))
     g = [gn.tensor(W, requires_grad=True)] + ([gn.tensor(w, requires_grad=True)] if psw else [])
@@ -57,7 +66,7 @@ def test_embedding_bag_matches_torch(torch, mode, offsets, padding_idx, ilo, psw
 
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
-def test_embedding_bag_2d_input_max_norm_and_freq(torch, mode):
+def test_embedding_bag_2d_input_max_norm_and_freq(torch, kernel, mode):
     W = RNG.standard_normal((6, 3)) * 2
     idx = np.array([[0, 5, 5], [2, 2, 1], [3, 3, 3]])
     g, t = [gn.tensor(W, requires_grad=True)], [torch.tensor(W, requires_grad=True)]
@@ -85,7 +94,7 @@ def test_embedding_bag_2d_input_max_norm_and_freq(torch, mode):
     assert_close(gw.data, tw)
 
 
-def test_embedding_bag_module_matches_torch(torch):
+def test_embedding_bag_module_matches_torch(torch, kernel):
     tm = torch.nn.EmbeddingBag(10, 3, mode="sum", padding_idx=0).double()
     m = gn.nn.EmbeddingBag(10, 3, mode="sum", padding_idx=0, dtype=np.float64)
     assert repr(m) == repr(tm) == "EmbeddingBag(10, 3, mode='sum', padding_idx=0)"
@@ -109,7 +118,7 @@ def test_embedding_bag_module_matches_torch(torch):
     assert gn.nn.EmbeddingBag.from_pretrained(pre, freeze=False).weight.requires_grad
 
 
-def test_embedding_bag_gradcheck():
+def test_embedding_bag_gradcheck(kernel):
     W = gn.tensor(RNG.standard_normal((5, 3)), requires_grad=True)
     w = gn.tensor(RNG.standard_normal(6), requires_grad=True)
     idx, off = gn.tensor([0, 3, 3, 1, 4, 2]), gn.tensor([0, 2, 2])
@@ -120,7 +129,7 @@ def test_embedding_bag_gradcheck():
             lambda W, mode=mode: F.embedding_bag(idx, W, off, mode=mode), [W])
 
 
-def test_embedding_bag_bad_inputs():
+def test_embedding_bag_bad_inputs(kernel):
     W = gn.randn(6, 2)
     bag = gn.nn.EmbeddingBag(6, 2)
     with pytest.raises(ValueError, match=r"offsets\[0\] has to be 0"):
@@ -165,20 +174,16 @@ _TLEN = np.array([4, 3, 4, 0, 2, 4])
 _ILEN = np.array([8, 6, 8, 3, 2, 3])  # the last: 4 labels in 3 steps is impossible (inf)
 
 
-def _ctc_pair(torch, kernel, monkeypatch, **kw):
-    monkeypatch.setenv("GLASSNET_KERNEL", kernel)
+def _ctc_pair(torch):
     x = RNG.standard_normal((_T, _N, _C))
     g, t = [gn.tensor(x, requires_grad=True)], [torch.tensor(x, requires_grad=True)]
     return g, t
 
 
-@pytest.mark.parametrize("kernel", ["numpy", "numba"])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 @pytest.mark.parametrize("zero_infinity", [False, True])
-def test_ctc_matches_torch(torch, monkeypatch, kernel, reduction, zero_infinity):
-    if kernel == "numba":
-        pytest.importorskip("numba")
-    g, t = _ctc_pair(torch, kernel, monkeypatch)
+def test_ctc_matches_torch(torch, kernel, reduction, zero_infinity):
+    g, t = _ctc_pair(torch)
     il, tl = (_ILEN, _TLEN) if zero_infinity else (_ILEN[:5], _TLEN[:5])
     n = len(il)
 
@@ -198,13 +203,10 @@ def test_ctc_matches_torch(torch, monkeypatch, kernel, reduction, zero_infinity)
         assert out.data[5] == 0  # the impossible alignment
 
 
-@pytest.mark.parametrize("kernel", ["numpy", "numba"])
-def test_ctc_gradient_on_raw_log_probs_is_torchs(torch, monkeypatch, kernel):
+def test_ctc_gradient_on_raw_log_probs_is_torchs(torch, kernel):
     """PyTorch returns exp(lp) - posterior for d loss / d log_probs: so does glassnet, on
     un-normalised inputs too; an infinite loss gives NaN gradients, as PyTorch's."""
-    if kernel == "numba":
-        pytest.importorskip("numba")
-    g, t = _ctc_pair(torch, kernel, monkeypatch)
+    g, t = _ctc_pair(torch)
     out = F.ctc_loss(g[0], gn.tensor(_TARGETS), gn.tensor(_ILEN), gn.tensor(_TLEN),
                      reduction="none")
     tout = torch.nn.functional.ctc_loss(t[0], _int(torch, _TARGETS), _int(torch, _ILEN),
@@ -232,7 +234,7 @@ def test_ctc_numba_and_numpy_agree(monkeypatch):
     np.testing.assert_allclose(res["numpy"][1], res["numba"][1], rtol=1e-9, atol=1e-12)
 
 
-def test_ctc_target_forms_and_unbatched(torch):
+def test_ctc_target_forms_and_unbatched(torch, kernel):
     x = RNG.standard_normal((_T, 3, _C))
     lp, tlp = gn.tensor(x).log_softmax(dim=2), torch.tensor(x).log_softmax(2)
     tg, tl, il = _TARGETS[:3], (4, 3, 4), (8, 6, 7)
@@ -259,7 +261,7 @@ def test_ctc_target_forms_and_unbatched(torch):
                  tcrit(tlp, _int(torch, tg0), il, (3, 2, 1)))
 
 
-def test_ctc_known_answers():
+def test_ctc_known_answers(kernel):
     """Hand-computable cases: the uniform distribution over C classes gives every path the
     probability C^-T, so the loss is T log C - log(number of alignments)."""
     T, C = 3, 3
@@ -280,7 +282,7 @@ def test_ctc_known_answers():
     assert loss([0, 0], 0, il=0) == 0 and loss([1, 0], 1, il=0) == np.inf
 
 
-def test_ctc_empty_batch_and_no_steps():
+def test_ctc_empty_batch_and_no_steps(kernel):
     lp = gn.zeros(4, 0, 3, requires_grad=True)
     none = F.ctc_loss(lp, gn.zeros(0, 2, dtype=gn.int64), (), (), reduction="none")
     assert none.shape == (0,)
@@ -295,7 +297,7 @@ def test_ctc_empty_batch_and_no_steps():
     assert F.ctc_loss(lp1, gn.zeros(1, 0, dtype=gn.int64), (4,), (0,)).item() == 2.0
 
 
-def test_ctc_gradcheck():
+def test_ctc_gradcheck(kernel):
     logits = gn.tensor(RNG.standard_normal((5, 2, 4)), requires_grad=True)
     tg, il, tl = gn.tensor([[1, 1], [2, 3]]), gn.tensor([5, 4]), gn.tensor([2, 2])
     assert gn.autograd.gradcheck(

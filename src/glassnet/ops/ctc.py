@@ -76,7 +76,8 @@ def ctc_numpy(lp, ext, skip, T_n, S_n):
 
     # beta[t] (lp[t] included) lives in B[t, :, :L]; two columns of -inf behind
     B = np.full((T, N, L + 2), _NEG)
-    skip_up = np.concatenate([skip_add[:, 2:], np.full((N, 2), _NEG)], axis=1)  # s -> s+2
+    skip_up = np.full((N, L), _NEG)                          # + -inf where s -> s+2 is barred
+    skip_up[:, :L - 2] = skip_add[:, 2:]
     has = S_n > 0
     ends = {}
     for n in range(N):
@@ -136,7 +137,9 @@ class CTCLossOp(Function):
 
     def forward(self, lp, ext, skip, T_n, S_n, zero_infinity, kernel):
         x = lp.astype(np.float64, copy=False)
-        if kernel == "numba":
+        if x.shape[0] == 0 or x.shape[1] == 0:  # no steps (or no sequences) at all
+            nll, grad = np.where(S_n > 0, np.inf, 0.0), np.zeros(x.shape)
+        elif kernel == "numba":
             nll, grad = ctc_numba()(x, ext, skip, T_n, S_n)
         else:
             nll, grad = ctc_numpy(x, ext, skip, T_n, S_n)

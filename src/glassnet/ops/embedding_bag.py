@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function, Local, no_grad
-from ..backend import scatter_add_rows, xp
+from ..backend import kernel_choice, scatter_add_rows, xp
 from ..tensor import Tensor
 from ._registry import op
 from .embedding import check_indices, renorm_rows_
@@ -36,7 +36,8 @@ class EmbeddingBagOp(Function):
 
     ``idx``/``bag``: the entries kept (padding removed) and the bag each belongs to
     (non-decreasing); ``keep``: their positions in the input (for the gradient of
-    ``per_sample_weights``, zero at padding entries).
+    ``per_sample_weights``, zero at padding entries). Sum and mean are one weighted sum:
+    entry i counts ``psw[i]`` (sum) or ``1 / size of its bag`` (mean).
     """
 
     name = "embedding_bag"
@@ -44,64 +45,90 @@ class EmbeddingBagOp(Function):
                      generic=True),
                Local(1.0, "[the bag's row W[index]]", generic=True))
 
-    def forward(self, weight, psw, idx, bag, keep, n, B, mode, by_freq):
+    def forward(self, weight, psw, idx, bag, keep, n, B, mode, by_freq, kernel):
         self.weight, self.idx, self.bag, self.keep, self.n = weight, idx, bag, keep, n
-        self.mode, self.by_freq = mode, by_freq
-        D = weight.shape[1]
-        rows = xp.take(weight, idx, axis=0)
+        self.mode, self.by_freq, self.kernel, self.B = mode, by_freq, kernel, B
+        k = _kernels() if kernel == "numba" else None
+        if mode == "max":
+            if k is not None:
+                out, self.arg = k.bag_max(weight, idx, bag, B)
+                return out
+            return self._max_numpy(weight, idx, bag, B)
         if psw is not None:
             self.psw = psw[keep]
-            rows = rows * self.psw[:, None]
+            scale = self.psw.astype(weight.dtype, copy=False)
         else:
             self.psw = None
-        out = xp.zeros((B, D), dtype=weight.dtype)
-        if mode == "max":
-            self.argrow = None
-            if len(idx):
-                starts = np.flatnonzero(np.r_[True, bag[1:] != bag[:-1]])
-                filled = bag[starts]                       # the bags holding entries
-                top = np.maximum.reduceat(rows, starts, axis=0)  # (B', D)
-                # the first entry of each bag equal to its maximum, per column
-                rank = np.cumsum(np.r_[False, bag[1:] != bag[:-1]])  # bag -> 0..B'-1
-                pos = np.where(rows == top[rank], np.arange(len(idx))[:, None], len(idx))
-                first = np.minimum.reduceat(pos, starts, axis=0)
-                first = np.minimum(first, len(idx) - 1)  # a NaN column: no equal entry
-                self.argrow, self.filled = idx[first], filled  # (B', D) weight rows
-                out[filled] = top
-            return out
-        scatter_add_rows(out, bag, rows)
+            scale = np.ones(len(idx), weight.dtype)
         if mode == "mean":
-            self.count = np.maximum(np.bincount(bag, minlength=B), 1).astype(weight.dtype)
-            out /= self.count[:, None]
+            count = np.maximum(np.bincount(bag, minlength=B), 1).astype(weight.dtype)
+            scale = scale / count[bag]
+        self.scale = scale
+        if k is not None:
+            return k.bag_sum(weight, idx, bag, scale, B)
+        out = xp.zeros((B, weight.shape[1]), dtype=weight.dtype)
+        scatter_add_rows(out, bag, xp.take(weight, idx, axis=0) * scale[:, None])
+        return out
+
+    def _max_numpy(self, weight, idx, bag, B):
+        out = xp.zeros((B, weight.shape[1]), dtype=weight.dtype)
+        self.argrow = None
+        if len(idx):
+            rows = xp.take(weight, idx, axis=0)
+            starts = np.flatnonzero(np.r_[True, bag[1:] != bag[:-1]])
+            filled = bag[starts]                                # the bags holding entries
+            top = np.maximum.reduceat(rows, starts, axis=0)     # (B', D)
+            # the first entry of each bag equal to its maximum, per column
+            rank = np.cumsum(np.r_[False, bag[1:] != bag[:-1]])  # bag -> 0..B'-1
+            pos = np.where(rows == top[rank], np.arange(len(idx))[:, None], len(idx))
+            first = np.minimum(np.minimum.reduceat(pos, starts, axis=0), len(idx) - 1)
+            self.argrow, self.filled = idx[first], filled       # (B', D) weight rows
+            out[filled] = top
         return out
 
     def backward(self, gy):
         W, idx = self.weight, self.idx
         V, D = W.shape
+        k = _kernels() if self.kernel == "numba" else None
         if self.mode == "max":
-            gw = xp.zeros(V * D, dtype=gy.dtype)
+            if k is not None:
+                return k.max_rows_add(gy, self.arg, V), None
+            gw = xp.zeros((V, D), dtype=gy.dtype)
             if self.argrow is not None:
                 flat = (self.argrow * D + np.arange(D)).ravel()
                 gw = np.bincount(flat, weights=gy[self.filled].ravel(), minlength=V * D)
             return gw.astype(gy.dtype, copy=False).reshape(V, D), None
-        g = gy
-        if self.mode == "mean":
-            g = gy / self.count[:, None]
-        grows = xp.take(g, self.bag, axis=0)          # (M, D): each entry's output gradient
         gpsw = None
         if self.psw is not None and self.needs_input_grad[1]:
             gpsw = xp.zeros(self.n, dtype=gy.dtype)
-            gpsw[self.keep] = (grows * xp.take(W, idx, axis=0)).sum(axis=1)
+            if k is not None:
+                gpsw[self.keep] = k.bag_dot(gy, W, idx, self.bag)
+            else:
+                gpsw[self.keep] = (xp.take(gy, self.bag, axis=0)
+                                   * xp.take(W, idx, axis=0)).sum(axis=1)
         if not self.needs_input_grad[0]:
             return None, gpsw
-        if self.psw is not None:
-            grows = grows * self.psw[:, None]
+        scale = self.scale
         if self.by_freq:
-            counts = np.bincount(idx, minlength=V)
-            grows = grows / counts[idx][:, None].astype(gy.dtype)
+            scale = scale / np.bincount(idx, minlength=V)[idx].astype(scale.dtype)
+        if k is not None:
+            return k.rows_add(gy, idx, self.bag, scale.astype(gy.dtype, copy=False), V), gpsw
         gw = xp.zeros((V, D), dtype=gy.dtype)
-        scatter_add_rows(gw, idx, grows)
+        scatter_add_rows(gw, idx, xp.take(gy, self.bag, axis=0) * scale[:, None])
         return gw, gpsw
+
+
+_numba_kernels = None
+
+
+def _kernels():
+    """The numba kernels (compiled on first use)."""
+    global _numba_kernels
+    if _numba_kernels is None:
+        from . import _embedding_bag_numba
+
+        _numba_kernels = _embedding_bag_numba
+    return _numba_kernels
 
 
 def _int_array(x, what: str) -> np.ndarray:
@@ -215,5 +242,6 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm: float | None = 
     if max_norm is not None:
         with no_grad():
             renorm_rows_(weight.data, idx, float(max_norm), float(norm_type))
+    kernel = kernel_choice("auto", "embedding_bag")
     return EmbeddingBagOp.apply(weight, psw, idx, bag, keep, n, B, mode,
-                                bool(scale_grad_by_freq))
+                                bool(scale_grad_by_freq), kernel)
