@@ -58,7 +58,8 @@ from .tensor import Tensor
 SolveEx = namedtuple("linalg_solve_ex", ["result", "info"])
 
 __all__ = [
-    "LinAlgError", "norm", "vector_norm", "matrix_norm", "det", "slogdet", "inv", "inv_ex",
+    "LinAlgError", "ArgumentError", "DtypeError", "norm", "vector_norm", "matrix_norm", "det",
+    "slogdet", "inv", "inv_ex",
     "solve", "solve_triangular", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd",
     "svdvals", "pinv", "lstsq", "matrix_rank", "matrix_power", "matrix_exp", "cross",
     "vecdot", "multi_dot", "diagonal", "cond", "matmul", "solve_ex", "vander",
