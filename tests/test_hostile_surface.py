@@ -1168,3 +1168,52 @@ def test_det_gradient_of_a_singular_matrix_is_the_adjugate():
             fd[i, j] = (np.linalg.det(SING + e) - np.linalg.det(SING - e)) / (2 * eps)
     assert np.abs(fd).max() > 1
     np.testing.assert_allclose(a.grad.data, fd, atol=1e-6)
+
+
+# --- in-place index writes: on a leaf, on a tensor saved by another op, and their gradients ----
+def _write_then_backward(m, write):
+    """y = 2x; write into y in place (with a value leaf v); gradients of sum(y · w)."""
+    x, v = _leaf(m, [1.0, 2.0, 3.0]), _leaf(m, [7.0, 8.0])
+    y = x * 2
+    write(m, y, v)
+    (y * m.tensor([1.0, 2.0, 3.0], dtype=m.float64)).sum().backward()
+    return x.grad, v.grad
+
+
+def _write_saved(m, write):
+    """y = exp(x) is saved by y*y; writing into y before backward must be refused."""
+    x = _leaf(m, [1.0, 2.0, 3.0])
+    y = x.exp()
+    z = (y * y).sum()
+    write(m, y, m.tensor([5.0], dtype=m.float64))
+    z.backward()
+    return x.grad
+
+
+def _i0(m, *idx):
+    return m.tensor(list(idx))
+
+
+WRITES = [
+    ("index_put_", lambda m, y, v: y.index_put_((_i0(m, 0, 0),), v)),
+    ("index_put_", lambda m, y, v: y.index_put_((_i0(m, 0, 0),), v, accumulate=True)),
+    ("put_", lambda m, y, v: y.put_(_i0(m, 2, 0), v)),
+    ("put_", lambda m, y, v: y.put_(_i0(m, 2, 2), v, accumulate=True)),
+    ("scatter_reduce_", lambda m, y, v: y.scatter_reduce_(0, _i0(m, 2, 2), v, "amax")),
+    ("scatter_reduce_", lambda m, y, v: y.scatter_reduce_(0, _i0(m, 2, 2), v, "mean",
+                                                          include_self=False)),
+    ("setitem", lambda m, y, v: y.__setitem__(_i0(m, 1, 1), v)),
+]
+INPLACE = (
+    [case(op, lambda m, w=w: _write_then_backward(m, w)) for op, w in WRITES]
+    + [case(op, lambda m, w=w: _write_saved(m, lambda m, y, v: w(m, y, v[:1].expand(2))),
+            named=False) for op, w in WRITES if op != "setitem"]
+    + [case(op, lambda m, w=w: w(m, _leaf(m, [1.0, 2.0, 3.0]), m.tensor([5.0, 6.0],
+                                                                        dtype=m.float64)))
+       for op, w in WRITES if op != "setitem"]
+)
+
+
+@pytest.mark.parametrize("op, fn, kw", _ids(INPLACE))
+def test_inplace_index_writes_like_torch(torch, op, fn, kw):
+    compare(torch, op, fn, **kw)
