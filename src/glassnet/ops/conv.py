@@ -24,6 +24,7 @@ runs over the ``KD*KH*KW`` kernel offsets.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 from math import prod
 
@@ -79,35 +80,51 @@ def conv_output_size(size: int, k: int, s: int, d: int, pads: tuple) -> int:
     return (size + pads[0] + pads[1] - d * (k - 1) - 1) // s + 1
 
 
+_ALL2 = (slice(None), slice(None))
+
+
+@lru_cache(maxsize=512)
+def padding_geometry(spatial: tuple, pads: tuple) -> tuple:
+    """``(padded, inner)``: the sizes of ``spatial`` padded by ``pads`` (``(before,
+    after)`` per dim) and the index of the unpadded interior in an array
+    ``(A, B, *padded)``. Cached: a layer asks for the same geometry on every call."""
+    padded = tuple(n + a + b for n, (a, b) in zip(spatial, pads))
+    return padded, _ALL2 + tuple(slice(a, a + n) for n, (a, _) in zip(spatial, pads))
+
+
 def _pad(x, pads: tuple):
-    """Zero-pad the trailing ``len(pads)`` axes of ``x`` by ``((before, after), ...)``
+    """Zero-pad the spatial axes of ``x (N, C, *spatial)`` by ``((before, after), ...)``
     (one allocation, one copy; none if no padding)."""
     if not any(a or b for a, b in pads):
         return x
-    lead = x.shape[:x.ndim - len(pads)]
-    spatial = x.shape[x.ndim - len(pads):]
-    out = xp.zeros(lead + tuple(n + a + b for n, (a, b) in zip(spatial, pads)), dtype=x.dtype)
-    out[(Ellipsis,) + tuple(slice(a, a + n) for n, (a, _) in zip(spatial, pads))] = x
+    padded, inner = padding_geometry(x.shape[2:], pads)
+    out = xp.zeros(x.shape[:2] + padded, dtype=x.dtype)
+    out[inner] = x
     return out
 
 
-def window_offsets(kernel: tuple, out: tuple, stride: tuple, dilation: tuple):
-    """Each kernel offset, row-major, as ``(index, slices)``: its position in the kernel
-    and, per spatial dim, the strided slice of the padded input it reads for every output."""
+@lru_cache(maxsize=512)
+def window_plan(kernel: tuple, out: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """Each kernel offset, row-major, as ``(index, slices, cols_at, x_at)``: its position
+    in the kernel; per spatial dim, the strided slice of the padded input it reads for
+    every output; and those as whole index tuples, ``cols_at`` into columns
+    ``(C, *kernel, ...)`` and ``x_at`` into an array ``(A, B, *padded)``. Cached: a layer
+    asks for the same plan on every call."""
     per_dim = [[(i, slice(i * d, i * d + s * (o - 1) + 1, s)) for i in range(k)]
                for k, o, s, d in zip(kernel, out, stride, dilation)]
+    plan = []
     for combo in product(*per_dim):
-        yield tuple(c[0] for c in combo), tuple(c[1] for c in combo)
+        idx, sl = tuple(c[0] for c in combo), tuple(c[1] for c in combo)
+        plan.append((idx, sl, (slice(None),) + idx, _ALL2 + sl))
+    return tuple(plan)
 
 
 def kernel_offsets(KH, KW, OH, OW, stride, dilation):
     """Each 2-D kernel offset ``(i, j)`` with the (row, col) slices of the padded input it
-    reads (:func:`window_offsets` for two dims)."""
-    for (i, j), (hs, ws) in window_offsets((KH, KW), (OH, OW), stride, dilation):
+    reads (:func:`window_plan` for two dims)."""
+    for (i, j), (hs, ws), _, _ in window_plan((KH, KW), (OH, OW), tuple(stride),
+                                              tuple(dilation)):
         yield i, j, hs, ws
-
-
-_ALL2 = (slice(None), slice(None))
 
 
 def im2col(xpad, kernel, out, stride, dilation):
@@ -115,22 +132,20 @@ def im2col(xpad, kernel, out, stride, dilation):
     N, C = xpad.shape[:2]
     cols = xp.empty((C,) + tuple(kernel) + (N,) + tuple(out), dtype=xpad.dtype)
     xt = xpad.swapaxes(0, 1)
-    for idx, sl in window_offsets(kernel, out, stride, dilation):
-        cols[(slice(None),) + idx] = xt[_ALL2 + sl]
+    for _, _, cols_at, x_at in window_plan(kernel, out, stride, dilation):
+        cols[cols_at] = xt[x_at]
     return cols
 
 
 def col2im(gcols, xshape, pads, kernel, out, stride, dilation):
     """The adjoint of :func:`im2col`: ``(C, *kernel, N, *out) -> (N, C, *spatial)``."""
     N, C = xshape[:2]
-    spatial = xshape[2:]
+    padded, inner = padding_geometry(tuple(xshape[2:]), pads)
     # Accumulate channel-major so every add reads a contiguous block of gcols, then
     # transpose once at the end.
-    g = xp.zeros((C, N) + tuple(n + a + b for n, (a, b) in zip(spatial, pads)),
-                 dtype=gcols.dtype)
-    for idx, sl in window_offsets(kernel, out, stride, dilation):
-        g[_ALL2 + sl] += gcols[(slice(None),) + idx]
-    inner = _ALL2 + tuple(slice(a, a + n) for n, (a, _) in zip(spatial, pads))
+    g = xp.zeros((C, N) + padded, dtype=gcols.dtype)
+    for _, _, cols_at, x_at in window_plan(kernel, out, stride, dilation):
+        g[x_at] += gcols[cols_at]
     return xp.ascontiguousarray(g[inner].swapaxes(0, 1))
 
 
@@ -147,26 +162,30 @@ def col2im(gcols, xshape, pads, kernel, out, stride, dilation):
 def _flat_padded(x, pads, extra):
     """``(N, C, *lead, H, W) -> (C, N, *lead_p, Hp*Wp + extra)``: zero-padded, channel-major,
     the last two dims flattened (with ``extra`` zeros after each flat plane)."""
-    padded = tuple(n + a + b for n, (a, b) in zip(x.shape[2:], pads))
-    Hp, Wp = padded[-2:]
+    padded, inner = padding_geometry(x.shape[2:], pads)
+    plane = padded[-2] * padded[-1]
     N, C = x.shape[:2]
-    buf = xp.zeros((C, N) + padded[:-2] + (Hp * Wp + extra,), dtype=x.dtype)
-    inner = _ALL2 + tuple(slice(a, a + n) for n, (a, _) in zip(x.shape[2:], pads))
-    buf[..., :Hp * Wp].reshape((C, N) + padded)[inner] = x.swapaxes(0, 1)
+    buf = xp.zeros((C, N) + padded[:-2] + (plane + extra,), dtype=x.dtype)
+    buf[..., :plane].reshape((C, N) + padded)[inner] = x.swapaxes(0, 1)
     return buf
 
 
-def _wide_reads(kernel, out, Wp, dilation):
-    """Each kernel offset of the wide lowering: ``(index, slices into the flat buffer)``."""
+@lru_cache(maxsize=512)
+def _wide_plan(kernel, out, Wp, dilation) -> tuple:
+    """Each kernel offset of the wide lowering as ``(cols_at, buf_at)``: where its columns
+    go and the index of the flat buffer they are read from (cached like :func:`window_plan`)."""
     lead = [[(i, slice(i * d, i * d + o)) for i in range(k)]
             for k, o, d in zip(kernel[:-2], out[:-2], dilation[:-2])]
     L = out[-2] * Wp
     (kh, kw), (dh, dw) = kernel[-2:], dilation[-2:]
     flat = [((i, j), slice(i * dh * Wp + j * dw, i * dh * Wp + j * dw + L))
             for i in range(kh) for j in range(kw)]
+    plan = []
     for combo in product(*lead, flat):
         *head, (ij, fs) = combo
-        yield tuple(c[0] for c in head) + ij, tuple(c[1] for c in head) + (fs,)
+        idx = tuple(c[0] for c in head) + ij
+        plan.append(((slice(None),) + idx, _ALL2 + tuple(c[1] for c in head) + (fs,)))
+    return tuple(plan)
 
 
 def im2col_wide(x, pads, kernel, out, Wp, dilation):
@@ -175,8 +194,8 @@ def im2col_wide(x, pads, kernel, out, Wp, dilation):
     buf = _flat_padded(x, pads, dilation[-1] * (kernel[-1] - 1))
     cols = xp.empty((C,) + tuple(kernel) + (N,) + tuple(out[:-2]) + (out[-2] * Wp,),
                     dtype=x.dtype)
-    for idx, sl in _wide_reads(kernel, out, Wp, dilation):
-        cols[(slice(None),) + idx] = buf[_ALL2 + sl]
+    for cols_at, buf_at in _wide_plan(kernel, out, Wp, dilation):
+        cols[cols_at] = buf[buf_at]
     return cols
 
 
@@ -184,14 +203,13 @@ def col2im_wide(gcols, xshape, pads, kernel, out, Wp, dilation):
     """The adjoint of :func:`im2col_wide`: ``(C, *kernel, N, *out[:-2], OH*Wp) ->
     (N, C, *spatial)``."""
     N, C = xshape[:2]
-    padded = tuple(n + a + b for n, (a, b) in zip(xshape[2:], pads))
-    Hp = padded[-2]
-    g = xp.zeros((C, N) + padded[:-2] + (Hp * Wp + dilation[-1] * (kernel[-1] - 1),),
+    padded, inner = padding_geometry(tuple(xshape[2:]), pads)
+    plane = padded[-2] * Wp
+    g = xp.zeros((C, N) + padded[:-2] + (plane + dilation[-1] * (kernel[-1] - 1),),
                  dtype=gcols.dtype)
-    for idx, sl in _wide_reads(kernel, out, Wp, dilation):
-        g[_ALL2 + sl] += gcols[(slice(None),) + idx]
-    g = g[..., :Hp * Wp].reshape((C, N) + padded)
-    g = g[_ALL2 + tuple(slice(a, a + n) for n, (a, _) in zip(xshape[2:], pads))]
+    for cols_at, buf_at in _wide_plan(kernel, out, Wp, dilation):
+        g[buf_at] += gcols[cols_at]
+    g = g[..., :plane].reshape((C, N) + padded)[inner]
     return xp.ascontiguousarray(g.swapaxes(0, 1))
 
 

@@ -23,7 +23,7 @@ from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
-from .conv import _ALL2, batch_dims, pair, window_offsets
+from .conv import batch_dims, padding_geometry, pair, window_plan
 from .resample import apply_along
 from .spatial_extra import AdaptiveMaxOp, MaxUnpoolOp, _apply_with_idx
 
@@ -39,14 +39,13 @@ def _pairs(padding) -> tuple:
 
 
 def _pad_const(x, pads: tuple, value):
-    """``x`` with its trailing dims padded by ``pads`` (``(before, after)`` each) of
+    """``x`` with its spatial dims padded by ``pads`` (``(before, after)`` each) of
     ``value``; ``x`` itself if there is no padding."""
     if not any(a or b for a, b in pads):
         return x
-    spatial = x.shape[2:]
-    out = xp.full(x.shape[:2] + tuple(n + a + b for n, (a, b) in zip(spatial, pads)), value,
-                  dtype=x.dtype)
-    out[_ALL2 + tuple(slice(a, a + n) for n, (a, _) in zip(spatial, pads))] = x
+    padded, inner = padding_geometry(x.shape[2:], pads)
+    out = xp.full(x.shape[:2] + padded, value, dtype=x.dtype)
+    out[inner] = x
     return out
 
 
@@ -54,8 +53,7 @@ def _unpad(g, spatial: tuple, pads: tuple):
     """The inverse of :func:`_pad_const` on a gradient: the interior, contiguous."""
     if not any(a or b for a, b in pads):
         return g
-    return xp.ascontiguousarray(g[_ALL2 + tuple(slice(a, a + n)
-                                                for n, (a, _) in zip(spatial, pads))])
+    return xp.ascontiguousarray(g[padding_geometry(tuple(spatial), pads)[1]])
 
 
 class WindowMax(Function):
@@ -72,8 +70,8 @@ class WindowMax(Function):
         y = idx = None
         K = prod(kernel)
         code = np.int8 if K <= 127 else np.int32
-        for k, (_, sl) in enumerate(window_offsets(kernel, out, stride, dilation)):
-            v = xpad[_ALL2 + sl]
+        for k, (_, _, _, at) in enumerate(window_plan(kernel, out, stride, dilation)):
+            v = xpad[at]
             if y is None:
                 y = v.copy()
                 idx = xp.zeros(y.shape, dtype=code)
@@ -92,17 +90,17 @@ class WindowMax(Function):
     def backward(self, gy):
         xshape, kernel, stride, pads, dilation, out = self.geom
         idx = self.idx
-        padded = tuple(n + a + b for n, (a, b) in zip(xshape[2:], pads))
+        padded = padding_geometry(tuple(xshape[2:]), pads)[0]
         # Non-overlapping windows that tile the input: every element is written once.
         tiles = (stride == kernel and all(d == 1 for d in dilation)
                  and all(o * k == n for o, k, n in zip(out, kernel, padded)))
         gx = (xp.empty if tiles else xp.zeros)(xshape[:2] + padded, dtype=gy.dtype)
         zero = gy.dtype.type(0)
-        for k, (_, sl) in enumerate(window_offsets(kernel, out, stride, dilation)):
+        for k, (_, _, _, at) in enumerate(window_plan(kernel, out, stride, dilation)):
             if tiles:
-                xp.multiply(gy, idx == k, out=gx[_ALL2 + sl])
+                xp.multiply(gy, idx == k, out=gx[at])
             else:
-                gx[_ALL2 + sl] += xp.where(idx == k, gy, zero)
+                gx[at] += xp.where(idx == k, gy, zero)
         return _unpad(gx, xshape[2:], pads)
 
 
@@ -135,8 +133,8 @@ class WindowMean(Function):
         xpad = _pad_const(x, pads, 0)
         ones = (1,) * len(kernel)
         y = xp.zeros(x.shape[:2] + tuple(out), dtype=x.dtype)
-        for _, sl in window_offsets(kernel, out, stride, ones):
-            y += xpad[_ALL2 + sl]
+        for _, _, _, at in window_plan(kernel, out, stride, ones):
+            y += xpad[at]
         if divisor is not None:
             count = divisor
         elif all(a == b for a, b in pads) and (count_include_pad or not any(a for a, _ in pads)):
@@ -152,10 +150,9 @@ class WindowMean(Function):
     def backward(self, gy):
         xshape, kernel, stride, pads, out = self.geom
         g = gy / self.count
-        gx = xp.zeros(xshape[:2] + tuple(n + a + b for n, (a, b) in zip(xshape[2:], pads)),
-                      dtype=gy.dtype)
-        for _, sl in window_offsets(kernel, out, stride, (1,) * len(kernel)):
-            gx[_ALL2 + sl] += g
+        gx = xp.zeros(xshape[:2] + padding_geometry(tuple(xshape[2:]), pads)[0], dtype=gy.dtype)
+        for _, _, _, at in window_plan(kernel, out, stride, (1,) * len(kernel)):
+            gx[at] += g
         return _unpad(gx, xshape[2:], pads)
 
 
