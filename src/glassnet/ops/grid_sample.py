@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function, Local
-from ..backend import scatter_add_rows
 from ..tensor import Tensor
 from ._registry import op
 
@@ -92,8 +91,8 @@ class GridSampleOp(Function):
         ix, dx = source_index(g[..., 0], W, padding_mode, align_corners)
         iy, dy = source_index(g[..., 1], H, padding_mode, align_corners)
         self.shape, self.dx, self.dy, self.mode = (N, C, H, W, Ho, Wo), dx, dy, mode
-        xt = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)
-        base = (np.arange(N) * (H * W))[:, None]
+        flat_x = x.reshape(-1)
+        plane0 = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1)
         if mode == "nearest":
             corners = [(np.rint(iy), np.rint(ix), np.ones_like(ix))]
         else:
@@ -104,33 +103,34 @@ class GridSampleOp(Function):
             corners = [(y0, x0, (1 - tx) * (1 - ty)), (y0, x0 + 1, tx * (1 - ty)),
                        (y0 + 1, x0, (1 - tx) * ty), (y0 + 1, x0 + 1, tx * ty)]
         self.flat, self.w, self.vals = [], [], []
-        out = np.zeros((N, Ho * Wo, C), dtype=x.dtype)
+        out = np.zeros((N, C, Ho * Wo), dtype=x.dtype)
         for yy, xx, w in corners:
             ok = (xx >= 0) & (xx <= W - 1) & (yy >= 0) & (yy <= H - 1)
-            yi = np.clip(np.nan_to_num(yy), 0, H - 1).astype(np.int64)
-            xi = np.clip(np.nan_to_num(xx), 0, W - 1).astype(np.int64)
-            flat = base + yi * W + xi                          # (N, P) rows of xt
-            v = xt[flat] * ok[..., None]                       # (N, P, C), 0 outside
+            yi = np.where(ok, yy, 0).astype(np.int64)        # outside (or NaN): read pixel 0
+            xi = np.where(ok, xx, 0).astype(np.int64)
+            flat = plane0 + (yi * W + xi)[:, None, :]           # (N, C, P) into x.ravel()
+            v = np.take(flat_x, flat)                           # (N, C, P)
+            v *= ok[:, None, :]                                 # 0 outside the image
             self.flat.append(flat)
             self.w.append(np.where(ok, w, 0.0).astype(x.dtype))
             self.vals.append(v)
-            out += v * w[..., None]
-        return out.reshape(N, Ho, Wo, C).transpose(0, 3, 1, 2)
+            out += v * w[:, None, :]
+        return out.reshape(N, C, Ho, Wo)
 
     def backward(self, gy):
         N, C, H, W, Ho, Wo = self.shape
-        gyt = gy.transpose(0, 2, 3, 1).reshape(N, Ho * Wo, C)
+        gy3 = gy.reshape(N, C, Ho * Wo)
         gx = ggrid = None
         if self.needs_input_grad[0]:
+            # one bincount over every (sample, channel, pixel) the corners read
             rows = np.concatenate([f.ravel() for f in self.flat])
-            vals = np.concatenate([(gyt * w[..., None]).reshape(-1, C) for w in self.w])
-            gxt = np.zeros((N * H * W, C), dtype=gy.dtype)
-            scatter_add_rows(gxt, rows, vals)
-            gx = gxt.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+            vals = np.concatenate([(gy3 * w[:, None, :]).ravel() for w in self.w])
+            gx = np.bincount(rows, weights=vals, minlength=N * C * H * W)
+            gx = gx.astype(gy.dtype, copy=False).reshape(N, C, H, W)
         if self.needs_input_grad[1]:
             ggrid = np.zeros((N, Ho * Wo, 2), dtype=gy.dtype)
             if self.mode == "bilinear":
-                nw, ne, sw, se = (np.einsum("npc,npc->np", gyt, v) for v in self.vals)
+                nw, ne, sw, se = (np.einsum("ncp,ncp->np", gy3, v) for v in self.vals)
                 tx, ty = self.tx, self.ty
                 gix = (1 - ty) * (ne - nw) + ty * (se - sw)
                 giy = (1 - tx) * (sw - nw) + tx * (se - ne)
