@@ -214,7 +214,7 @@ def test_erfinv_and_ndtri_match_torch(torch, kernel, dtype):
     a = gn.erfinv(gn.tensor(y)).data
     b = torch.erfinv(torch.tensor(y.astype(np.float64))).numpy()
     assert a.dtype == dtype
-    assert _within_ulps(a, b, 1 if dtype == np.float32 else 4, dtype).all()
+    assert _within_ulps(a, b, 1 if dtype == np.float32 else 3, dtype).all()
     p = np.concatenate([rng.uniform(0, 1, 3000), np.logspace(-300, -1, 60),
                         1 - np.logspace(-15, -1, 40)]).astype(dtype)
     a = special.ndtri(gn.tensor(p)).data
@@ -240,7 +240,7 @@ def test_erfinv_and_ndtri_against_mpmath(kernel):
 
     ref = np.array([-float(mp.sqrt(2) * erfcinv(v)) for v in q])
     a = special.ndtri(gn.tensor(p, dtype=gn.float64)).data
-    assert _within_ulps(a, ref, 4, np.float64).all(), (a, ref)
+    assert _within_ulps(a, ref, 2 if kernel == "numba" else 4, np.float64).all(), (a, ref)
     y = np.array([1e-300, 1e-8, 0.1, 0.5, 0.9, 0.999, 0.9999999])
     ref = np.array([float(mp.erfinv(mp.mpf(v))) for v in y])
     a = gn.erfinv(gn.tensor(y)).data

@@ -19,9 +19,12 @@ handles 2-4 doubles per instruction:
   float64 inputs with the C library's ``erfc``/``exp`` (about 1 ulp), since a 2e-9
   relative error is mostly invisible after rounding to float32 but not in float64.
 
-The inverse functions (erfinv, ndtri) take a first guess from two fitted polynomials in
-w = -log(1 - y²) (relative error < 1e-6) and make one Halley step on erf (or erfc in the
-tails, where 1 - |y| is exact): the error cubes, to below float64's rounding.
+The inverse functions (erfinv, ndtri) are y·G, G a polynomial in y² for |y| < 0.6 and
+else in (a function of) w = -log(1 - y²), fitted to float64 accuracy (1-2 ulp): one
+logarithm and one polynomial per element, plus one Newton step in the far tails
+(1 - |y| < 1e-7), where the fits are 2-4 ulp off. The NumPy fallback refines a
+closed-form guess by Halley steps instead: two independent methods, checked against each
+other by the tests.
 
 Every kernel walks flat contiguous arrays; the callers ravel (and copy non-contiguous
 input) first.
@@ -70,13 +73,18 @@ def _bits_of_f64(typingctx, v):
     return types.int64(types.float64), codegen
 
 
-@_inline
-def _horner(coef, s):
-    """Σ coef[i]·s^(n-i): the polynomial with its highest coefficient first."""
-    h = coef[0]
+def _polynomial(coef):
+    """An inlined function s -> Σ coef[i]·s^(n-i) (highest coefficient first), written out
+    as one Horner expression: a loop over a tuple of 15 or more numbers is not unrolled by
+    numba/LLVM and then runs as a slow indexed switch, and stops the loop around it from
+    being vectorised."""
+    expr = repr(float(coef[0]))
     for c in coef[1:]:
-        h = h * s + c
-    return h
+        expr = f"({expr}) * s + {float(c)!r}"
+    namespace: dict = {}
+    exec(f"def polynomial(s):\n    return {expr}\n", namespace)  # noqa: S102 - our numbers
+    return numba.njit(inline="always", fastmath={"contract"}, error_model="numpy")(
+        namespace["polynomial"])
 
 
 _LOG2E = 1.4426950408889634
@@ -85,7 +93,9 @@ _LN2_LO = 1.9082149292705877e-10
 _SHIFTER = 6755399441055744.0  # 1.5·2^52: adding it rounds to an integer held in the low bits
 _SHIFTER_BITS = int(np.float64(_SHIFTER).view(np.int64))
 _EXP13 = tuple(1.0 / math.factorial(n) for n in range(13, -1, -1))  # truncation < 5e-18
+_exp13 = _polynomial(_EXP13)
 _EXP8 = tuple(1.0 / math.factorial(n) for n in range(8, -1, -1))  # < 2e-10: float32 results
+_exp8 = _polynomial(_EXP8)
 
 
 @_inline
@@ -108,14 +118,14 @@ def _exp_reduce(a):
 def _exp_nonpos(a):
     """eᵃ for a ≤ 0 to about 1 ulp (0 below -746; NaN gives garbage: callers patch NaN)."""
     r, scale = _exp_reduce(a)
-    return _horner(_EXP13, r) * scale
+    return _exp13(r) * scale
 
 
 @_inline
 def _exp_nonpos_f32(a):
     """eᵃ for a ≤ 0 to 2e-10 relative: enough for a float32 result, cheaper."""
     r, scale = _exp_reduce(a)
-    return _horner(_EXP8, r) * scale
+    return _exp8(r) * scale
 
 
 # S(s), s = 2u - 1, highest power first (see the module docstring)
@@ -123,13 +133,14 @@ _S = (-8.50886988947876e-06, -1.327395367255162e-06, 6.768780681843201e-05,
       -3.2951539633422755e-05, -0.0003281001478351978, 0.00042702015107736114,
       0.0015440476829733452, -0.0032418548954882445, -0.010755116152716637,
       0.018221384245777624, 0.1397360326618825, 0.34358033297009516, 0.5107913527612239)
+_s_poly = _polynomial(_S)
 
 
 @_inline
 def _half_erfc_e(z, e):
     """erfc(z)/2 for z ≥ 0 given e = e^(-z²) (relative error 2e-9: for float32 results)."""
     u = 2.0 / (2.0 + z)
-    return 0.5 * e * u * _horner(_S, 2.0 * u - 1.0)
+    return 0.5 * e * u * _s_poly(2.0 * u - 1.0)
 
 
 # --- GELU ------------------------------------------------------------------------------------
@@ -211,6 +222,7 @@ def gelu_tanh64(x, y, d, want_d):
 # erf(z) = 2/√π Σ (-1)ⁿ z^(2n+1) / (n! (2n+1)) for |z| < 1/2: nine terms reach 2e-11
 _ERF_TAYLOR = tuple((-1.0) ** n / (math.factorial(n) * (2 * n + 1)) * _TWO_SQRT_PI
                     for n in range(8, -1, -1))
+_erf_taylor = _polynomial(_ERF_TAYLOR)
 
 
 @_jit
@@ -220,7 +232,7 @@ def erf32(x, y):
         v = np.float64(x[i])
         z = abs(v)
         w = v * v
-        h = _horner(_ERF_TAYLOR, w)
+        h = _erf_taylor(w)
         big = 1.0 - 2.0 * _half_erfc_e(z, _exp_nonpos_f32(-w))
         r = v * h if z < 0.5 else (big if v > 0 else -big)
         y[i] = r if v == v else v
@@ -233,7 +245,7 @@ def erfc32(x, y):
         v = np.float64(x[i])
         z = abs(v)
         w = v * v
-        h = _horner(_ERF_TAYLOR, w)
+        h = _erf_taylor(w)
         half = _half_erfc_e(z, _exp_nonpos_f32(-w))
         r = 1.0 - v * h if z < 0.5 else (2.0 * half if v > 0 else 2.0 - 2.0 * half)
         y[i] = r if v == v else v
@@ -241,101 +253,146 @@ def erfc32(x, y):
 
 # --- erfinv, ndtri -------------------------------------------------------------------------------
 
-# erfinv(y)/y as a polynomial in s ∈ [-1, 1], a linear map of w = -log(1 - y²) (w < 6.25),
-# of √w (6.25 ≤ w < 16) or of log w (w ≥ 16, up to 760: 1 - y down to the smallest
-# subnormal). Least-squares Chebyshev fits to erfinv(y)/y (mpmath references at 40 digits,
-# 4,500 points), relative error below 3e-8 in each piece. Highest power first.
-_P_CENTRAL = (5.9335599878850594e-05, -0.00013072099850923354, -0.00022655711455991104,
-              0.0012383156467533742, -0.0012911347047284325, -0.00413826288577887,
-              0.017812892917661086, -0.022604439000868733, -0.05892295442659996,
-              0.7504943247330577, 1.6536545680629084)
-_P_MID = (-4.995449230424359e-06, -3.549497152957977e-05, 0.00017735393196981197,
-          -0.0004090120659609069, 0.0007849149552869219, -0.001580443019914539,
-          0.0030217009185719568, 0.7539440919217731, 3.083885590902283)
-_P_FAR = (1.4619512970163375e-06, 2.8814764166221375e-05, 0.0001770803728085256,
-          0.0016330881350022696, 0.011926637328719701, 0.07248090086252533,
-          0.382592809805065, 1.568480197379935, 4.885662684513655, 10.192534820219283,
-          10.394580914720992)
+# erfinv(y)/y = G(w), w = -log(1 - y²), as a polynomial in s ∈ [-1, 1], a linear map of w
+# (w < 6.25, degree 24), of √w (6.25 ≤ w < 16, degree 20) or of log w (16 ≤ w < 64, degree
+# 22; 64 ≤ w ≤ 760, degree 16: 1 - y down to the smallest subnormal). Each is the
+# Chebyshev interpolant of G at 48 nodes (values from mpmath at 40 digits: erfinv, or for
+# y > 0.9 the root of log erfc(z) = log(1 - y)), truncated where its terms fall below
+# 1e-17 and expanded into powers of s; in float64 the fits are within 1-4 ulp of G.
+# Highest power first.
+_G_CENTRAL = (
+    -2.5466157998892667e-10, 7.680990475576525e-10, 1.4461050507676023e-09, -8.557984074479201e-09,
+    5.039596477958063e-09, 3.9142671001331085e-08, -9.905042307855316e-08,
+    -1.0167881522843899e-08, 5.397895417173957e-07, -1.059336931327948e-06,
+    -6.839448584111029e-07, 7.1300663740767115e-06, -1.12572237422896e-05,
+    -1.5027713926607673e-05, 9.336736525855553e-05, -0.00011688883906368398,
+    -0.00026439366376450275, 0.001232485568550093, -0.001271692268923054, -0.004137314377403391,
+    0.017808361818321756, -0.022604447453450232, -0.05892256710377839, 0.7504943200799635,
+    1.6536545626831027)
+_g_central = _polynomial(_G_CENTRAL)
+_G_MID = (
+    2.4097707183427266e-11, -6.466960514925277e-11, -1.1662393838626048e-10, 9.889115389827977e-10,
+    -2.4632549100503405e-09, -3.6862448212666726e-10, 2.640222955342202e-08,
+    -9.468994570246937e-08, 9.28911222561948e-08, 5.264624728714587e-07, -2.664792853936729e-06,
+    5.12731666449741e-06, 2.4058645410848233e-06, -4.739182728807125e-05,
+    0.00016966502201594177, -0.00040063569835709886, 0.0007883078513035505,
+    -0.0015825410894071102, 0.003021139436374801, 0.753944225770624, 3.0838856104922208)
+_g_mid = _polynomial(_G_MID)
+_G_FAR = (
+    -8.430487950640097e-11, 3.774504018368728e-11, 7.129874745661404e-10, -8.561110748313477e-10,
+    -1.8501670546366084e-09, 4.8544930150583036e-09, -2.975533591647918e-09,
+    -4.6582106622622805e-09, 1.637621368819686e-08, -2.9966700417289785e-08,
+    4.022118481264024e-08, -4.2139496023802364e-08, 3.598220137402665e-08,
+    -2.2403250311122953e-08, 1.36907729644679e-08, 8.930250243797834e-07,
+    1.2865683104542282e-05, 0.0002309198631572509, 0.003499082981224844, 0.03848706178942258,
+    0.34151882989432525, 1.9799461248296164, 5.513417821155235)
+_g_far = _polynomial(_G_FAR)
+_G_FARTHEST = (
+    6.728234894014929e-13, -2.943507329523029e-12, 5.050891503038602e-12, 2.7366197008606372e-11,
+    -2.1292174931835382e-10, 3.980391119767189e-09, 2.3408541161458334e-08,
+    5.783770447016262e-07, 7.85297714307018e-06, 0.00010151668068005957, 0.0011638460263580616,
+    0.011152558358903096, 0.0908960112054601, 0.585409075716889, 2.837694418387688,
+    9.219829168026749, 14.763844355530022)
+_g_farthest = _polynomial(_G_FARTHEST)
+# and for |y| < 0.6, without a logarithm: G as a polynomial (degree 18, the same kind of
+# fit, 0.6 ulp) in s = y²/0.18 - 1
+_G_SMALL = (
+    2.2933018779360902e-14, 1.0974739004610727e-13, 4.239514840331392e-13, 2.0762190990548885e-12,
+    1.0407281485089052e-11, 5.132407152154291e-11, 2.5451275281342333e-10,
+    1.2726447687188976e-09, 6.419349531071495e-09, 3.272022006142022e-08,
+    1.6893909779289072e-07, 8.864769765001706e-07, 4.749995307906956e-06,
+    2.6177977723319943e-05, 0.0001501301305376476, 0.0009148027403644765, 0.006181808576726758,
+    0.051874703907177536, 0.9327066662749881)
+_g_small = _polynomial(_G_SMALL)
 
 
 @_inline
-def _inverse_erfc_far(z, q):
-    """Refine z ≈ erfc⁻¹(q) for q < 1e-290, where erfc(z) is near or in the subnormal
-    range and has too few digits for a Halley step: two Newton steps on
-    log erfc(z) = log q, with log erfc(z) = -z² - log(z√π) + log Σ_k (-1)^k (2k-1)!!/(2z²)^k
-    (z > 25: twelve terms of the asymptotic series reach 1e-22) and
-    d/dz log erfc(z) = -2z / Σ."""
-    lq = math.log(q)
-    for _ in range(2):
-        r = 0.5 / (z * z)
-        term = 1.0
-        s = 1.0
-        for k in range(1, 12):
-            term *= -(2 * k - 1) * r
-            s += term
-        g = -z * z - math.log(z * _SQRT_PI) + math.log(s)
-        z = z + (g - lq) * s / (2.0 * z)
-    return z
-
-
-@_inline
-def _inverse_erf(y, q):
-    """z ≥ 0 with erf(z) = y, given y ≥ 0 and q = 1 - y (exact where y ≥ 1/2)."""
-    w = -(math.log(q) + math.log1p(y))  # -log((1 - y)(1 + y)) without cancelling
+def _erfinv_ratio(w):
+    """erfinv(y)/y from w = -log(1 - y²) ≥ 0."""
     if w < 6.25:
-        h = _horner(_P_CENTRAL, 0.32 * w - 1.0)
-    elif w < 16.0:
-        h = _horner(_P_MID, 1.3333333333333333 * math.sqrt(w) - 4.333333333333334)
-    else:
-        h = _horner(_P_FAR, 0.5180367831191511 * math.log(w) - 2.4363029425815337)
-    z = y * h
-    if q < 1e-290:
-        return _inverse_erfc_far(z, q)
-    # one Halley step on f(z) = erf(z) - y (= q - erfc(z) when y ≥ 1/2):
-    # z -= u / (1 + z u), u = f / f', f' = 2/√π e^(-z²), f''/f' = -2z
-    if y < 0.5:
-        f = math.erf(z) - y
-    else:
-        f = q - math.erfc(z)
-    u = f / (_TWO_SQRT_PI * math.exp(-z * z))
-    step = u / (1.0 + z * u)
-    if math.isfinite(step):
-        z = z - step
-    return z
+        return _g_central(0.32 * w - 1.0)
+    if w < 16.0:
+        return _g_mid(1.3333333333333333 * math.sqrt(w) - 4.333333333333333)
+    if w < 64.0:
+        return _g_far(1.4426950408889634 * math.log(w) - 5.0)
+    return _g_farthest(0.8082652068740012 * math.log(w) - 4.3614804957364885)
+
+
+_SMALL_SCALE = 1.0 / 0.18  # s = y²/0.18 - 1 maps |y| < 0.6 onto [-1, 1)
+
+
+@_inline
+def _inverse_erf_tail(y, q):
+    """z ≥ 0 with erf(z) = y, for y ≥ 0.6 given q = 1 - y (exact for y ≥ 1/2, and given
+    directly by ndtri, where y may round to 1 while q = 1e-300 keeps its digits); inf at
+    q = 0, NaN for q < 0 (y > 1) or NaN."""
+    if q > 0.0:
+        w = -math.log(q * (1.0 + y))
+        z = y * _erfinv_ratio(w)
+        return z if w < 16.0 else _refine_far(z, q)
+    return math.inf if q == 0.0 else math.nan
+
+
+@_inline
+def _refine_far(z, q):
+    """One Newton step on erfc(z) = q where the far-tail fits are 2-4 ulp off (q < 1e-7;
+    the rare elements of random data, so the two C-library calls cost little); from the
+    subnormal range on (q < 1e-290) erfc has too few digits, and the step is taken on
+    log erfc(z) = -z² - log(z√π) + log Σ_k (-1)^k (2k-1)!!/(2z²)^k instead (z > 25: twelve
+    terms of the asymptotic series reach 1e-22; its derivative is -2z / Σ)."""
+    if q >= 1e-290:
+        return z + (math.erfc(z) - q) / (_TWO_SQRT_PI * math.exp(-z * z))
+    r = 0.5 / (z * z)
+    term = 1.0
+    s = 1.0
+    for k in range(1, 12):
+        term *= -(2 * k - 1) * r
+        s += term
+    g = -z * z - math.log(z * _SQRT_PI) + math.log(s)
+    return z + (g - math.log(q)) * s / (2.0 * z)
+
+
+@_inline
+def _tail_indices(x, bound):
+    """Indices i with not |x[i]| < bound (NaN included), gathered without a branch."""
+    idx = np.empty(x.size, np.int64)
+    m = 0
+    for i in range(x.size):
+        idx[m] = i
+        m += 0 if abs(x[i]) < bound else 1
+    return idx[:m]
 
 
 @_jit
 def erfinv(x, out):
-    """erfinv on float64 arrays: ±inf at ±1, NaN outside [-1, 1], -0.0 kept."""
+    """erfinv on float64 arrays: ±inf at ±1, NaN outside [-1, 1], -0.0 kept. Two passes:
+    the polynomial in y² for every element (vectorised, no logarithm), then the elements
+    with |y| ≥ 0.6 again, through the logarithm (a branch per element on random data
+    would be mispredicted half the time)."""
     for i in range(x.size):
         v = x[i]
+        out[i] = v * _g_small(v * v * _SMALL_SCALE - 1.0)
+    for i in _tail_indices(x, 0.6):
+        v = x[i]
         y = abs(v)
-        if y < 1.0:
-            r = _inverse_erf(y, 1.0 - y) if y != 0.0 else 0.0
-        elif y == 1.0:
-            r = math.inf
-        else:
-            r = math.nan  # outside [-1, 1], and NaN
-        out[i] = math.copysign(r, v)
+        out[i] = math.copysign(_inverse_erf_tail(y, 1.0 - y), v)
 
 
 @_jit
 def ndtri(p, out):
     """Φ⁻¹(p) = √2 erfinv(2p - 1) on float64 arrays, with 1 - |2p - 1| formed from p itself
-    (exactly) so p = 1e-300 keeps its digits; -inf at 0, inf at 1, NaN outside."""
+    (exactly) in the lower tail, so p = 1e-300 keeps its digits; -inf at 0, inf at 1, NaN
+    outside. Two passes, as :func:`erfinv`."""
     for i in range(p.size):
+        t = 2.0 * p[i] - 1.0  # exact for p ≥ 1/4
+        out[i] = _SQRT2 * t * _g_small(t * t * _SMALL_SCALE - 1.0)
+    t_all = 2.0 * p - 1.0
+    for i in _tail_indices(t_all, 0.6):
         v = p[i]
-        if 0.0 < v < 1.0:
-            if v < 0.25:
-                q = 2.0 * v
-                r = -_SQRT2 * _inverse_erf(1.0 - q, q)
-            else:
-                t = 2.0 * v - 1.0  # exact for v ≥ 1/4
-                r = math.copysign(_SQRT2 * _inverse_erf(abs(t), 1.0 - abs(t)), t)
-        elif v == 0.0:
-            r = -math.inf
-        elif v == 1.0:
-            r = math.inf
+        if v < 0.25:
+            q = 2.0 * v
+            r = -_SQRT2 * _inverse_erf_tail(1.0 - q, q) if v >= 0.0 else math.nan
         else:
-            r = math.nan
+            t = 2.0 * v - 1.0
+            r = math.copysign(_SQRT2 * _inverse_erf_tail(abs(t), 1.0 - abs(t)), t)
         out[i] = r
