@@ -335,7 +335,7 @@ def test_ctc_bad_inputs():
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_grid_sample_matches_torch(torch, mode, padding_mode, align_corners):
+def test_grid_sample_matches_torch(torch, kernel, mode, padding_mode, align_corners):
     x = RNG.standard_normal((2, 3, 5, 4))
     grid = RNG.uniform(-2.5, 2.5, (2, 6, 3, 2))  # many points outside, folded or padded
     grid[0, 0, 0] = [1.0, -1.0]                   # corners exactly
@@ -348,7 +348,7 @@ def test_grid_sample_matches_torch(torch, mode, padding_mode, align_corners):
 
 
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_affine_grid_and_spatial_transformer_match_torch(torch, align_corners):
+def test_affine_grid_and_spatial_transformer_match_torch(torch, kernel, align_corners):
     x = RNG.standard_normal((2, 2, 6, 5))
     # grid points off the pixel lines, where bilinear sampling has a kink
     theta = np.array([[[0.9, 0.2, 0.1], [-0.1, 1.1, 0.05]],
@@ -374,7 +374,7 @@ def test_affine_grid_and_spatial_transformer_match_torch(torch, align_corners):
     check_against_torch(torch, gfn, tfn, g, t)
 
 
-def test_grid_sample_gradcheck_and_identity():
+def test_grid_sample_gradcheck_and_identity(kernel):
     x = gn.tensor(RNG.standard_normal((1, 2, 4, 3)), requires_grad=True)
     # away from pixel boundaries, where bilinear sampling bends
     grid = gn.tensor(RNG.uniform(-0.9, 0.9, (1, 3, 2, 2)) * 0.97 + 0.013, requires_grad=True)
@@ -388,7 +388,7 @@ def test_grid_sample_gradcheck_and_identity():
         np.testing.assert_allclose(same.data, x.data, atol=1e-12)
 
 
-def test_grid_sample_points_at_infinity_and_nan(torch):
+def test_grid_sample_points_at_infinity_and_nan(torch, kernel):
     """±inf and NaN grid points read what PyTorch reads: NaN for a bilinear zeros read,
     0 for nearest, the clipped edge for 'border', pixel 0 where a reflection or a clip
     meets NaN."""

@@ -9,6 +9,10 @@ height): with ``align_corners`` -1 and 1 are the centres of the corner pixels, w
 image inside (``'reflection'``). ``'bilinear'`` blends the four pixels around the point,
 ``'nearest'`` takes the closest (halves round to even, as in PyTorch).
 
+The points' pixel coordinates are computed with NumPy; the reads and the scatters run in a
+numba kernel where numba is available (``GLASSNET_KERNEL=numpy`` selects the NumPy version,
+which builds ``(N, C, P)`` arrays per corner; tests run both).
+
 Derivatives: the input gets each output's gradient spread back onto the pixels it read,
 with the same weights (repeats add). The grid gets, for bilinear, the slope of the blend
 between the four pixels (d out / d x = (1 - ty)(v_ne - v_nw) + ty(v_se - v_sw), likewise
@@ -24,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function, Local
+from ..backend import kernel_choice
 from ..tensor import Tensor
 from ._registry import op
 
@@ -84,13 +89,18 @@ class GridSampleOp(Function):
                Local(1.0, "[slope of the blend between the pixels around the point]",
                      generic=True))
 
-    def forward(self, x, grid, mode, padding_mode, align_corners):
+    def forward(self, x, grid, mode, padding_mode, align_corners, kernel):
         N, C, H, W = x.shape
         _, Ho, Wo, _ = grid.shape
         g = grid.reshape(N, Ho * Wo, 2)
         ix, dx = source_index(g[..., 0], W, padding_mode, align_corners)
         iy, dy = source_index(g[..., 1], H, padding_mode, align_corners)
         self.shape, self.dx, self.dy, self.mode = (N, C, H, W, Ho, Wo), dx, dy, mode
+        self.kernel = kernel
+        if kernel == "numba":
+            self.x, self.ix, self.iy = x, ix, iy
+            out = _kernels().sample_forward(x, ix, iy, mode == "nearest")
+            return out.reshape(N, C, Ho, Wo)
         flat_x = x.reshape(-1)
         plane0 = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1)
         if mode == "nearest":
@@ -121,6 +131,15 @@ class GridSampleOp(Function):
         N, C, H, W, Ho, Wo = self.shape
         gy3 = gy.reshape(N, C, Ho * Wo)
         gx = ggrid = None
+        if self.kernel == "numba":
+            need_x, need_grid = self.needs_input_grad[:2]
+            gx, gix, giy = _kernels().sample_backward(
+                np.ascontiguousarray(gy3), self.x, self.ix, self.iy, self.mode == "nearest",
+                need_x)
+            if need_grid:
+                ggrid = np.stack([gix * self.dx, giy * self.dy], axis=-1)
+                ggrid = ggrid.astype(gy.dtype, copy=False).reshape(N, Ho, Wo, 2)
+            return (gx if need_x else None), ggrid, None, None, None, None
         if self.needs_input_grad[0]:
             # one bincount over every (sample, channel, pixel) the corners read
             rows = np.concatenate([f.ravel() for f in self.flat])
@@ -137,7 +156,20 @@ class GridSampleOp(Function):
                 ggrid[..., 0] = gix * self.dx
                 ggrid[..., 1] = giy * self.dy
             ggrid = ggrid.reshape(N, Ho, Wo, 2)
-        return gx, ggrid
+        return gx, ggrid, None, None, None, None
+
+
+_numba_kernels = None
+
+
+def _kernels():
+    """The numba kernels (compiled on first use)."""
+    global _numba_kernels
+    if _numba_kernels is None:
+        from . import _grid_sample_numba
+
+        _numba_kernels = _grid_sample_numba
+    return _numba_kernels
 
 
 def _t(x, what: str, op_name: str) -> Tensor:
@@ -176,7 +208,8 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
     if 0 in x.shape[2:]:
         raise ValueError(f"grid_sample: input has an empty spatial dim, shape "
                          f"{tuple(x.shape)}")
-    return GridSampleOp.apply(x, g, mode, padding_mode, bool(align_corners))
+    kernel = kernel_choice("auto", "grid_sample")
+    return GridSampleOp.apply(x, g, mode, padding_mode, bool(align_corners), kernel)
 
 
 def _base_coords(n: int, align_corners: bool) -> np.ndarray:
