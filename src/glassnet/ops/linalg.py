@@ -17,11 +17,35 @@ from . import arithmetic as _arith
 from ._registry import op
 from ._util import operand, shape_of
 
-__all__ = ["mm", "bmm", "einsum", "outer", "cdist"]
+__all__ = ["ArgumentError", "DtypeError", "mm", "bmm", "einsum", "outer", "cdist"]
+
+
+class ArgumentError(ValueError, RuntimeError):
+    """A matrix function was given a bad shape or option. PyTorch raises ``RuntimeError``
+    there and glassnet's convention is ``ValueError``: this is both, so either catches it."""
+
+
+class DtypeError(TypeError, RuntimeError):
+    """A matrix function was given a dtype it does not take (an integer matrix, operands of
+    different dtypes): a ``TypeError`` that is also the ``RuntimeError`` PyTorch raises."""
 
 
 def _as_tensor(x, like=None):
     return x if isinstance(x, Tensor) else Tensor._wrap(xp.asarray(operand(x, like)))
+
+
+def _pair(a, b):
+    """Both operands as Tensors (a number or list takes the other's dtype)."""
+    a = _as_tensor(a, b if isinstance(b, Tensor) else None)
+    return a, _as_tensor(b, a)
+
+
+def _same_dtype(what: str, names: str, *ts: Tensor) -> None:
+    """Matrix products do not promote (PyTorch refuses float32 @ float64, int @ float)."""
+    if any(t.dtype != ts[0].dtype for t in ts[1:]):
+        raise DtypeError(f"{what}: expected {names} to have the same dtype, got "
+                         f"{', '.join(str(t.dtype) for t in ts)} (convert one first, e.g. "
+                         f".double())")
 
 
 @op()
@@ -29,8 +53,13 @@ def mm(input, mat2) -> Tensor:
     """Matrix product of two 2-D tensors: ``(n, k) @ (k, m) -> (n, m)`` (no broadcasting)."""
     for name, t in (("input", input), ("mat2", mat2)):
         if len(shape_of(t)) != 2:
-            raise ValueError(f"mm: {name} must be a 2-D matrix, got shape {tuple(shape_of(t))}")
-    return _arith.matmul(input, mat2)
+            raise ArgumentError(f"mm: {name} must be a 2-D matrix, got shape {tuple(shape_of(t))}")
+    a, b = _pair(input, mat2)
+    if a.shape[1] != b.shape[0]:
+        raise ArgumentError(f"mm: input and mat2 shapes cannot be multiplied ({a.shape[0]}x"
+                            f"{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
+    _same_dtype("mm", "input and mat2", a, b)
+    return _arith.matmul(a, b)
 
 
 @op()
@@ -40,15 +69,17 @@ def bmm(input, mat2) -> Tensor:
     sa, sb = tuple(shape_of(input)), tuple(shape_of(mat2))
     for name, s in (("input", sa), ("mat2", sb)):
         if len(s) != 3:
-            raise ValueError(f"bmm: {name} must be a 3-D tensor (B, n, m), got shape {s}")
+            raise ArgumentError(f"bmm: {name} must be a 3-D tensor (B, n, m), got shape {s}")
     if sa[0] != sb[0]:
-        raise ValueError(f"bmm: batch sizes differ: input {sa} and mat2 {sb}")
+        raise ArgumentError(f"bmm: batch sizes differ: input {sa} and mat2 {sb}")
     if sa[2] != sb[1]:
-        raise ValueError(
+        raise ArgumentError(
             f"bmm: shapes {sa} and {sb} are not aligned: input's last dim ({sa[2]}) must "
             f"equal mat2's second dim ({sb[1]})"
         )
-    return _arith.matmul(input, mat2)
+    a, b = _pair(input, mat2)
+    _same_dtype("bmm", "input and mat2", a, b)
+    return _arith.matmul(a, b)
 
 
 @op(aliases=("ger",))
@@ -56,7 +87,7 @@ def outer(input, vec2) -> Tensor:
     """Outer product of two 1-D tensors: ``(n,), (m,) -> (n, m)``; ``out[i, j] = a[i] b[j]``."""
     for name, t in (("input", input), ("vec2", vec2)):
         if len(shape_of(t)) != 1:
-            raise ValueError(f"outer: {name} must be 1-D, got shape {tuple(shape_of(t))}")
+            raise ArgumentError(f"outer: {name} must be 1-D, got shape {tuple(shape_of(t))}")
     a = _as_tensor(input, vec2 if isinstance(vec2, Tensor) else None)
     b = _as_tensor(vec2, a)
     return _arith.mul(a.reshape(-1, 1), b.reshape(1, -1))
@@ -76,14 +107,14 @@ def _parse_einsum(equation: str, shapes: list) -> tuple[list[str], str]:
         lhs, out, explicit = eq, "", False
     ins = lhs.split(",")
     if len(ins) != len(shapes):
-        raise ValueError(
+        raise ArgumentError(
             f"einsum: the equation {equation!r} names {len(ins)} operand(s), "
             f"got {len(shapes)}"
         )
     used = set(c for c in eq if c.isalpha())
     for c in eq:
         if not (c.isalpha() or c in ",->."):
-            raise ValueError(f"einsum: invalid character {c!r} in equation {equation!r}")
+            raise ArgumentError(f"einsum: invalid character {c!r} in equation {equation!r}")
     spare = [c for c in _LETTERS if c not in used]
     n_ell = 0
     for s, shape in zip(ins, shapes):
@@ -95,13 +126,13 @@ def _parse_einsum(equation: str, shapes: list) -> tuple[list[str], str]:
         if "..." in s:
             k = len(shape) - (len(s) - 3)
             if k < 0:
-                raise ValueError(f"einsum: operand {i} has {len(shape)} dims, fewer than "
-                                 f"{s!r} names")
+                raise ArgumentError(f"einsum: operand {i} has {len(shape)} dims, fewer than "
+                                    f"{s!r} names")
             s = s.replace("...", ell[n_ell - k:] if k else "")
         if "." in s:
-            raise ValueError(f"einsum: a lone '.' in {equation!r} (an ellipsis is '...')")
+            raise ArgumentError(f"einsum: a lone '.' in {equation!r} (an ellipsis is '...')")
         if len(s) != len(shape):
-            raise ValueError(
+            raise ArgumentError(
                 f"einsum: operand {i} has shape {tuple(shape)} ({len(shape)} dims) but its "
                 f"subscripts {s!r} name {len(s)}"
             )
@@ -172,12 +203,12 @@ def einsum(equation: str, *operands) -> Tensor:
     as in PyTorch. Differentiable in every operand.
     """
     if not isinstance(equation, str):
-        raise TypeError(f"einsum: the first argument must be the equation string, got "
+        raise DtypeError(f"einsum: the first argument must be the equation string, got "
                         f"{type(equation).__name__}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
-        raise ValueError("einsum: no operands")
+        raise ArgumentError("einsum: no operands")
     like = next((o for o in operands if isinstance(o, Tensor)), None)
     ts = [_as_tensor(o, like) for o in operands]
     subs, out = _parse_einsum(equation, [t.shape for t in ts])
@@ -185,19 +216,19 @@ def einsum(equation: str, *operands) -> Tensor:
     for k, (s, t) in enumerate(zip(subs, ts)):
         for c, n in zip(s, t.shape):
             if c in sizes and sizes[c] != n and (1 not in (n, sizes[c]) or s.count(c) > 1):
-                raise ValueError(
+                raise ArgumentError(
                     f"einsum {equation!r}: subscript {c!r} has size {sizes[c]} in one operand "
                     f"and {n} in operand {k} (shapes {[tuple(t.shape) for t in ts]})"
                 )
             sizes[c] = n if c not in sizes or sizes[c] == 1 else sizes[c]
     for c in out:
         if c not in sizes:
-            raise ValueError(f"einsum {equation!r}: output subscript {c!r} is not in any input")
+            raise ArgumentError(f"einsum {equation!r}: output subscript {c!r} is not in any input")
     if len(set(out)) != len(out):
-        raise ValueError(f"einsum {equation!r}: output subscript repeated in {out!r}")
+        raise ArgumentError(f"einsum {equation!r}: output subscript repeated in {out!r}")
     dts = {t.dtype for t in ts}
     if len(dts) > 1:
-        raise TypeError(f"einsum: operands have different dtypes {sorted(map(str, dts))}; "
+        raise DtypeError(f"einsum: operands have different dtypes {sorted(map(str, dts))}; "
                         f"convert them first (e.g. .float())")
     return Einsum.apply(*ts, subs=subs, out=out, sizes=sizes)
 
@@ -258,20 +289,21 @@ def cdist(x1, x2, p: float = 2.0) -> Tensor:
     x1 = _as_tensor(x1, x2 if isinstance(x2, Tensor) else None)
     x2 = _as_tensor(x2, x1)
     if x1.ndim < 2 or x2.ndim < 2:
-        raise ValueError(f"cdist: x1 and x2 need at least 2 dims (P, M), got shapes "
-                         f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+        raise ArgumentError(f"cdist: x1 and x2 need at least 2 dims (P, M), got shapes "
+                            f"{tuple(x1.shape)} and {tuple(x2.shape)}")
     if x1.shape[-1] != x2.shape[-1]:
-        raise ValueError(f"cdist: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} must have "
-                         f"the same last dim (the feature size)")
+        raise ArgumentError(f"cdist: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} must have "
+                            f"the same last dim (the feature size)")
     if x1.dtype.kind != "f" or x2.dtype.kind != "f":
-        raise TypeError(f"cdist: only floating tensors, got {x1.dtype} and {x2.dtype}")
+        raise DtypeError(f"cdist: only floating tensors, got {x1.dtype} and {x2.dtype}")
+    _same_dtype("cdist", "x1 and x2", x1, x2)
     if p < 0:
-        raise ValueError(f"cdist: p must be non-negative, got {p}")
+        raise ArgumentError(f"cdist: p must be non-negative, got {p}")
     try:
         np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
     except ValueError:
-        raise ValueError(f"cdist: batch dims of {tuple(x1.shape)} and {tuple(x2.shape)} "
-                         f"cannot be broadcast") from None
+        raise ArgumentError(f"cdist: batch dims of {tuple(x1.shape)} and {tuple(x2.shape)} "
+                            f"cannot be broadcast") from None
     return CDist.apply(x1, x2, float(p))
 
 
@@ -281,9 +313,11 @@ def dot(input, tensor) -> Tensor:  # noqa: A002 - PyTorch's names
     """Inner product of two 1-D tensors of the same length (a 0-d tensor)."""
     sa, sb = tuple(shape_of(input)), tuple(shape_of(tensor))
     if len(sa) != 1 or len(sb) != 1 or sa != sb:
-        raise ValueError(f"dot: expected two 1-D tensors of the same length, got shapes "
-                         f"{sa} and {sb}")
-    return _arith.matmul(input, tensor)
+        raise ArgumentError(f"dot: expected two 1-D tensors of the same length, got shapes "
+                            f"{sa} and {sb}")
+    a, b = _pair(input, tensor)
+    _same_dtype("dot", "both vectors", a, b)
+    return _arith.matmul(a, b)
 
 
 @op()
@@ -296,17 +330,25 @@ def vdot(input, other) -> Tensor:  # noqa: A002
 def mv(input, vec) -> Tensor:  # noqa: A002
     """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``."""
     if len(shape_of(input)) != 2 or len(shape_of(vec)) != 1:
-        raise ValueError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
-                         f"{tuple(shape_of(input))} and {tuple(shape_of(vec))}")
-    return _arith.matmul(input, vec)
+        raise ArgumentError(f"mv: expected a 2-D matrix and a 1-D vector, got shapes "
+                            f"{tuple(shape_of(input))} and {tuple(shape_of(vec))}")
+    a, v = _pair(input, vec)
+    if a.shape[1] != v.shape[0]:
+        raise ArgumentError(f"mv: size mismatch: the matrix {tuple(a.shape)} needs a vector of "
+                            f"{a.shape[1]}, got {v.shape[0]}")
+    _same_dtype("mv", "the matrix and the vector", a, v)
+    return _arith.matmul(a, v)
 
 
 @op()
 def inner(input, other) -> Tensor:  # noqa: A002
     """Sum of products over the last dims: ``(..., k), (..., k) -> (...a, ...b)``."""
-    a, b = _as_tensor(input), _as_tensor(other)
+    a, b = _pair(input, other)
     if a.ndim == 0 or b.ndim == 0:
         return _arith.mul(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise ArgumentError(f"inner: the last dimension must match on both inputs, got shapes "
+                            f"{tuple(a.shape)} and {tuple(b.shape)}")
     return einsum("...k,...k", a, b) if a.ndim == b.ndim == 1 else \
         _arith.matmul(a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1]).T).reshape(
             *(a.shape[:-1] + b.shape[:-1]))
@@ -317,30 +359,47 @@ def trace(input) -> Tensor:  # noqa: A002
     """Sum of the main diagonal of a 2-D tensor."""
     x = _as_tensor(input)
     if x.ndim != 2:
-        raise ValueError(f"trace: expected a 2-D tensor, got shape {tuple(x.shape)}")
+        raise ArgumentError(f"trace: expected a 2-D tensor, got shape {tuple(x.shape)}")
     return einsum("ii->", x[:, :min(x.shape)][:min(x.shape)])
+
+
+def _scaled(what: str, input, beta, prod: Tensor, alpha) -> Tensor:  # noqa: A002
+    """beta · input + alpha · prod, ``input`` broadcast to prod's shape; beta = 0 ignores
+    input (its nan and inf do not spread), as in PyTorch."""
+    x = _as_tensor(input, prod)
+    try:
+        full = np.broadcast_shapes(tuple(x.shape), tuple(prod.shape))
+    except ValueError:
+        full = None
+    if full != tuple(prod.shape):
+        raise ArgumentError(f"{what}: input of shape {tuple(x.shape)} cannot be broadcast to "
+                            f"the product's shape {tuple(prod.shape)}")
+    out = prod if alpha == 1 else alpha * prod
+    if beta == 0:
+        return out
+    return (x if beta == 1 else x * beta) + out
 
 
 @op(inplace="addmm_")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta · input + alpha · (mat1 @ mat2)."""
-    return beta * _as_tensor(input) + alpha * mm(mat1, mat2)
+    return _scaled("addmm", input, beta, mm(mat1, mat2), alpha)
 
 
 @op(inplace="baddbmm_")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta · input + alpha · bmm(batch1, batch2)."""
-    return beta * _as_tensor(input) + alpha * bmm(batch1, batch2)
+    return _scaled("baddbmm", input, beta, bmm(batch1, batch2), alpha)
 
 
 @op()
 def kron(input, other) -> Tensor:  # noqa: A002
-    """Kronecker product of two tensors with the same number of dims."""
-    a, b = _as_tensor(input), _as_tensor(other)
-    if a.ndim != b.ndim:
-        raise ValueError(f"kron: give tensors with the same number of dims, got shapes "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
-    n = a.ndim
+    """Kronecker product; the tensor with fewer dims gets leading dims of size 1 (as in
+    PyTorch): ``(2,) x (2, 3) -> (2, 6)``."""
+    a, b = _pair(input, other)
+    n = max(a.ndim, b.ndim)
+    a = a.reshape(*((1,) * (n - a.ndim) + tuple(a.shape)))
+    b = b.reshape(*((1,) * (n - b.ndim) + tuple(b.shape)))
     la, lb = _LETTERS[:n], _LETTERS[n:2 * n]
     out = einsum(f"{la},{lb}->" + "".join(x + y for x, y in zip(la, lb)), a, b)
     return out.reshape(*[p * q for p, q in zip(a.shape, b.shape)])

@@ -31,7 +31,7 @@ from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
-from .linalg import _as_tensor, einsum
+from .linalg import ArgumentError, DtypeError, _as_tensor, _scaled, einsum
 
 __all__ = [
     "LinAlgError", "ArgumentError", "DtypeError", "UnsupportedDtypeError", "det", "logdet",
@@ -45,16 +45,6 @@ __all__ = [
 class LinAlgError(RuntimeError):
     """A matrix function could not be computed (singular matrix, not positive-definite):
     ``torch.linalg.LinAlgError``'s counterpart, a ``RuntimeError``."""
-
-
-class ArgumentError(ValueError, RuntimeError):
-    """A matrix function was given a bad shape or option. PyTorch raises ``RuntimeError``
-    there and glassnet's convention is ``ValueError``: this is both, so either catches it."""
-
-
-class DtypeError(TypeError, RuntimeError):
-    """A matrix function was given a dtype it does not take (an integer matrix, A and B of
-    different dtypes): a ``TypeError`` that is also the ``RuntimeError`` PyTorch raises."""
 
 
 class UnsupportedDtypeError(DtypeError, NotImplementedError):
@@ -1519,19 +1509,12 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
     return _indices(row, col, offset, dtype, False)
 
 
-def _scaled(input, beta, prod, alpha):  # noqa: A002
-    out = prod if alpha == 1 else alpha * prod
-    if beta == 0:  # the input is ignored (its nan/inf do not spread), as in PyTorch
-        return out
-    return _as_tensor(input, prod) * beta + out if beta != 1 else _as_tensor(input, prod) + out
-
-
 @op(inplace="addmv_")
 def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta · input + alpha · (mat @ vec)."""
     from .linalg import mv
 
-    return _scaled(input, beta, mv(mat, vec), alpha)
+    return _scaled("addmv", input, beta, mv(mat, vec), alpha)
 
 
 @op(inplace="addbmm_")
@@ -1539,7 +1522,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta · input + alpha · Σ_b batch1[b] @ batch2[b]."""
     from .linalg import bmm
 
-    return _scaled(input, beta, bmm(batch1, batch2).sum(0), alpha)
+    return _scaled("addbmm", input, beta, bmm(batch1, batch2).sum(0), alpha)
 
 
 @op(inplace="addr_")
@@ -1547,7 +1530,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """beta · input + alpha · outer(vec1, vec2)."""
     from .linalg import outer
 
-    return _scaled(input, beta, outer(vec1, vec2), alpha)
+    return _scaled("addr", input, beta, outer(vec1, vec2), alpha)
 
 
 @op(method=False)
@@ -1575,8 +1558,9 @@ def vander(x, N=None, increasing: bool = False) -> Tensor:  # noqa: N803
 
 def _trap_parts(y, x, dx, dim, what):
     t = _as_tensor(y)
-    if t.ndim == 0:
-        raise ArgumentError(f"{what}: y must have at least 1 dimension")
+    if t.ndim == 0 or not -t.ndim <= int(dim) < t.ndim:
+        raise IndexError(f"{what}: dim {dim} out of range for y of {t.ndim} dims (shape "
+                         f"{tuple(t.shape)})")
     if t.data.dtype.kind != "f":
         t = t.float() if not isinstance(x, Tensor) or x.data.dtype.kind != "f" else t.to(x.dtype)
     d = int(dim) % t.ndim
