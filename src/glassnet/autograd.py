@@ -133,6 +133,8 @@ class Function:
             fn._retained = None
             fn._key = next(_keys)
             fn._epoch = _writes.epoch
+            if out.base is not None:  # out may be a view of an input (glassnet._inplace)
+                fn.view = True
             t.requires_grad = True
             t._ctx = fn
         else:
@@ -378,6 +380,7 @@ def _run(seeds: list, retain_graph: bool, targets: list | None):
             raise RuntimeError(_FREED)
         if fn._epoch != epoch:  # some tensor was written in place after fn ran
             _check_node(fn)
+            parents = fn.parents  # an input changed by a recorded op since: its old version
         gy = grads.pop(fn)
         if fn._retained is not None:  # retain_grad() or register_hook() on this output
             gy = _tensor_hooks(fn, gy)

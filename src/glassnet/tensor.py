@@ -107,8 +107,9 @@ class Tensor:
     """
 
     # _wepoch (set by the first in-place write): the write epoch of its latest write
+    # _prior (set by a recorded in-place change): earlier versions, see glassnet._inplace
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_version", "_wepoch",
-                 "__weakref__")
+                 "_prior", "__weakref__")
     # Make NumPy defer to our reflected operators: ``ndarray * t`` calls ``t.__rmul__``.
     __array_ufunc__ = None
 
@@ -330,41 +331,68 @@ class Tensor:
             output_changed(self._ctx, self)
 
     def zero_(self) -> Tensor:
-        self._check_inplace("zero_()")
-        self._write(0, "zero_()")
-        return self
+        return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
-        self._check_inplace("fill_()")
-        self._write(value.data if isinstance(value, Tensor) else value, "fill_()")
-        return self
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"fill_(): expects a 0-dimensional value tensor, got one with "
+                               f"{value.ndim} dimensions")
+        return self._put(value, "fill_()")
 
     def copy_(self, src) -> Tensor:
-        self._check_inplace("copy_()")
-        self._write(src.data if isinstance(src, Tensor) else xp.asarray(src), "copy_()")
+        return self._put(src if isinstance(src, Tensor) else xp.asarray(src), "copy_()")
+
+    def _put(self, value, what: str) -> Tensor:
+        """``fill_``/``copy_``: ``value`` broadcast into this tensor; recorded (gradient to
+        ``value``, none to the old values) when either requires grad."""
+        from ._inplace import record_inplace, wants_record
+
+        if wants_record(self, (value,)):
+            from .ops.elementwise import where
+
+            every = Tensor._wrap(np.broadcast_to(np.True_, self.data.shape))
+            return record_inplace(self, lambda old: where(every, value, old), what)
+        v = value.data if isinstance(value, Tensor) else value
+        try:
+            fits = np.broadcast_shapes(np.shape(v), self.data.shape) == self.data.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"{what}: a value of shape {list(np.shape(v))} cannot be "
+                               f"broadcast to the tensor's shape {list(self.data.shape)}")
+        self._write(v, what)
         return self
 
     # ``p -= lr * p.grad`` under no_grad() updates p's array in place, as in PyTorch.
-    def _inplace(self, other, op, what: str) -> Tensor:
-        self._check_inplace(what)
-        if self._ctx is not None and _mode.state.enabled:
-            raise RuntimeError(f"{what}: in-place change of a tensor that is part of a graph")
-        op(self.data, other.data if isinstance(other, Tensor) else other, out=self.data,
-           casting="same_kind")
+    def _inplace(self, other, op, what: str, dunder: str) -> Tensor:
+        if _mode.state.enabled and (self.requires_grad or (
+                isinstance(other, Tensor) and other.requires_grad)):
+            from ._inplace import record_inplace
+
+            return record_inplace(self, lambda old: getattr(old, dunder)(
+                old if other is self else other), what)
+        o = other.data if isinstance(other, Tensor) else other
+        try:
+            op(self.data, o, out=self.data, casting="same_kind")
+        except ValueError:  # the other operand would broadcast this tensor to a bigger shape
+            raise RuntimeError(f"{what}: output with shape {list(self.data.shape)} doesn't "
+                               f"match the broadcast shape "
+                               f"{list(np.broadcast_shapes(self.data.shape, np.shape(o)))}") \
+                from None
         self._bump()
         return self
 
     def __iadd__(self, other) -> Tensor:
-        return self._inplace(other, xp.add, "+=")
+        return self._inplace(other, xp.add, "+=", "__add__")
 
     def __isub__(self, other) -> Tensor:
-        return self._inplace(other, xp.subtract, "-=")
+        return self._inplace(other, xp.subtract, "-=", "__sub__")
 
     def __imul__(self, other) -> Tensor:
-        return self._inplace(other, xp.multiply, "*=")
+        return self._inplace(other, xp.multiply, "*=", "__mul__")
 
     def __itruediv__(self, other) -> Tensor:
-        return self._inplace(other, xp.true_divide, "/=")
+        return self._inplace(other, xp.true_divide, "/=", "__truediv__")
 
     def __setitem__(self, key, value) -> None:
         # PyTorch's index_put: with a value that requires grad (or into a tensor that is

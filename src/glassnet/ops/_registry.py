@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .._inplace import checked_result, record_inplace, wants_record
 from ..grad_mode import no_grad
 
 __all__ = ["op", "OpEntry", "REGISTRY", "install", "top_level", "functional", "inplace_method"]
@@ -98,20 +99,20 @@ def _reflected(func):
 
 
 def inplace_method(func, name: str):
-    """``x.<name>(...)``: compute ``func(x, ...)`` without recording it, then write the
-    result into ``x`` (PyTorch's in-place variants); a floating result is refused by an
-    integer or bool tensor rather than truncated. The version counter is bumped by
-    ``Tensor._write``, so a backward that saved ``x`` before the write refuses to run."""
+    """``x.<name>(...)``: compute ``func(x, ...)`` and write the result into ``x``
+    (PyTorch's in-place variants); a floating result is refused by an integer or bool
+    tensor rather than truncated. Recorded (``glassnet._inplace.record_inplace``) when
+    ``x`` or an argument requires grad; otherwise computed without a graph and written by
+    ``Tensor._write``, which bumps the version, so a backward that saved ``x`` before the
+    write refuses to run."""
 
     def method(self, *args, **kwargs):
-        self._check_inplace(name)
+        if wants_record(self, args) or (kwargs and wants_record(self, kwargs.values())):
+            return record_inplace(self, lambda old: func(
+                old, *[old if a is self else a for a in args], **kwargs), name)
         with no_grad():
             out = func(self, *args, **kwargs)
-        if out.data.dtype.kind == "f" and self.data.dtype.kind in "biu":  # PyTorch refuses too
-            raise TypeError(f"{name}: the result is floating point and cannot be written into "
-                            f"a {self.data.dtype} tensor; use {name[:-1]}(x) or convert first "
-                            f"(x.float().{name}())")
-        self._write(out.data, name)
+        self._write(checked_result(self, out, name).data, name)
         return self
 
     method.__name__ = name

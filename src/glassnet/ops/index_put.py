@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import autograd
+from .._inplace import remember
 from ..autograd import Function
 from ..backend import xp
 from ..tensor import Tensor, writes
@@ -57,6 +58,7 @@ def record_setitem(t: Tensor, key, value) -> None:
     fn._retained = None
     fn._key = next(autograd._keys)
     fn._epoch = writes.epoch
+    remember(t, fn, old)
     t._ctx = fn
     t.requires_grad = True
     if autograd._op_hooks:
