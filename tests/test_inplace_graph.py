@@ -125,6 +125,14 @@ def _earlier_use_sees_old_version(lib, x, w):
     return s + t + y
 
 
+def _scaled_before_the_change(lib, x, w):
+    y = x * 3
+    z = y * 2  # a product with a number keeps nothing of y
+    y.add_(w)
+    y.mul_(5)
+    return z + y * 7
+
+
 def _retain_grad_follows(lib, x, w):
     y = x * w
     y.retain_grad()
@@ -157,6 +165,7 @@ def _no_grad_write(lib, x, w):
 CASES = [_iadd_after_linear, _chain, _methods, _activation_methods, _functional_inplace,
          _into_a_constant, _accumulate_in_a_loop, _self_operand, _copy_and_fill, _copy_casts,
          _float32_target_float64_operand, _earlier_use_sees_old_version,
+         _scaled_before_the_change,
          _retain_grad_follows, _setitem_then_earlier_use, _buffer_slice_accumulate,
          _no_grad_write]
 

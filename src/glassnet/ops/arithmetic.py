@@ -62,7 +62,10 @@ class Mul(Elementwise):
         return Local(1.0, "{0}", (1 - slot,))
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        # a Python number has no gradient: the other operand need not be kept (so an
+        # in-place change of it after ``x * 2`` does not stop backward, as in PyTorch)
+        self.a = a if type(b) is xp.ndarray else None
+        self.b = b if type(a) is xp.ndarray else None
         return a * b
 
     def backward(self, gy):
