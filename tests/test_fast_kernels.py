@@ -297,3 +297,85 @@ def test_import_glassnet_does_not_import_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+# --- SiLU, Mish, ELU/SELU/CELU, Hardswish (fused in one pass with their derivative) ---------
+
+ACTIVATIONS = [
+    ("silu", lambda m, x: m.silu(x)),
+    ("mish", lambda m, x: m.mish(x)),
+    ("elu", lambda m, x: m.elu(x, alpha=0.7)),
+    ("selu", lambda m, x: m.selu(x)),
+    ("celu", lambda m, x: m.celu(x, alpha=1.3)),
+    ("hardswish", lambda m, x: m.hardswish(x)),
+]
+
+
+def _act_both(lib, fn, x, gy):
+    if lib is gn:
+        t = gn.tensor(x, requires_grad=True)
+        y = fn(F, t)
+        y.backward(gn.tensor(gy))
+        return y.data, t.grad.data
+    t = lib.tensor(x, requires_grad=True)
+    y = fn(lib.nn.functional, t)
+    y.backward(lib.tensor(gy))
+    return y.detach().numpy(), t.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,fn", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_activations_match_torch(torch, kernel, name, fn, dtype):
+    x = _sample(dtype)
+    x = x[np.abs(np.abs(x) - 3) > 1e-3]  # hardswish's kinks at ±3: PyTorch's side is tested below
+    gy = np.random.default_rng(9).standard_normal(x.shape).astype(dtype)
+    y, gx = _act_both(gn, fn, x, gy)
+    ty, tgx = _act_both(torch, fn, x.astype(np.float64), gy.astype(np.float64))
+    assert y.dtype == dtype and gx.dtype == dtype
+    # fused loops: a few eps of the exact value (PyTorch in float64). The NumPy path forms
+    # σ as ½tanh(x/2) + ½ and loses digits where σ is tiny; PyTorch's CELU keeps 1/α in
+    # float32 (a 4e-8 relative error in its float64 gradient)
+    tol = 8 * np.finfo(dtype).eps if kernel == "numba" else 1e-6
+    if name == "celu":
+        tol = max(tol, 1e-7)
+    # absolute floors: PyTorch's float64 ELU gradient is α(y/α + 1), which cancels where
+    # it is tiny (x < -20); |gy| < 5
+    np.testing.assert_allclose(y, ty, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gx, tgx, rtol=tol, atol=5 * tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,fn", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_fused_activation_edge_values(torch, monkeypatch, name, fn, dtype):
+    """±0, ±inf, NaN, subnormals, huge, the kinks: PyTorch's float64 values (the fused
+    loops; the NumPy formulas are the older, PyTorch-like ones)."""
+    pytest.importorskip("numba")
+    monkeypatch.setenv("GLASSNET_KERNEL", "numba")
+    x = np.array([0.0, -0.0, -3.0, 3.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 80.0, -80.0,
+                  1e30, -1e30], dtype)
+    with np.errstate(all="ignore"):
+        y, gx = _act_both(gn, fn, x, np.ones_like(x))
+        ty, tgx = _act_both(torch, fn, x.astype(np.float64), np.ones(x.shape))
+    # PyTorch's CELU rounds 1/α to float32: e^(x/α) is off by |x/α|·3e-8 relative (x = -80)
+    tol = 5e-6 if name == "celu" else 4 * np.finfo(dtype).eps
+    np.testing.assert_allclose(y, ty.astype(dtype), rtol=tol, atol=0)
+    np.testing.assert_allclose(gx, tgx.astype(dtype), rtol=tol, atol=0)
+
+
+@pytest.mark.parametrize("name,fn", ACTIVATIONS, ids=[a[0] for a in ACTIVATIONS])
+def test_activation_layouts_and_gradcheck(kernel, name, fn):
+    base = np.random.default_rng(10).standard_normal((6, 8)).astype(np.float32) * 3
+    np.testing.assert_array_equal(fn(F, gn.tensor(base.T)).data,
+                                  fn(F, gn.tensor(np.ascontiguousarray(base.T))).data)
+    np.testing.assert_array_equal(fn(F, gn.tensor(base[::2, 1::3])).data,
+                                  fn(F, gn.tensor(base[::2, 1::3].copy())).data)
+    assert fn(F, gn.tensor(np.float32(0.5))).shape == ()
+    e = gn.tensor(np.zeros((0, 4), np.float32), requires_grad=True)
+    fn(F, e).sum().backward()
+    assert e.grad.shape == (0, 4)
+    with gn.no_grad():
+        np.testing.assert_array_equal(fn(F, gn.tensor(base, requires_grad=True)).data,
+                                      fn(F, gn.tensor(base)).data)
+    x = base[:2, :4].astype(np.float64)
+    x = np.where(np.abs(np.abs(x) - 3) < 0.05, x + 0.2, x)  # away from hardswish's kinks
+    assert gn.autograd.gradcheck(lambda t: fn(F, t), (gn.tensor(x, requires_grad=True),))

@@ -1,8 +1,10 @@
-"""Fused loops for the error-function family (needs numba; imported on first use).
+"""Fused loops for the error-function family and the smooth activations (needs numba;
+imported on first use).
 
-``glassnet.ops.activation_more`` (GELU, erf) and ``glassnet.ops.special`` (erfinv, ndtri)
-import this module the first time one of those ops runs, unless ``GLASSNET_KERNEL=numpy``
-or numba cannot be imported; their NumPy code gives the same values up to rounding.
+``glassnet.ops.activation_more`` (GELU, erf, SiLU, Mish, ELU/SELU/CELU, Hardswish) and
+``glassnet.ops._special_math`` (erfinv, ndtri) import this module the first time one of
+those ops runs, unless ``GLASSNET_KERNEL=numpy`` or numba cannot be imported; their NumPy
+code gives the same values up to rounding.
 
 Why these loops are fast: one pass over the data, no temporaries, and — for float32 — no
 call into the C math library in the loop, so LLVM turns the loop into AVX/SSE code that
@@ -396,3 +398,87 @@ def ndtri(p, out):
             t = 2.0 * v - 1.0
             r = math.copysign(_SQRT2 * _inverse_erf_tail(abs(t), 1.0 - abs(t)), t)
         out[i] = r
+
+
+# --- other smooth activations: y and dy/dx in one pass --------------------------------------
+#
+# float32 and float64 arrays alike, computed in float64 with e = e^(-|x|) from
+# ``_exp_nonpos`` (no C-library call: the loops vectorise); σ and 1 - σ are both formed
+# from e, so neither tail loses digits.
+
+
+@_inline
+def _sigmoid_pair(v, e):
+    """(σ(v), 1 - σ(v)) given e = e^(-|v|)."""
+    a = 1.0 / (1.0 + e)
+    return (a, e * a) if v >= 0 else (e * a, a)
+
+
+@_jit
+def silu(x, y, d, want_d):
+    """y = x σ(x); dy/dx = σ(1 + x(1 - σ))."""
+    for i in range(x.size):
+        v = np.float64(x[i])
+        s, t = _sigmoid_pair(v, _exp_nonpos(-abs(v)))
+        if v != v:
+            s = v
+        y[i] = v * s
+        if want_d:
+            d[i] = s * (1.0 + v * t)
+
+
+@_jit
+def mish(x, y, d, want_d):
+    """y = x tanh(softplus(x)); with n = eˣ, tanh(log(1 + n)) = (n² + 2n)/(n² + 2n + 2),
+    written in e = e^(-|x|) for x > 0 (as (1 + 2e)/(1 + 2e + 2e²)) so nothing overflows;
+    dy/dx = t + x σ(x)(1 - t²)."""
+    for i in range(x.size):
+        v = np.float64(x[i])
+        e = _exp_nonpos(-abs(v))
+        if v > 0:
+            t = (1.0 + 2.0 * e) / (1.0 + 2.0 * e + 2.0 * e * e)
+        else:
+            t = (e * e + 2.0 * e) / (e * e + 2.0 * e + 2.0)
+        s, _ = _sigmoid_pair(v, e)
+        if v != v:
+            t = v
+        y[i] = v * t
+        if want_d:
+            d[i] = t + v * s * (1.0 - t * t)
+
+
+_expm1_taylor = _polynomial(tuple(1.0 / math.factorial(n) for n in range(9, 0, -1)))
+
+
+@_jit
+def elu(x, y, d, want_d, alpha, scale, inner):
+    """ELU/SELU/CELU: y = scale·(x if x > 0 else α(e^(x·inner) - 1)); dy/dx = scale if
+    x > 0 else scale·α·inner·e^(x·inner). For float32 arrays (e - 1 in float64 keeps
+    float32's digits near 0; float64 arrays take NumPy's expm1)."""
+    for i in range(x.size):
+        v = np.float64(x[i])
+        a = min(v, 0.0) * inner
+        e = _exp_nonpos(a)
+        # eᵃ - 1 near 0 by its Taylor series (e - 1 would round tiny a to 0; relative error
+        # below 4e-11 for |a| ≤ 1/4, plenty for a float32 result)
+        em1 = e - 1.0 if a < -0.25 else a * _expm1_taylor(a)
+        pos = v > 0
+        r = scale * (v if pos else alpha * em1)
+        g = scale if pos else scale * alpha * inner * e
+        if v != v:
+            r = g = v
+        y[i] = r
+        if want_d:
+            d[i] = g
+
+
+@_jit
+def hardswish(x, y, d, want_d):
+    """y = x·clamp(x + 3, 0, 6)/6; dy/dx = 0 for x ≤ -3, x/3 + 1/2 below 3, 1 from 3 on."""
+    for i in range(x.size):
+        v = x[i]
+        c = min(max(v + 3.0, 0.0), 6.0)
+        y[i] = v * c / 6.0
+        if want_d:
+            g = 0.0 if v <= -3.0 else (v / 3.0 + 0.5 if v < 3.0 else 1.0)
+            d[i] = g if v == v else v

@@ -6,8 +6,10 @@ kink follows PyTorch's choice, noted on the class. ``inplace`` arguments are acc
 PyTorch compatibility and ignored (glassnet never overwrites an input that autograd may
 need).
 
-GELU and erf run fused numba loops (``_erf_numba``, compiled on first use and cached)
-when numba is there and ``GLASSNET_KERNEL`` is not ``numpy``; otherwise NumPy ufuncs,
+GELU, erf, SiLU, Mish, Hardswish and (float32) ELU/SELU/CELU run fused numba loops
+(``_erf_numba``, compiled on first use and cached: y and dy/dx in one pass, dy/dx kept
+for backward) when numba is there and ``GLASSNET_KERNEL`` is not ``numpy``; otherwise
+NumPy ufuncs,
 with the error function (which NumPy lacks) from Python's ``math.erf`` element by element
 (slower, the same values up to rounding).
 """
@@ -117,18 +119,10 @@ class GeluOp(Function):
 
     def forward(self, x, approximate):
         self.approximate = approximate
-        self.d = None
-        fast = sm.fast_kernels() if x.dtype in _FAST_DTYPES else None
-        if fast is not None:
-            kernel = getattr(fast, _GELU_KERNELS[approximate, x.dtype.char])
-            want_d = grad_mode.state.enabled
-            flat = np.ravel(x)  # a copy only when x is not contiguous
-            y = np.empty_like(flat)
-            d = np.empty_like(flat) if want_d else y  # not written when not wanted
-            if flat.size:
-                kernel(flat, y, d, want_d)
-            self.d = d.reshape(x.shape) if want_d else None
-            return y.reshape(x.shape)
+        if x.dtype in _FAST_DTYPES:
+            y = _fused(self, _GELU_KERNELS[approximate, x.dtype.char], x)
+            if y is not None:
+                return y
         self.x = x
         if approximate == "tanh":
             x2 = x * x
@@ -154,8 +148,28 @@ class GeluOp(Function):
 
 
 _FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT32 = (np.dtype(np.float32),)
 _GELU_KERNELS = {("none", "f"): "gelu32", ("none", "d"): "gelu64",
                  ("tanh", "f"): "gelu_tanh32", ("tanh", "d"): "gelu_tanh64"}
+
+
+def _fused(op: Function, kernel: str, x, *params, dtypes=_FAST_DTYPES):
+    """Run the fused kernel ``kernel`` of ``_erf_numba`` (y and, in grad mode, dy/dx in one
+    pass; dy/dx kept on ``op.d`` for backward): returns y, or None when the NumPy code
+    should run (``GLASSNET_KERNEL=numpy``, no numba, or a dtype the kernel lacks)."""
+    op.d = None
+    fast = sm.fast_kernels() if x.dtype in dtypes else None
+    if fast is None:
+        return None
+    want_d = grad_mode.state.enabled
+    flat = np.ravel(x)  # a copy only when x is not contiguous
+    y = np.empty_like(flat)
+    d = np.empty_like(flat) if want_d else y  # not written when not wanted
+    if flat.size:
+        getattr(fast, kernel)(flat, y, d, want_d, *params)
+    if want_d:
+        op.d = d.reshape(x.shape)
+    return y.reshape(x.shape)
 
 
 def _sigmoid(x):
@@ -170,11 +184,16 @@ class SiluOp(Function):
     formula = "σ({0})·(1 + {0}·(1 - σ({0})))"
 
     def forward(self, x):
+        y = _fused(self, "silu", x)
+        if y is not None:
+            return y
         s = _sigmoid(x)
         self.x, self.s = x, s
         return x * s
 
     def backward(self, gy):
+        if self.d is not None:
+            return gy * self.d
         s = self.s
         return gy * (s * (1.0 + self.x * (1.0 - s)))
 
@@ -186,11 +205,16 @@ class MishOp(Function):
     formula = "tanh(softplus({0})) + {0}·σ({0})·(1 - tanh²(softplus({0})))"
 
     def forward(self, x):
+        y = _fused(self, "mish", x)
+        if y is not None:
+            return y
         t = xp.tanh(xp.logaddexp(0.0, x).astype(x.dtype, copy=False))
         self.x, self.t = x, t
         return x * t
 
     def backward(self, gy):
+        if self.d is not None:
+            return gy * self.d
         x, t = self.x, self.t
         return gy * (t + x * _sigmoid(x) * (1.0 - t * t))
 
@@ -211,9 +235,16 @@ class EluOp(Function):
         return Local(1.0, f"{scale:g} if {{0}} > 0 else {neg}", (0,))
 
     def forward(self, x, alpha, scale, inner):
+        self.alpha, self.scale, self.inner = alpha, scale, inner
+        # float32 only: float64 keeps NumPy's exp - 1 below (the fused loop's e - 1 is
+        # computed in float64, which is exact enough for a float32 result only)
+        y = _fused(self, "elu", x, alpha, scale, inner, dtypes=_FLOAT32)
+        if y is not None:
+            return y
         pos = x > 0
-        e = xp.exp(xp.minimum(x, 0) * inner) if inner != 1 else xp.exp(xp.minimum(x, 0))
-        neg = alpha * (e - 1.0)
+        a = xp.minimum(x, 0) * inner if inner != 1 else xp.minimum(x, 0)
+        e = xp.exp(a)
+        neg = alpha * xp.expm1(a)  # e - 1 would lose the digits of x near 0
         y = xp.where(pos, x, neg)
         if scale != 1:
             y = y * scale
@@ -221,6 +252,8 @@ class EluOp(Function):
         return y.astype(x.dtype, copy=False)
 
     def backward(self, gy):
+        if self.d is not None:
+            return gy * self.d
         slope = xp.where(self.pos, 1.0, self.alpha * self.inner * self.e)
         if self.scale != 1:
             slope = slope * self.scale
@@ -313,10 +346,15 @@ class HardswishOp(Function):
     formula = "0 if {0} ≤ -3 else ({0}/3 + 1/2 if {0} < 3 else 1)"
 
     def forward(self, x):
+        y = _fused(self, "hardswish", x)
+        if y is not None:
+            return y
         self.x = x
         return x * xp.clip(x + 3.0, 0.0, 6.0) / 6.0
 
     def backward(self, gy):
+        if self.d is not None:
+            return gy * self.d
         x = self.x
         slope = xp.where(x <= -3, 0.0, xp.where(x < 3, x / 3.0 + 0.5, 1.0))
         return gy * slope.astype(gy.dtype, copy=False)
