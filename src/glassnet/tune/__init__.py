@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import sys
-import tempfile
 import warnings
 
 from .. import nn
@@ -291,6 +289,8 @@ def study(objective=None, *, storage=None, study_name: str | None = None,
     study_name = study_name or "glassnet"
     tmpdir = None
     if n_jobs > 1 and storage is None:
+        import tempfile  # here, with shutil below: they cost `import glassnet` ~5 ms
+
         tmpdir = tempfile.mkdtemp(prefix="glassnet-study-")
         storage = os.path.join(tmpdir, "study.log")
     if n_jobs > 1 and not isinstance(storage, (str, os.PathLike)):
@@ -321,6 +321,8 @@ def study(objective=None, *, storage=None, study_name: str | None = None,
         return st
     finally:
         if tmpdir is not None:
+            import shutil
+
             shutil.rmtree(tmpdir, ignore_errors=True)
 
 
