@@ -308,6 +308,7 @@ ACTIVATIONS = [
     ("selu", lambda m, x: m.selu(x)),
     ("celu", lambda m, x: m.celu(x, alpha=1.3)),
     ("hardswish", lambda m, x: m.hardswish(x)),
+    ("logsigmoid", lambda m, x: m.logsigmoid(x)),
 ]
 
 

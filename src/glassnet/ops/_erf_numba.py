@@ -1,10 +1,10 @@
 """Fused loops for the error-function family and the smooth activations (needs numba;
 imported on first use).
 
-``glassnet.ops.activation_more`` (GELU, erf, SiLU, Mish, ELU/SELU/CELU, Hardswish) and
-``glassnet.ops._special_math`` (erfinv, ndtri) import this module the first time one of
-those ops runs, unless ``GLASSNET_KERNEL=numpy`` or numba cannot be imported; their NumPy
-code gives the same values up to rounding.
+``glassnet.ops.activation_more`` (GELU, erf, SiLU, Mish, logsigmoid, ELU/SELU/CELU,
+Hardswish) and ``glassnet.ops._special_math`` (erfinv, ndtri) import this module the first
+time one of those ops runs, unless ``GLASSNET_KERNEL=numpy`` or numba cannot be imported;
+their NumPy code gives the same values up to rounding.
 
 Why these loops are fast: one pass over the data, no temporaries, and — for float32 — no
 call into the C math library in the loop, so LLVM turns the loop into AVX/SSE code that
@@ -482,3 +482,24 @@ def hardswish(x, y, d, want_d):
         if want_d:
             g = 0.0 if v <= -3.0 else (v / 3.0 + 0.5 if v < 3.0 else 1.0)
             d[i] = g if v == v else v
+
+
+# log(1 + e) for 0 ≤ e ≤ 1 as 2·atanh(s), s = e/(2 + e) ≤ 1/3: 2(s + s³/3 + s⁵/5 + …), the
+# series to s³³ (truncation < 1e-17), in powers of s²: no C-library call, so it vectorises
+_atanh_series = _polynomial(tuple(2.0 / (2 * n + 1) for n in range(16, -1, -1)))
+
+
+@_jit
+def logsigmoid(x, y, d, want_d):
+    """y = log σ(x) = min(x, 0) - log(1 + e^(-|x|)); dy/dx = σ(-x) = 1 - σ(x)."""
+    for i in range(x.size):
+        v = np.float64(x[i])
+        e = _exp_nonpos(-abs(v))
+        s = e / (2.0 + e)
+        r = min(v, 0.0) - s * _atanh_series(s * s)
+        _, t = _sigmoid_pair(v, e)
+        if v != v:
+            r = t = v
+        y[i] = r
+        if want_d:
+            d[i] = t

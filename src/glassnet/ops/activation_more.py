@@ -6,7 +6,8 @@ kink follows PyTorch's choice, noted on the class. ``inplace`` arguments are acc
 PyTorch compatibility and ignored (glassnet never overwrites an input that autograd may
 need).
 
-GELU, erf, SiLU, Mish, Hardswish and (float32) ELU/SELU/CELU run fused numba loops
+GELU, erf, SiLU, Mish, logsigmoid, Hardswish and (float32) ELU/SELU/CELU run fused
+numba loops
 (``_erf_numba``, compiled on first use and cached: y and dy/dx in one pass, dy/dx kept
 for backward) when numba is there and ``GLASSNET_KERNEL`` is not ``numpy``; otherwise
 NumPy ufuncs,
@@ -293,10 +294,15 @@ class LogsigmoidOp(Function):
     formula = "σ(-{0})"
 
     def forward(self, x):
+        y = _fused(self, "logsigmoid", x)
+        if y is not None:
+            return y
         self.x = x
         return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, gy):
+        if self.d is not None:
+            return gy * self.d
         return gy * _sigmoid(-self.x)
 
 
