@@ -17,7 +17,7 @@ from ..random import resolve
 from ..tensor import Tensor
 from ._registry import op
 
-__all__ = ["dropout", "dropout1d", "dropout2d"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
 
 
 class DropoutMask(Function):
@@ -87,3 +87,10 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
               generator=None) -> Tensor:
     """Channel dropout for ``(N, C, L)`` (or unbatched ``(C, L)``)."""
     return _dropout(input, float(p), training, generator, 1, "dropout1d")
+
+
+@op(method=False, top=False, functional=True, records=DropoutMask)
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False,  # noqa: A002
+              generator=None) -> Tensor:
+    """Channel dropout for volumes ``(N, C, D, H, W)`` (or unbatched ``(C, D, H, W)``)."""
+    return _dropout(input, float(p), training, generator, 3, "dropout3d")
