@@ -115,41 +115,6 @@ def _ids(cases):
 NORM_DIM = ("ops/reduce.py norm: a dim out of range is reported by the inner sum ('sum: dim 2 "
             "out of range'), not by norm; fix: check dims with norm_dim(dim, x.ndim, 'norm') "
             "before reducing")
-QUANTILE_KIND = ("ops/scan.py _quantile raises ValueError/TypeError where PyTorch raises "
-                 "RuntimeError (q outside [0, 1] or NaN, q 2-D, empty input, integer input, "
-                 "unknown interpolation); fix: raise a class that is both (as "
-                 "ops.linalg_more.ArgumentError(ValueError, RuntimeError) and DtypeError)")
-MEDIAN_EMPTY = ("ops/scan.py nanmedian of an empty tensor (dim=None) raises ValueError; PyTorch "
-                "returns a 0-d nan; fix: return nan of the input's dtype when numel() == 0 "
-                "and dim is None (median has the same check)")
-EMPTY_DIM_KIND = ("ops/scan.py nanmedian/mode over an empty dim raise ValueError; PyTorch "
-                  "raises IndexError ('Expected reduction dim 1 to have non-zero size'); "
-                  "fix: raise IndexError there")
-UNIQUE_EMPTY = ("ops/scan.py unique_consecutive(dim=d) over an empty dim d: "
-                "change.reshape(max(n - 1, 0), -1) of a size-0 array raises NumPy's 'cannot "
-                "reshape array of size 0'; fix: reshape(max(n - 1, 0), math.prod("
-                "flat.shape[1:]))")
-PUT_DTYPE = ("ops/indexing.py _write_flat casts values of another dtype (int64 into float64) "
-             "silently; PyTorch raises RuntimeError ('Index put requires the source and "
-             "destination dtypes match' / 'put_(): self and source expected to have the same "
-             "dtype'); fix: raise a TypeError+RuntimeError in _write_flat when "
-             "v.data.dtype != x.data.dtype instead of v.to(x.dtype)")
-PUT_KIND = ("ops/indexing.py index_put/put raise ValueError for a values/source size mismatch; "
-            "PyTorch raises RuntimeError (index_put) and IndexError (put); fix: raise a "
-            "ValueError+RuntimeError class in _write_flat and IndexError in put's numel check")
-SCATTER_0D = ("ops/indexing.py _scatter_target on a 0-d self: x.shape[d] raises a bare "
-              "'IndexError: tuple index out of range'; PyTorch treats 0-d self/index/src as "
-              "1-element; fix: reshape x, index and src to (1,) when x.ndim == 0 (as gather "
-              "does) and reshape the result back to ()")
-SCATTER_NEG = ("ops/indexing.py _check_bounds wraps negative indices for scatter_reduce (-1 "
-               "writes the last element); PyTorch's scatter family refuses them with "
-               "RuntimeError 'index -1 is out of bounds'; fix: in _scatter_target reject "
-               "idx < 0 instead of wrapping")
-SCATTER_KIND = ("ops/indexing.py scatter_reduce raises IndexError/ValueError/TypeError where "
-                "PyTorch raises RuntimeError (index out of bounds, index larger than src, "
-                "index dims, src dtype, float index, unknown reduce); fix: raise classes that "
-                "are also RuntimeError (as ops.linalg_more.ArgumentError / DtypeError), or "
-                "RuntimeError itself for the bounds check")
 MATMUL_KIND = ("ops/arithmetic.py matmul raises ValueError for a 0-d operand or mismatched "
                "inner dims; PyTorch raises RuntimeError; fix: raise a ValueError+RuntimeError "
                "class there (as ops.linalg_more.ArgumentError)")
@@ -526,19 +491,16 @@ ORDER = [
     case("quantile", lambda m: m.quantile(T(m, [1.0, INF, -INF]), 0.5)),
     case("quantile", lambda m: m.quantile(T(m, [1.0, 2.0, 4.0]), 0.5, interpolation="nearest")),
     case("quantile", lambda m: m.quantile(T(m, [1.0, 2.0]), 0.5, interpolation="nearest")),
-    case("quantile", lambda m: m.quantile(T(m, X45), 1.5), xfail=QUANTILE_KIND),
-    case("quantile", lambda m: m.quantile(T(m, X45), -0.1), xfail=QUANTILE_KIND),
-    case("quantile", lambda m: m.quantile(T(m, X45), NAN), xfail=QUANTILE_KIND),
-    case("quantile", lambda m: m.quantile(T(m, X45), T(m, [[0.5]])), xfail=QUANTILE_KIND),
-    case("quantile", lambda m: m.quantile(T(m, np.zeros(0)), 0.5), xfail=QUANTILE_KIND),
-    case("quantile", lambda m: m.quantile(T(m, np.zeros((0, 3))), 0.5, dim=1),
-         xfail=QUANTILE_KIND),
-    case("quantile", lambda m: m.quantile(T(m, np.zeros((3, 0))), 0.5, dim=0),
-         xfail=QUANTILE_KIND),
-    case("quantile", lambda m: m.quantile(T(m, [1, 2, 3]), 0.5), xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, X45), 1.5)),
+    case("quantile", lambda m: m.quantile(T(m, X45), -0.1)),
+    case("quantile", lambda m: m.quantile(T(m, X45), NAN)),
+    case("quantile", lambda m: m.quantile(T(m, X45), T(m, [[0.5]]))),
+    case("quantile", lambda m: m.quantile(T(m, np.zeros(0)), 0.5)),
+    case("quantile", lambda m: m.quantile(T(m, np.zeros((0, 3))), 0.5, dim=1)),
+    case("quantile", lambda m: m.quantile(T(m, np.zeros((3, 0))), 0.5, dim=0)),
+    case("quantile", lambda m: m.quantile(T(m, [1, 2, 3]), 0.5)),
     case("quantile", lambda m: m.quantile(T(m, X45), 0.5, dim=2)),
-    case("quantile", lambda m: m.quantile(T(m, X45), 0.5, interpolation="cubic"),
-         xfail=QUANTILE_KIND),
+    case("quantile", lambda m: m.quantile(T(m, X45), 0.5, interpolation="cubic")),
     case("quantile", lambda m: m.quantile(T(m, X45), T(m, np.zeros(0)), dim=0)),
     case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5, dim=1)),
     case("nanquantile", lambda m: m.nanquantile(T(m, Q), T(m, [0.1, 0.9]), dim=1)),
@@ -546,24 +508,26 @@ ORDER = [
     case("nanquantile", lambda m: m.nanquantile(T(m, Q[1]), 0.5)),
     case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5, dim=0, interpolation="lower")),
     case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5, dim=0, interpolation="midpoint")),
-    case("nanquantile", lambda m: m.nanquantile(T(m, Q), 2.0, dim=0), xfail=QUANTILE_KIND),
+    case("nanquantile", lambda m: m.nanquantile(T(m, Q), 2.0, dim=0)),
     case("nanmedian", lambda m: m.nanmedian(T(m, Q))),
     # (the index reported for a row of NaN only is not specified: PyTorch's varies with length)
     case("nanmedian", lambda m: (lambda v, i: (v, i[0::2]))(*m.nanmedian(T(m, Q), dim=1))),
     case("nanmedian", lambda m: m.nanmedian(T(m, Q), dim=0, keepdim=True)),
     case("nanmedian", lambda m: m.nanmedian(T(m, Q[1]))),
     case("nanmedian", lambda m: m.nanmedian(T(m, 3.0), dim=0)),
-    case("nanmedian", lambda m: m.nanmedian(T(m, np.zeros(0))), xfail=MEDIAN_EMPTY),
+    case("nanmedian", lambda m: m.nanmedian(T(m, np.zeros(0)))),
     case("nanmedian", lambda m: m.nanmedian(T(m, np.zeros((0, 3))), dim=1)),
-    case("nanmedian", lambda m: m.nanmedian(T(m, np.zeros((2, 0))), dim=1),
-         xfail=EMPTY_DIM_KIND),
+    case("nanmedian", lambda m: m.nanmedian(T(m, np.zeros((2, 0))), dim=1)),
     case("nanmedian", lambda m: m.nanmedian(T(m, [3, 1, 2]))),
+    case("median", lambda m: m.median(T(m, np.zeros(0, np.float32)))),
+    case("median", lambda m: m.median(T(m, np.zeros((2, 0))), dim=1)),
+    case("median", lambda m: m.median(T(m, np.zeros((2, 0))), dim=0)),
     case("nanmedian", lambda m: m.nanmedian(T(m, Q), dim=2)),
     case("mode", lambda m: m.mode(T(m, [[1, 2, 2, 3], [3, 3, 1, 1]]))),
     case("mode", lambda m: m.mode(T(m, [[1.0, NAN, NAN], [2.0, 2.0, NAN]]))),
     case("mode", lambda m: m.mode(T(m, [True, False, True]))),
     case("mode", lambda m: m.mode(T(m, 5.0))),
-    case("mode", lambda m: m.mode(T(m, np.zeros((2, 0))), 1), xfail=EMPTY_DIM_KIND),
+    case("mode", lambda m: m.mode(T(m, np.zeros((2, 0))), 1)),
     case("mode", lambda m: m.mode(T(m, np.zeros((0, 3))), 1)),
     case("mode", lambda m: m.mode(T(m, X45), 2)),
     case("mode", lambda m: m.mode(T(m, [[1, 2], [1, 3]]), 0, keepdim=True)),
@@ -578,8 +542,7 @@ ORDER = [
         T(m, [[1, 1], [1, 1], [2, 1]]), return_inverse=True, return_counts=True, dim=0)),
     case("unique_consecutive", lambda m: m.unique_consecutive(
         T(m, [[1, 1, 2], [1, 1, 2]]), return_inverse=True, dim=-1)),
-    case("unique_consecutive", lambda m: m.unique_consecutive(T(m, np.zeros((0, 2))), dim=0),
-         xfail=UNIQUE_EMPTY),
+    case("unique_consecutive", lambda m: m.unique_consecutive(T(m, np.zeros((0, 2))), dim=0)),
     case("unique_consecutive", lambda m: m.unique_consecutive(T(m, [[1, 2]]), dim=2)),
     case("isin", lambda m: m.isin(T(m, [1, 2, 3]), T(m, [2, 5]))),
     case("isin", lambda m: m.isin(T(m, [[1, 2], [3, 4]]), T(m, [2.0, 4.5]))),
@@ -627,10 +590,8 @@ INDEXING = [
     case("index_put", lambda m: _z(m).index_put_((_i(m, [1, -7]),), T(m, [1.0, 2.0]),
                                                  accumulate=True)),
     case("index_put", lambda m: _z(m).index_put_((T(m, [1.0, 2.0]),), T(m, [1.0, 2.0]))),
-    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2]),), T(m, [1, 2])),
-         xfail=PUT_DTYPE),
-    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2]),), T(m, [1.0, 2.0, 3.0])),
-         xfail=PUT_KIND),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2]),), T(m, [1, 2]))),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2]),), T(m, [1.0, 2.0, 3.0]))),
     case("put", lambda m: _z(m).put_(_i(m, [1, 1, -1]), T(m, [1.0, 2.0, 3.0]), accumulate=True)),
     case("put", lambda m: _z(m).put_(_i(m, [1, 1, -1]), T(m, [1.0, 2.0, 3.0]))),
     case("put", lambda m: T(m, X34).put_(_i(m, [[0, 11], [5, 5]]), T(m, [[1.0, 2], [3, 4]]),
@@ -638,8 +599,8 @@ INDEXING = [
     case("put", lambda m: T(m, X34).T.put(_i(m, [0, 1]), T(m, [-1.0, -2.0]))),
     case("put", lambda m: _z(m).put_(_i(m, [1, 9]), T(m, [1.0, 2.0]))),
     case("put", lambda m: _z(m).put_(_i(m, [1, -6]), T(m, [1.0, 2.0]))),
-    case("put", lambda m: _z(m).put_(_i(m, [1, 2]), T(m, [1.0, 2.0, 3.0])), xfail=PUT_KIND),
-    case("put", lambda m: _z(m).put_(_i(m, [1, 2]), T(m, [1, 2])), xfail=PUT_DTYPE),
+    case("put", lambda m: _z(m).put_(_i(m, [1, 2]), T(m, [1.0, 2.0, 3.0]))),
+    case("put", lambda m: _z(m).put_(_i(m, [1, 2]), T(m, [1, 2]))),
     case("put", lambda m: _z(m).put_(_i(m, np.zeros(0)), T(m, np.zeros(0)))),
     case("put", lambda m: _z(m, 0).put_(_i(m, [0]), T(m, [1.0]))),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 1, 3]), T(m, [1.0, 2, 3]),
@@ -660,33 +621,41 @@ INDEXING = [
         -2, _i(m, [[0, 0, 2, 2]]), T(m, X34), "sum")),
     case("scatter_reduce", lambda m: T(m, X34).scatter_reduce(
         0, _i(m, np.zeros((0, 4))), T(m, X34), "sum")),
-    case("scatter_reduce", lambda m: T(m, 2.0).scatter_reduce(0, _i(m, 0), T(m, 3.0), "sum"),
-         xfail=SCATTER_0D),
+    case("scatter_reduce", lambda m: T(m, 2.0).scatter_reduce(0, _i(m, 0), T(m, 3.0), "sum")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 2], np.int32),
                                                           T(m, [1.0, 2]), "sum")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 9]), T(m, [1.0, 2]),
-                                                          "sum"),
-         xfail=SCATTER_KIND),
+                                                          "sum")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, -1]), T(m, [1.0, 2]),
-                                                          "sum"),
-         xfail=SCATTER_NEG),
+                                                          "sum")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 2]), T(m, [1, 2]),
-                                                          "sum"),
-         xfail=SCATTER_KIND),
+                                                          "sum")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(1, _i(m, [1, 2]), T(m, [1.0, 2]),
                                                           "sum")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 2, 3]), T(m, [1.0, 2]),
-                                                          "sum"),
-         xfail=SCATTER_KIND),
+                                                          "sum")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [[1, 2]]), T(m, [1.0, 2]),
-                                                          "sum"),
-         xfail=SCATTER_KIND),
+                                                          "sum")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, _i(m, [1, 2]), T(m, [1.0, 2]),
-                                                          "median"),
-         xfail=SCATTER_KIND),
+                                                          "median")),
     case("scatter_reduce", lambda m: _z(m).scatter_reduce(0, T(m, [1.0, 2]), T(m, [1.0, 2]),
-                                                          "sum"),
-         xfail=SCATTER_KIND),
+                                                          "sum")),
+    case("scatter_reduce", lambda m: T(m, 2.0).scatter_reduce(0, _i(m, [0, 0]), T(m, [3.0, 4]),
+                                                              "amax", include_self=False)),
+    case("scatter_reduce", lambda m: _z(m, 1).scatter_reduce(0, _i(m, 0), T(m, 3.0), "sum")),
+    case("scatter_reduce", lambda m: T(m, 2.0).scatter_reduce(0, _i(m, 1), T(m, 3.0), "sum")),
+    case("scatter_reduce", lambda m: T(m, 2.0).scatter_reduce(1, _i(m, 0), T(m, 3.0), "sum")),
+    case("scatter", lambda m: _z(m).scatter(0, _i(m, [1, -1]), T(m, [1.0, 2]))),
+    case("scatter", lambda m: T(m, 2.0).scatter(0, _i(m, 0), T(m, 3.0))),
+    case("scatter", lambda m: T(m, 2.0).scatter(-1, _i(m, 0), value=5.0)),
+    case("scatter", lambda m: _z(m).scatter(0, _i(m, [1, 2]), T(m, [1, 2]))),
+    case("scatter_add", lambda m: _z(m).scatter_add(0, _i(m, [1, -1]), T(m, [1.0, 2]))),
+    case("scatter_add", lambda m: _z(m).scatter_add(0, _i(m, [9]), T(m, [1.0, 2]))),
+    case("scatter_add", lambda m: T(m, 2.0).scatter_add(0, _i(m, 0), T(m, 3.0))),
+    case("gather", lambda m: _z(m).gather(0, _i(m, [1, -1]))),
+    case("gather", lambda m: _z(m).gather(0, _i(m, [[1, 2]]))),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2]),), T(m, [1.0, 2.0], np.float32))),
+    case("index_put", lambda m: _z(m).index_put_((_i(m, [1, 2]),), T(m, 1), accumulate=True)),
 ]
 
 

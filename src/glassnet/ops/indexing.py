@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import xp
+from ..errors import ArgumentError, DtypeError, IndexBoundsError
 from ..tensor import Tensor
 from ._registry import op
 from ._util import norm_axis, operand
@@ -28,7 +29,8 @@ def _tensor(x) -> Tensor:
 def _index(index, what: str) -> np.ndarray:
     a = index.data if isinstance(index, Tensor) else np.asarray(index)
     if a.dtype.kind not in "iu":
-        raise TypeError(f"{what}: index must be an integer tensor (int64), got dtype {a.dtype}")
+        raise DtypeError(f"{what}: index must be an integer tensor (int64), got dtype "
+                         f"{a.dtype}")
     return a.astype(np.intp, copy=False)
 
 
@@ -37,6 +39,16 @@ def _check_bounds(idx: np.ndarray, n: int, what: str, dim) -> np.ndarray:
         bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
         raise IndexError(f"{what}: index {int(bad)} is out of bounds for dim {dim} with size {n}")
     return np.where(idx < 0, idx + n, idx)
+
+
+def _check_nonneg_bounds(idx: np.ndarray, n: int, what: str, dim) -> np.ndarray:
+    """The gather / scatter family's bounds: ``0 <= index < n`` (a negative index is refused
+    there, as in PyTorch, not counted from the end)."""
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx[(idx < 0) | (idx >= n)].reshape(-1)[0]
+        raise IndexBoundsError(f"{what}: index {int(bad)} is out of bounds for dim {dim} with "
+                               f"size {n} (gather and scatter take indices in [0, {n}))")
+    return idx
 
 
 def _grid(index: np.ndarray, dim: int) -> tuple:
@@ -49,13 +61,13 @@ def _grid(index: np.ndarray, dim: int) -> tuple:
 
 def _check_gather_shapes(x_shape, index, dim, what, other="input"):
     if index.ndim != len(x_shape):
-        raise ValueError(
+        raise ArgumentError(
             f"{what}: index must have as many dims as {other} ({len(x_shape)}), got "
             f"{index.ndim} (shape {index.shape})"
         )
     for d, (ni, nx) in enumerate(zip(index.shape, x_shape)):
         if d != dim and ni > nx:
-            raise ValueError(
+            raise ArgumentError(
                 f"{what}: index shape {index.shape} is larger than {other} shape "
                 f"{tuple(x_shape)} at dim {d}"
             )
@@ -87,7 +99,7 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:  # n
     if x.ndim == 0:
         x, idx = x.reshape(1), idx.reshape(1) if idx.ndim == 0 else idx
     _check_gather_shapes(x.shape, idx, d, "gather")
-    idx = _check_bounds(idx, x.shape[d], "gather", dim)
+    idx = _check_nonneg_bounds(idx, x.shape[d], "gather", dim)
     out = GatherOp.apply(x, d, _grid(idx, d))
     return out.reshape(()) if input is not x and np.ndim(index) == 0 else out
 
@@ -121,34 +133,46 @@ class ScatterOp(Function):
 
 
 def _scatter_target(input, dim, index, what: str):
-    """``input`` as a Tensor, the checked index and the full grid it addresses along dim."""
+    """``input`` as a Tensor, the checked index and the full grid it addresses along dim.
+    A 0-d input or index counts as 1-D of one element (as PyTorch): the caller reshapes
+    the result of a 0-d input back."""
     x = _tensor(input)
     d = norm_axis(int(dim), max(x.ndim, 1), what)
     idx = _index(index, what)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if idx.ndim == 0:
+        idx = idx.reshape(1)
     _check_gather_shapes(x.shape, idx, d, what, "self")
-    idx = _check_bounds(idx, x.shape[d], what, dim)
+    idx = _check_nonneg_bounds(idx, x.shape[d], what, dim)
     return x, idx, _grid(idx, d)
 
 
 def _scatter_source(s: Tensor, x: Tensor, idx: np.ndarray, what: str) -> tuple:
-    """The grid that reads ``s`` at the index's positions, after checking its shape and
-    dtype against the target ``x``."""
+    """``s`` (a 0-d one as 1-D) and the grid that reads it at the index's positions, after
+    checking its shape and dtype against the target ``x``."""
+    if s.ndim == 0:
+        s = s.reshape(1)
     _check_gather_shapes(s.shape, idx, -1, what, "src")
     if s.data.dtype != x.data.dtype:
-        raise TypeError(f"{what}: self ({x.data.dtype}) and src ({s.data.dtype}) must "
-                        f"have the same dtype")
-    return tuple(np.indices(idx.shape, sparse=True))
+        raise DtypeError(f"{what}: self ({x.data.dtype}) and src ({s.data.dtype}) must "
+                         f"have the same dtype")
+    return s, tuple(np.indices(idx.shape, sparse=True))
 
 
 def _scatter(input, dim, index, src, add: bool, what: str):
-    x, idx, grid = _scatter_target(input, dim, index, what)
+    x0 = _tensor(input)
+    x, idx, grid = _scatter_target(x0, dim, index, what)
     if isinstance(src, Tensor) or isinstance(src, np.ndarray):
         s = src if isinstance(src, Tensor) else Tensor._wrap(src)
-        return ScatterOp.apply(x, s, grid, _scatter_source(s, x, idx, what), add)
-    value = operand(src, x)
-    if add:
-        raise TypeError(f"{what}: src must be a tensor")
-    return ScatterOp.apply(x, xp.asarray(value, dtype=x.data.dtype), grid, None, False)
+        s, src_grid = _scatter_source(s, x, idx, what)
+        out = ScatterOp.apply(x, s, grid, src_grid, add)
+    else:
+        value = operand(src, x)
+        if add:
+            raise TypeError(f"{what}: src must be a tensor")
+        out = ScatterOp.apply(x, xp.asarray(value, dtype=x.data.dtype), grid, None, False)
+    return out.reshape(()) if x0.ndim == 0 else out
 
 
 @op(inplace="scatter_", records=ScatterOp)
@@ -158,7 +182,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     src[i][j]`` for dim = 1. Where index repeats a position the last write wins."""
     if reduce is not None:
         if reduce != "add":
-            raise ValueError(f"scatter: reduce={reduce!r} is not supported (use 'add' or "
+            raise ArgumentError(f"scatter: reduce={reduce!r} is not supported (use 'add' or "
                              f"scatter_add)")
         return _scatter(input, dim, index, src if src is not None else value, True, "scatter")
     if src is None:
@@ -259,12 +283,13 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *,  # noqa: A002
     (and of its own value, unless ``include_self=False``)."""
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch accepts both
     if reduce not in _REDUCTIONS:
-        raise ValueError(f"scatter_reduce: reduce must be one of {', '.join(_REDUCTIONS)}, "
-                         f"got {reduce!r}")
-    x, idx, grid = _scatter_target(input, dim, index, "scatter_reduce")
-    s = _tensor(src)
-    src_grid = _scatter_source(s, x, idx, "scatter_reduce")
-    return ScatterReduceOp.apply(x, s, grid, src_grid, reduce, bool(include_self))
+        raise ArgumentError(f"scatter_reduce: reduce must be one of "
+                            f"{', '.join(_REDUCTIONS)}, got {reduce!r}")
+    x0 = _tensor(input)
+    x, idx, grid = _scatter_target(x0, dim, index, "scatter_reduce")
+    s, src_grid = _scatter_source(_tensor(src), x, idx, "scatter_reduce")
+    out = ScatterReduceOp.apply(x, s, grid, src_grid, reduce, bool(include_self))
+    return out.reshape(()) if x0.ndim == 0 else out
 
 
 # --- index_select / index_add ------------------------------------------------------------
@@ -556,14 +581,18 @@ def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
 def _write_flat(x: Tensor, pos: np.ndarray, values, accumulate: bool, what: str) -> Tensor:
     """``x`` with ``values`` (broadcast to ``pos``'s shape) written at the flat positions
     ``pos`` — added up where ``accumulate``, else the last write wins."""
-    v = _tensor(values)
-    if v.data.dtype != x.data.dtype:
-        v = v.to(x.data.dtype)
+    if isinstance(values, Tensor):
+        v = values
+        if v.data.dtype != x.data.dtype:  # a tensor is never cast silently, as PyTorch
+            raise DtypeError(f"{what}: values must have the input's dtype {x.data.dtype}, got "
+                             f"{v.data.dtype} (convert them with .to(input.dtype))")
+    else:  # a number or an array: in the input's dtype
+        v = Tensor._wrap(np.asarray(operand(values, x), dtype=x.data.dtype))
     try:
         v = v.expand(*pos.shape) if v.shape != pos.shape else v
     except ValueError:
-        raise ValueError(f"{what}: values of shape {tuple(v.shape)} cannot be broadcast to "
-                         f"the {tuple(pos.shape)} positions indexed") from None
+        raise ArgumentError(f"{what}: values of shape {tuple(v.shape)} cannot be broadcast to "
+                            f"the {tuple(pos.shape)} positions indexed") from None
     flat, p, vals = x.reshape(-1), pos.reshape(-1), v.reshape(-1)
     if accumulate:
         out = index_add(flat, 0, Tensor._wrap(p), vals)
@@ -600,5 +629,6 @@ def put(input, index, source, accumulate: bool = False) -> Tensor:  # noqa: A002
     idx = _check_bounds(idx.reshape(-1), n, "put", "(flattened)").reshape(idx.shape)
     s = _tensor(source)
     if s.data.size != idx.size:
-        raise ValueError(f"put: source has {s.data.size} elements for {idx.size} positions")
+        raise IndexError(f"put: source has {s.data.size} elements for {idx.size} positions "
+                         f"(they must match)")
     return _write_flat(x, idx, s.reshape(*idx.shape), accumulate, "put")

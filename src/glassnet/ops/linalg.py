@@ -12,22 +12,13 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import xp
+from ..errors import ArgumentError, DtypeError
 from ..tensor import Tensor
 from . import arithmetic as _arith
 from ._registry import op
 from ._util import operand, shape_of
 
 __all__ = ["ArgumentError", "DtypeError", "mm", "bmm", "einsum", "outer", "cdist"]
-
-
-class ArgumentError(ValueError, RuntimeError):
-    """A matrix function was given a bad shape or option. PyTorch raises ``RuntimeError``
-    there and glassnet's convention is ``ValueError``: this is both, so either catches it."""
-
-
-class DtypeError(TypeError, RuntimeError):
-    """A matrix function was given a dtype it does not take (an integer matrix, operands of
-    different dtypes): a ``TypeError`` that is also the ``RuntimeError`` PyTorch raises."""
 
 
 def _as_tensor(x, like=None):

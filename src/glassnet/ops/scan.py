@@ -14,12 +14,14 @@ Derivatives:
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from ..autograd import Function
 from ..backend import xp
+from ..errors import ArgumentError, DtypeError
 from ..tensor import Tensor
 from ._registry import op
 from ._util import norm_axis, norm_dim
@@ -281,7 +283,8 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     else:
         d = norm_axis(int(dim), max(a.ndim, 1), "unique_consecutive")
         flat = xp.moveaxis(a, d, 0)
-        change = (flat[1:] != flat[:-1]).reshape(max(flat.shape[0] - 1, 0), -1).any(axis=1)
+        change = (flat[1:] != flat[:-1]).reshape(max(flat.shape[0] - 1, 0),
+                                                  math.prod(flat.shape[1:])).any(axis=1)
     starts = xp.concatenate([[True], change]) if flat.shape[0] else xp.zeros(0, bool)
     inv = xp.cumsum(starts) - 1
     first = xp.flatnonzero(starts)
@@ -375,6 +378,18 @@ def _kth_index(a: np.ndarray, k, d: int, nan: str) -> np.ndarray:
     return xp.take_along_axis(order, rank, axis=d)
 
 
+def _empty_median(x: Tensor, dim, what: str) -> Tensor:
+    """The median of no elements: NaN for all of them (dim None), as PyTorch; an empty
+    reduction dim is an IndexError there too."""
+    if dim is not None:
+        raise IndexError(f"{what}: cannot reduce over dim {dim} of size 0 (input shape "
+                         f"{tuple(x.shape)})")
+    if x.data.dtype.kind != "f":
+        raise ArgumentError(f"{what}: the input is empty and an integer tensor has no NaN "
+                            f"to return")
+    return Tensor._wrap(np.full((), np.nan, x.data.dtype))
+
+
 @op()
 def median(input, dim: int | None = None, keepdim: bool = False):  # noqa: A002
     """The median (the lower of the two middle values for an even count, as PyTorch);
@@ -383,7 +398,7 @@ def median(input, dim: int | None = None, keepdim: bool = False):  # noqa: A002
     x = _tensor(input)
     n = x.data.size if dim is None else (x.shape[_axis(dim, x, "median")] if x.ndim else 1)
     if n == 0:
-        raise ValueError("median: the input is empty")
+        return _empty_median(x, dim, "median")
     return _kth(x, (n - 1) // 2, dim, keepdim, MedianResult, "median", nan="propagate")
 
 
@@ -393,7 +408,7 @@ def nanmedian(input, dim: int | None = None, keepdim: bool = False):  # noqa: A0
     x = _tensor(input)
     n = x.data.size if dim is None else (x.shape[_axis(dim, x, "nanmedian")] if x.ndim else 1)
     if n == 0:
-        raise ValueError("nanmedian: the input is empty")
+        return _empty_median(x, dim, "nanmedian")
     return _kth(x, lambda valid: (valid - 1) // 2, dim, keepdim, NanmedianResult, "nanmedian",
                 nan="omit")
 
@@ -408,7 +423,8 @@ def mode(input, dim: int = -1, keepdim: bool = False):  # noqa: A002
         return ModeResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     d = _axis(dim, x, "mode")
     if x.shape[d] == 0:
-        raise ValueError(f"mode: dim {dim} of the input is empty (shape {tuple(x.shape)})")
+        raise IndexError(f"mode: cannot reduce over dim {dim} of size 0 (input shape "
+                         f"{tuple(x.shape)})")
     a = xp.moveaxis(x.data, d, -1)
     rows, n = a.shape[:-1], a.shape[-1]
     a2 = a.reshape(-1, n)
@@ -436,19 +452,19 @@ def _quantile(input, q, dim, keepdim: bool, interpolation: str, omit_nan: bool, 
     to the one or two elements each quantile was read from."""
     x = _tensor(input)
     if x.data.dtype.kind != "f":
-        raise TypeError(f"{what}: input must be a floating tensor (float32 or float64), got "
+        raise DtypeError(f"{what}: input must be a floating tensor (float32 or float64), got "
                         f"dtype {x.data.dtype}")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"{what}: interpolation must be one of {', '.join(_INTERPOLATIONS)}, "
+        raise ArgumentError(f"{what}: interpolation must be one of {', '.join(_INTERPOLATIONS)}, "
                          f"got {interpolation!r}")
     qa = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=x.data.dtype)  # ranks in
     # the input's precision, as PyTorch: 0.1 * 5 is 0.5 there, not 0.5000000075
     if qa.ndim > 1:
-        raise ValueError(f"{what}: q must be a number or a 1-D tensor, got shape {qa.shape}")
+        raise ArgumentError(f"{what}: q must be a number or a 1-D tensor, got shape {qa.shape}")
     if qa.size and not (np.all(qa >= 0) and np.all(qa <= 1)):
-        raise ValueError(f"{what}: q must be in the range [0, 1], got {qa.tolist()}")
+        raise ArgumentError(f"{what}: q must be in the range [0, 1], got {qa.tolist()}")
     if x.data.size == 0:
-        raise ValueError(f"{what}: the input is empty")
+        raise ArgumentError(f"{what}: the input is empty")
     if dim is None or x.ndim == 0:
         d = 0 if dim is None else norm_axis(int(dim), 1, what)
         rows = x.reshape(-1)
