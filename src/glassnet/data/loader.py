@@ -395,6 +395,23 @@ def _sampler_array(sampler) -> np.ndarray | None:
     return None
 
 
+def _keys(keys: list):
+    """A sampler's keys: an int64 array when they are all integers (the usual indices),
+    else the list itself (a dict-like dataset's keys, e.g. strings)."""
+    if all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys):
+        return np.asarray(keys, dtype=np.int64).reshape(-1)
+    return keys
+
+
+class _Key:
+    """One key other than an integer, for ``batch_size=None`` (told apart from a batch)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key) -> None:
+        self.key = key
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches.
 
@@ -590,9 +607,12 @@ class DataLoader:
             self._stream_len = length  # a pass yielding more than this warns
         return length
 
-    def _check_indices(self, idx: np.ndarray, who: str) -> np.ndarray:
+    def _check_indices(self, idx, who: str):
         """``idx`` after checking it against the dataset's length (when it has one):
-        a sampler for another dataset is an error here, not a NumPy one later."""
+        a sampler for another dataset is an error here, not a NumPy one later. Keys
+        other than integers (a list) go to the dataset as they are."""
+        if isinstance(idx, list):
+            return idx
         try:
             n = len(self.dataset)
         except TypeError:
@@ -608,7 +628,7 @@ class DataLoader:
         if self._given_sampler:
             order = _sampler_array(self.sampler)
             if order is None:
-                order = np.asarray(list(iter(self.sampler)), dtype=np.int64).reshape(-1)
+                order = _keys(list(iter(self.sampler)))
             return self._check_indices(order, "sampler")
         if self.shuffle:
             return resolve(self.generator).permutation(n)
@@ -617,13 +637,16 @@ class DataLoader:
     def _index_batches(self) -> list:
         """This pass's batches as index arrays (a ``slice`` for in-order runs)."""
         if self.batch_sampler is not None:
-            return [self._check_indices(np.asarray(list(b), dtype=np.int64).reshape(-1),
-                                        "batch_sampler")
+            return [self._check_indices(_keys(list(b)), "batch_sampler")
                     for b in self.batch_sampler]
         n = None if self._given_sampler else len(self.dataset)  # a sampler gives the order
         order = self._order(n)
         if self._unbatched:  # batch_size=None: one sample at a time
-            return list(range(n)) if order is None else [int(i) for i in order]
+            if order is None:
+                return list(range(n))
+            if isinstance(order, list):  # keys other than integers
+                return [_Key(k) for k in order]
+            return [int(i) for i in order]
         total = n if order is None else len(order)
         bs = self.batch_size
         stop = total - total % bs if self.drop_last else total
@@ -636,9 +659,12 @@ class DataLoader:
     def _fetch(self, idx, copy: bool = False):
         """The batch for ``idx`` (a slice or an index array; an int when unbatched),
         before transforms."""
-        if isinstance(idx, int):
-            return (self.collate_fn or default_convert)(self.dataset[idx])
-        view = _tensor_view(self.dataset) if self.collate_fn is None else None
+        if isinstance(idx, (int, _Key)):
+            key = idx.key if isinstance(idx, _Key) else idx
+            return (self.collate_fn or default_convert)(self.dataset[key])
+        view = None
+        if self.collate_fn is None and not isinstance(idx, list):
+            view = _tensor_view(self.dataset)
         if view is not None:
             arrays, base = view
             if isinstance(idx, slice) and base is None:
@@ -651,7 +677,7 @@ class DataLoader:
             return tuple(Tensor._wrap(a[idx]) for a in arrays)
         if isinstance(idx, slice):
             idx = range(idx.start, idx.stop)
-        else:
+        elif isinstance(idx, np.ndarray):
             idx = idx.tolist()
         samples = [self.dataset[i] for i in idx]
         return (self.collate_fn or default_collate)(samples)
