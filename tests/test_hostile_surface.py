@@ -112,21 +112,9 @@ def _ids(cases):
 
 
 # Bugs in files this suite does not own, pinned until they are fixed (reason = cause; fix)
-NORM_DIM = ("ops/reduce.py norm: a dim out of range is reported by the inner sum ('sum: dim 2 "
-            "out of range'), not by norm; fix: check dims with norm_dim(dim, x.ndim, 'norm') "
-            "before reducing")
 MATMUL_KIND = ("ops/arithmetic.py matmul raises ValueError for a 0-d operand or mismatched "
                "inner dims; PyTorch raises RuntimeError; fix: raise a ValueError+RuntimeError "
                "class there (as ops.linalg_more.ArgumentError)")
-NORM_FORMS = ("ops/reduce.py norm: an unknown string p raises ValueError (PyTorch: "
-              "RuntimeError); dtype=float32 on a float64 input narrows silently (PyTorch "
-              "refuses: 'should be convertible without narrowing'); a repeated dim gives "
-              "NumPy's raw \"duplicate value in 'axis'\"; fix: route every numeric p through "
-              "linalg_more.vector_norm (which checks all three) instead of sum(x*x)/sum(|x|), "
-              "and raise linalg_more.ArgumentError for a bad p")
-NORM_INT = ("ops/reduce.py norm: an integer or bool input silently becomes float64 (PyTorch raises "
-            "RuntimeError 'Expected a floating point tensor'); fix: raise TypeError naming "
-            "norm when x.dtype.kind != 'f' (as linalg.vector_norm does)")
 
 
 # --- gn.linalg ------------------------------------------------------------------------------
@@ -305,8 +293,8 @@ LINALG = [
     case("norm", lambda m: m.norm(T(m, A233), p=0, dim=-1)),
     case("norm", lambda m: m.norm(T(m, A233), p=3.5, dim=(0, 2))),
     case("norm", lambda m: m.norm(T(m, np.zeros((0, 2))), dim=0)),
-    case("norm", lambda m: m.norm(T(m, X45), p=2, dim=2), xfail=NORM_DIM),
-    case("norm", lambda m: m.norm(T(m, [1, 2])), xfail=NORM_INT),
+    case("norm", lambda m: m.norm(T(m, X45), p=2, dim=2)),
+    case("norm", lambda m: m.norm(T(m, [1, 2]))),
     case("norm", lambda m: m.norm(T(m, X45, np.float32), dtype=m.float64)),
     case("norm", lambda m: T(m, X45).norm(p="fro", dim=1)),
     case("norm", lambda m: m.norm(T(m, A233), p="nuc", dim=1)),
@@ -317,10 +305,16 @@ LINALG = [
     case("norm", lambda m: m.norm(T(m, np.zeros((0, 3))), p=INF, dim=1)),
     case("norm", lambda m: m.norm(T(m, -3.0), dim=0)),
     case("norm", lambda m: m.norm(T(m, [NAN, 1.0]), p=INF)),
-    case("norm", lambda m: m.norm(T(m, A233), p="bogus"), xfail=NORM_FORMS),
-    case("norm", lambda m: m.norm(T(m, A233), dtype=m.float32), xfail=NORM_FORMS),
-    case("norm", lambda m: m.norm(T(m, A233), dim=(1, 1)), xfail=NORM_FORMS),
-    case("norm", lambda m: m.norm(T(m, [True, False])), xfail=NORM_INT),
+    case("norm", lambda m: m.norm(T(m, A233), p="bogus")),
+    case("norm", lambda m: m.norm(T(m, A233), dtype=m.float32)),
+    case("norm", lambda m: m.norm(T(m, A233), dim=(1, 1))),
+    case("norm", lambda m: m.norm(T(m, [True, False]))),
+    case("norm", lambda m: m.norm(T(m, [1, 2]), p=1)),
+    case("norm", lambda m: m.norm(T(m, [[1, 2], [3, 4]]), p="nuc")),
+    case("norm", lambda m: m.norm(T(m, A233), p=1, dtype=m.float32)),
+    case("norm", lambda m: m.norm(T(m, A233), p="fro", dim=(0, 1, 2))),
+    case("norm", lambda m: m.norm(T(m, A233), p="fro", dim=(1, 1))),
+    case("norm", lambda m: m.norm(T(m, A233), p=2, dim=-4)),
     case("dist", lambda m: m.dist(T(m, A233), T(m, A33), p=INF)),
     case("dist", lambda m: m.dist(T(m, A233), T(m, A33), p=0)),
     case("dist", lambda m: m.dist(T(m, [1, 2]), T(m, [1, 3]))),

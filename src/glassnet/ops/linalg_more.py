@@ -676,11 +676,13 @@ class VectorNorm(Function):
     formula = "sign(x)·|x|^(p-1) / ‖x‖^(p-1)"
 
     def forward(self, x, ord, dims, keepdim):
-        a = xp.abs(x)
         self.x, self.ord, self.dims = x, ord, dims
         if ord == 2:
             nrm = xp.sqrt((x * x).sum(dims, keepdims=True))
-        elif ord == 1:
+            self.nrm = nrm
+            return nrm if keepdim else nrm.squeeze(dims)
+        a = xp.abs(x)
+        if ord == 1:
             nrm = a.sum(dims, keepdims=True)
         elif ord == np.inf:
             nrm = a.max(dims, keepdims=True, initial=0)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd import Function, Local
 from ..backend import xp
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._registry import op
 from ._util import norm_axis, norm_dim
@@ -285,20 +286,33 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """PyTorch's ``torch.norm``: a number ``p`` is the vector p-norm over ``dim`` (all
     elements, or the dims given, taken as one vector); "fro" the 2-norm likewise; "nuc"
     the nuclear norm of the matrices in the last two dims (or the two in ``dim``)."""
-    x = _t(x)
-    if dtype is not None:
-        x = x.to(dtype)
-    if p == "fro" or p == 2:
-        return sqrt_at_zero(sum(x * x, dim, keepdim))
-    if p == 1:
-        return sum(x.abs(), dim, keepdim)
     from .linalg_more import matrix_norm, vector_norm
 
-    if p == "nuc":
-        return matrix_norm(x, "nuc", (-2, -1) if dim is None else dim, keepdim)
-    if isinstance(p, str) and p != "inf":
-        raise ValueError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
-    return vector_norm(x, float("inf") if p == "inf" else p, dim, keepdim)
+    if isinstance(p, str):
+        if p == "nuc":
+            return _as_norm(matrix_norm, x, "nuc", (-2, -1) if dim is None else dim, keepdim,
+                            dtype)
+        if p == "fro":
+            if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) > 2:
+                raise ArgumentError(f"norm: p='fro' takes at most 2 dims, got dim={dim}")
+            p = 2
+        elif p == "inf":
+            p = float("inf")
+        else:
+            raise ArgumentError(f"norm: p must be a number, 'fro' or 'nuc', got {p!r}")
+    return _as_norm(vector_norm, x, p, dim, keepdim, dtype)
+
+
+def _as_norm(fn, x, p, dim, keepdim, dtype):
+    """``fn`` (linalg's vector_norm or matrix_norm, which check the dtype, the dims and
+    ``dtype``); an error names ``norm``, the op called."""
+    try:
+        return fn(x, p, dim, keepdim, dtype=dtype)
+    except (IndexError, ValueError, TypeError, RuntimeError) as e:
+        msg = str(e)
+        for name in ("linalg.vector_norm", "linalg.matrix_norm"):
+            msg = msg.replace(name, "norm")
+        raise type(e)(msg) from None
 
 
 def _arg(x, dim, keepdim, fn, op):
