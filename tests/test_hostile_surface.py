@@ -112,9 +112,6 @@ def _ids(cases):
 
 
 # Bugs in files this suite does not own, pinned until they are fixed (reason = cause; fix)
-MATMUL_KIND = ("ops/arithmetic.py matmul raises ValueError for a 0-d operand or mismatched "
-               "inner dims; PyTorch raises RuntimeError; fix: raise a ValueError+RuntimeError "
-               "class there (as ops.linalg_more.ArgumentError)")
 
 
 # --- gn.linalg ------------------------------------------------------------------------------
@@ -456,9 +453,8 @@ LINALG = [
                                                   dim=5)),
     case("cross", lambda m: m.cross(T(m, np.ones((2, 3))), T(m, np.ones((1, 3))), dim=1)),
     case("cross", lambda m: m.cross(T(m, np.ones((3, 3))), T(m, np.arange(9.0).reshape(3, 3)))),
-    case("linalg.matmul", lambda m: m.linalg.matmul(T(m, 2.0), T(m, 3.0)), xfail=MATMUL_KIND),
-    case("linalg.matmul", lambda m: m.linalg.matmul(T(m, np.ones((2, 3))), T(m, np.ones((2, 3)))),
-         xfail=MATMUL_KIND),
+    case("linalg.matmul", lambda m: m.linalg.matmul(T(m, 2.0), T(m, 3.0))),
+    case("linalg.matmul", lambda m: m.linalg.matmul(T(m, np.ones((2, 3))), T(m, np.ones((2, 3))))),
 ]
 
 
@@ -977,10 +973,6 @@ def test_autograd_surface_like_torch(torch, op, fn, kw):
 
 
 # --- max pooling: ceil_mode, return_indices, padding, dilation, NaN -----------------------------
-POOL_KIND = ("ops/pool.py max_pool*d raises ValueError for a bad kernel_size / stride / "
-             "padding / dilation or an output that would be empty; PyTorch raises "
-             "RuntimeError; fix: raise a ValueError+RuntimeError class (as "
-             "ops.linalg_more.ArgumentError)")
 
 
 def _f(m):
@@ -1004,13 +996,10 @@ POOL = [
                                                                    output_size=(5, 5)))(
         *_f(m).max_pool2d(T(m, np.arange(25.0).reshape(1, 1, 5, 5)), 2, 2, ceil_mode=True,
                           return_indices=True))),
-    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, padding=2),
-         xfail=POOL_KIND),
-    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 1, 1), 2), xfail=POOL_KIND),
-    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, stride=0),
-         xfail=POOL_KIND),
-    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, dilation=0),
-         xfail=POOL_KIND),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, padding=2)),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 1, 1), 2)),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, stride=0)),
+    case("max_pool2d", lambda m: _f(m).max_pool2d(m.zeros(1, 1, 4, 4), 2, dilation=0)),
 ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..autograd import Elementwise, Function, Local
 from ..backend import xp
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._registry import op
 from ._util import needs_promotion, operand, promote, shape_of
@@ -305,16 +306,17 @@ def matmul(input, other) -> Tensor:  # noqa: A002
         raise _matmul_error(shape_of(a), shape_of(b)) from None
 
 
-def _matmul_error(sa: tuple, sb: tuple) -> ValueError:
-    """Say why NumPy refused ``a @ b``, naming both shapes."""
+def _matmul_error(sa: tuple, sb: tuple) -> ArgumentError:
+    """Say why NumPy refused ``a @ b``, naming both shapes (a ValueError that is also
+    PyTorch's RuntimeError)."""
     sa, sb = tuple(sa), tuple(sb)
     if not sa or not sb:
-        return ValueError(f"matmul: both operands need at least 1 dim, got shapes {sa} and {sb}")
+        return ArgumentError(f"matmul: both operands need at least 1 dim, got shapes {sa} and {sb}")
     ka = sa[-1]
     kb = sb[0] if len(sb) == 1 else sb[-2]
     if ka != kb:
-        return ValueError(
+        return ArgumentError(
             f"matmul: shapes {sa} and {sb} are not aligned: the first's last dim ({ka}) must "
             f"equal the second's {'only' if len(sb) == 1 else 'second-to-last'} dim ({kb})"
         )
-    return ValueError(f"matmul: batch dims of shapes {sa} and {sb} cannot be broadcast")
+    return ArgumentError(f"matmul: batch dims of shapes {sa} and {sb} cannot be broadcast")

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..autograd import Function, Local
 from ..backend import xp
+from ..errors import ArgumentError
 from ..tensor import Tensor
 from ._registry import op
 from .conv import batch_dims, padding_geometry, pair, window_plan
@@ -221,8 +222,8 @@ def _prepare(x, nd: int, op: str):
     if x.ndim == nd + 1:
         x = x.reshape(1, *shape)
     elif x.ndim != nd + 2:
-        raise ValueError(f"{op}: expected a {nd + 2}-D input {batch_dims(nd)} (or {nd + 1}-D "
-                         f"unbatched), got shape {shape}")
+        raise ArgumentError(f"{op}: expected a {nd + 2}-D input {batch_dims(nd)} (or {nd + 1}-D "
+                            f"unbatched), got shape {shape}")
     if nd == 1:
         x = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
     return x, shape
@@ -248,10 +249,10 @@ def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, op):
     dilation = pair(dilation, nd, "dilation", op)
     for what, v in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if any(a < 1 for a in v):
-            raise ValueError(f"{op}: {what} must be positive, got {v}")
+            raise ArgumentError(f"{op}: {what} must be positive, got {v}")
     if any(p < 0 or 2 * p > k for p, k in zip(padding, kernel)):
-        raise ValueError(f"{op}: padding must be between 0 and half the kernel size "
-                         f"{kernel}, got {padding}")
+        raise ArgumentError(f"{op}: padding must be between 0 and half the kernel size "
+                            f"{kernel}, got {padding}")
     spatial = tuple(x.shape[-nd:])
     out, pads = [], []
     for n, k, s, d, p in zip(spatial, kernel, stride, dilation, padding):
@@ -263,8 +264,9 @@ def _geometry(x, nd, kernel_size, stride, padding, dilation, ceil_mode, op):
         pads.append(p if after <= p else (p, after))
         out.append(o)
     if any(o < 1 for o in out):
-        raise ValueError(f"{op}: kernel size {kernel} (dilation {dilation}) is larger than "
-                         f"the padded input {tuple(n + 2 * p for n, p in zip(spatial, padding))}")
+        padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
+        raise ArgumentError(f"{op}: kernel size {kernel} (dilation {dilation}) is larger "
+                            f"than the padded input {padded}")
     if nd == 1:
         return (1,) + kernel, (1,) + stride, (0,) + tuple(pads), (1,) + dilation, (1,) + tuple(out)
     return kernel, stride, tuple(pads), dilation, tuple(out)
