@@ -222,7 +222,9 @@ def _seed(tensor, gradient, what: str):
         return g.reshape(data.shape) if data.ndim else g
     g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
     if g.shape != data.shape:
-        raise ValueError(
+        from .errors import ArgumentError  # (a ValueError that is also PyTorch's RuntimeError)
+
+        raise ArgumentError(
             f"{what}: gradient shape {tuple(g.shape)} does not match the tensor's "
             f"shape {tuple(data.shape)}"
         )
@@ -319,7 +321,9 @@ def _no_create_graph(create_graph: bool, what: str) -> None:
 def _targets(inputs, what: str) -> list:
     targets = _as_list(inputs, what)
     if not targets:
-        raise ValueError(f"{what}: inputs is empty")
+        from .errors import ArgumentError  # (a ValueError that is also PyTorch's RuntimeError)
+
+        raise ArgumentError(f"{what}: inputs is empty")
     for i, t in enumerate(targets):
         if not isinstance(t, Tensor):
             raise TypeError(f"{what}: input {i} is a {type(t).__name__}, not a Tensor")
@@ -649,7 +653,11 @@ def _accumulate_leaf(t: Tensor, g, given: set) -> None:
         entry = _post_accumulate_hooks.get(id(t))
         if entry is not None:
             for hook in list(entry[1].values()):
-                hook(t)
+                r = hook(t)
+                if r is not None:  # as PyTorch: a returned value would be silently lost
+                    raise RuntimeError(
+                        f"register_post_accumulate_grad_hook: a hook must return None (change "
+                        f"t.grad in place instead), got a {type(r).__name__}")
 
 
 # --- finite differences ----------------------------------------------------------------

@@ -85,10 +85,13 @@ def default_collate(samples: list):
 
 def default_convert(sample):
     """One sample as the loader yields it without batching (``batch_size=None``): NumPy
-    arrays become Tensors, tuples, lists and dicts are converted field by field, anything
-    else is kept."""
+    arrays become Tensors and NumPy scalars (``np.float64(1.5)``) 0-d Tensors, tuples,
+    lists and dicts are converted field by field, anything else (Python numbers, strings)
+    is kept."""
     if isinstance(sample, np.ndarray) and sample.dtype.kind in "biuf":
         return Tensor._wrap(sample)
+    if isinstance(sample, np.generic) and sample.dtype.kind in "biuf":
+        return Tensor._wrap(np.asarray(sample))
     if isinstance(sample, Mapping):
         return {k: default_convert(v) for k, v in sample.items()}
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):
