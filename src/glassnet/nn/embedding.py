@@ -14,7 +14,64 @@ from .parameter import Parameter
 __all__ = ["Embedding"]
 
 
-class Embedding(Module):
+class _Table(Module):
+    """What Embedding and EmbeddingBag share: the ``(num_embeddings, embedding_dim)``
+    weight, its options and their checks (``who`` names the layer in errors)."""
+
+    def _init_table(self, who: str, num_embeddings, embedding_dim, padding_idx, max_norm,
+                    norm_type, scale_grad_by_freq, sparse, _weight, freeze: bool, dtype,
+                    generator) -> None:
+        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{who}: {name} must be a positive integer, got {v!r}")
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        if padding_idx is not None:
+            V = self.num_embeddings
+            if not -V <= padding_idx < V:
+                raise ValueError(f"{who}: padding_idx {padding_idx} must be within "
+                                 f"[-{V}, {V - 1}] for num_embeddings={V}")
+            padding_idx = int(padding_idx) % V
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = float(norm_type)
+        self.scale_grad_by_freq = bool(scale_grad_by_freq)
+        if sparse:
+            raise NotImplementedError(f"{who}: sparse=True is not supported (gradients "
+                                      f"are dense (V, D) arrays)")
+        self.sparse = False
+        dt = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
+        if _weight is None:
+            self.weight = Parameter(xp.empty((self.num_embeddings, self.embedding_dim), dt),
+                                    requires_grad=not freeze)
+            self.reset_parameters(generator)
+        else:
+            w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+            expected = (self.num_embeddings, self.embedding_dim)
+            if tuple(w.shape) != expected:
+                raise ValueError(f"{who}: _weight has shape {tuple(w.shape)}, "
+                                 f"expected {expected}")
+            self.weight = Parameter(xp.array(w, dtype=w.dtype if dtype is None else dt),
+                                    requires_grad=not freeze)
+
+    def reset_parameters(self, generator=None) -> None:
+        """Redraw the weight from N(0, 1) and zero the padding row."""
+        w = self.weight.data
+        w[...] = resolve(generator).standard_normal(w.shape)
+        if self.padding_idx is not None:
+            w[self.padding_idx] = 0
+
+    @staticmethod
+    def _pretrained(embeddings, who: str):
+        """``from_pretrained``'s table: ``embeddings`` as a 2-D floating array."""
+        w = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        if w.ndim != 2:
+            raise ValueError(f"{who}.from_pretrained: embeddings must be 2-D (V, D), got "
+                             f"shape {tuple(w.shape)}")
+        return w.astype(DEFAULT_FLOAT) if w.dtype.kind != "f" else w
+
+
+class Embedding(_Table):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``.
 
     ``(*)`` integer ids -> ``(*, embedding_dim)``. The weight starts standard normal
@@ -29,45 +86,9 @@ class Embedding(Module):
                  scale_grad_by_freq: bool = False, sparse: bool = False, _weight=None,
                  _freeze: bool = False, dtype=None, generator=None) -> None:
         super().__init__()
-        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"Embedding: {name} must be a positive integer, got {v!r}")
-        self.num_embeddings = int(num_embeddings)
-        self.embedding_dim = int(embedding_dim)
-        if padding_idx is not None:
-            V = self.num_embeddings
-            if not -V <= padding_idx < V:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
-                                 f"[-{V}, {V - 1}] for num_embeddings={V}")
-            padding_idx = int(padding_idx) % V
-        self.padding_idx = padding_idx
-        self.max_norm = max_norm
-        self.norm_type = float(norm_type)
-        self.scale_grad_by_freq = bool(scale_grad_by_freq)
-        if sparse:
-            raise NotImplementedError("Embedding: sparse=True is not supported (gradients "
-                                      "are dense (V, D) arrays)")
-        self.sparse = False
-        dt = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
-        if _weight is None:
-            self.weight = Parameter(xp.empty((self.num_embeddings, self.embedding_dim), dt),
-                                    requires_grad=not _freeze)
-            self.reset_parameters(generator)
-        else:
-            w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
-            expected = (self.num_embeddings, self.embedding_dim)
-            if tuple(w.shape) != expected:
-                raise ValueError(f"Embedding: _weight has shape {tuple(w.shape)}, "
-                                 f"expected {expected}")
-            self.weight = Parameter(xp.array(w, dtype=w.dtype if dtype is None else dt),
-                                    requires_grad=not _freeze)
-
-    def reset_parameters(self, generator=None) -> None:
-        """Redraw the weight from N(0, 1) and zero the padding row."""
-        w = self.weight.data
-        w[...] = resolve(generator).standard_normal(w.shape)
-        if self.padding_idx is not None:
-            w[self.padding_idx] = 0
+        self._init_table("Embedding", num_embeddings, embedding_dim, padding_idx, max_norm,
+                         norm_type, scale_grad_by_freq, sparse, _weight, _freeze, dtype,
+                         generator)
 
     def forward(self, input) -> Tensor:  # noqa: A002 - PyTorch's name
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
@@ -91,12 +112,7 @@ class Embedding(Module):
                         scale_grad_by_freq: bool = False, sparse: bool = False) -> Embedding:
         """An Embedding holding a copy of ``embeddings`` ``(V, D)``; ``freeze`` (the
         default) makes the weight non-trainable. The padding row keeps its given values."""
-        w = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
-        if w.ndim != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D (V, D), got "
-                             f"shape {tuple(w.shape)}")
-        if w.dtype.kind != "f":
-            w = w.astype(DEFAULT_FLOAT)
+        w = cls._pretrained(embeddings, "Embedding")
         return cls(w.shape[0], w.shape[1], padding_idx, max_norm, norm_type,
                    scale_grad_by_freq, sparse, _weight=w, _freeze=freeze)
 

@@ -8,17 +8,15 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..backend import DEFAULT_FLOAT, xp
 from ..grad_mode import no_grad
 from ..ops.shape import cat
-from ..random import resolve
 from ..tensor import Tensor
 from . import functional as F
 from .container import ModuleList, Sequential
+from .embedding import _Table
 from .linear import Linear
 from .loss import _Loss
 from .module import Module
-from .parameter import Parameter
 
 __all__ = ["EmbeddingBag", "CTCLoss", "LPPool1d", "LPPool2d", "AdaptiveLogSoftmaxWithLoss"]
 
@@ -34,7 +32,7 @@ def _named(layer: Module, fn, *args, **kwargs):
 # --- EmbeddingBag -------------------------------------------------------------------------
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_Table):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, read a bag at a time:
     each bag of indices gives the sum, mean (the default) or elementwise max of its rows.
 
@@ -50,47 +48,13 @@ class EmbeddingBag(Module):
                  padding_idx: int | None = None, device=None, dtype=None,
                  generator=None) -> None:
         super().__init__()
-        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"EmbeddingBag: {name} must be a positive integer, got {v!r}")
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
-        if sparse:
-            raise NotImplementedError("EmbeddingBag: sparse=True is not supported (gradients "
-                                      "are dense (V, D) arrays)")
-        self.num_embeddings = int(num_embeddings)
-        self.embedding_dim = int(embedding_dim)
-        if padding_idx is not None:
-            V = self.num_embeddings
-            if not -V <= padding_idx < V:
-                raise ValueError(f"EmbeddingBag: padding_idx {padding_idx} must be within "
-                                 f"[-{V}, {V - 1}] for num_embeddings={V}")
-            padding_idx = int(padding_idx) % V
-        self.padding_idx = padding_idx
-        self.max_norm = max_norm
-        self.norm_type = float(norm_type)
-        self.scale_grad_by_freq = bool(scale_grad_by_freq)
+        self._init_table("EmbeddingBag", num_embeddings, embedding_dim, padding_idx, max_norm,
+                         norm_type, scale_grad_by_freq, sparse, _weight, False, dtype,
+                         generator)
         self.mode = mode
-        self.sparse = False
         self.include_last_offset = bool(include_last_offset)
-        dt = np.dtype(DEFAULT_FLOAT if dtype is None else dtype)
-        if _weight is None:
-            self.weight = Parameter(xp.empty((self.num_embeddings, self.embedding_dim), dt))
-            self.reset_parameters(generator)
-        else:
-            w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
-            expected = (self.num_embeddings, self.embedding_dim)
-            if tuple(w.shape) != expected:
-                raise ValueError(f"EmbeddingBag: _weight has shape {tuple(w.shape)}, "
-                                 f"expected {expected}")
-            self.weight = Parameter(xp.array(w, dtype=w.dtype if dtype is None else dt))
-
-    def reset_parameters(self, generator=None) -> None:
-        """Redraw the weight from N(0, 1) and zero the padding row."""
-        w = self.weight.data
-        w[...] = resolve(generator).standard_normal(w.shape)
-        if self.padding_idx is not None:
-            w[self.padding_idx] = 0
 
     def forward(self, input, offsets=None, per_sample_weights=None) -> Tensor:  # noqa: A002
         return _named(self, F.embedding_bag, input, self.weight, offsets, self.max_norm,
@@ -120,12 +84,7 @@ class EmbeddingBag(Module):
                         padding_idx: int | None = None) -> EmbeddingBag:
         """An EmbeddingBag holding a copy of ``embeddings`` ``(V, D)``; ``freeze`` (the
         default) makes the weight non-trainable. The padding row keeps its given values."""
-        w = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
-        if w.ndim != 2:
-            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-D (V, D), "
-                             f"got shape {tuple(w.shape)}")
-        if w.dtype.kind != "f":
-            w = w.astype(DEFAULT_FLOAT)
+        w = cls._pretrained(embeddings, "EmbeddingBag")
         bag = cls(w.shape[0], w.shape[1], max_norm, norm_type, scale_grad_by_freq, mode,
                   sparse, w, include_last_offset, padding_idx)
         bag.weight.requires_grad = not freeze
