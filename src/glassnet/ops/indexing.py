@@ -42,12 +42,13 @@ def _check_bounds(idx: np.ndarray, n: int, what: str, dim) -> np.ndarray:
 
 
 def _check_nonneg_bounds(idx: np.ndarray, n: int, what: str, dim) -> np.ndarray:
-    """The gather / scatter family's bounds: ``0 <= index < n`` (a negative index is refused
-    there, as in PyTorch, not counted from the end)."""
+    """The bounds of gather, scatter, index_select, index_add and index_copy: ``0 <= index
+    < n`` (a negative index is refused there, as in PyTorch, not counted from the end)."""
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].reshape(-1)[0]
         raise IndexBoundsError(f"{what}: index {int(bad)} is out of bounds for dim {dim} with "
-                               f"size {n} (gather and scatter take indices in [0, {n}))")
+                               f"size {n} ({what} takes indices in [0, {n}); a negative one "
+                               f"does not count from the end)")
     return idx
 
 
@@ -316,11 +317,11 @@ def index_select(input, dim: int, index) -> Tensor:  # noqa: A002
     idx = idx.reshape(-1)
     if x.ndim == 0:
         norm_axis(int(dim), 1, "index_select")
-        _check_bounds(idx, 1, "index_select", dim)
+        _check_nonneg_bounds(idx, 1, "index_select", dim)
         return IndexSelectOp.apply(x.reshape(1), 0, idx).reshape(idx.shape if idx.size != 1
                                                                  else ())
     d = norm_axis(int(dim), x.ndim, "index_select")
-    idx = _check_bounds(idx, x.shape[d], "index_select", dim)
+    idx = _check_nonneg_bounds(idx, x.shape[d], "index_select", dim)
     return IndexSelectOp.apply(x, d, idx)
 
 
@@ -345,7 +346,8 @@ def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:  # noqa: A0
     x = _tensor(input)
     s = _tensor(source)
     d = norm_axis(int(dim), max(x.ndim, 1), "index_add")
-    idx = _check_bounds(_index(index, "index_add").reshape(-1), x.shape[d], "index_add", dim)
+    idx = _check_nonneg_bounds(_index(index, "index_add").reshape(-1), x.shape[d], "index_add",
+                               dim)
     want = x.shape[:d] + (idx.size,) + x.shape[d + 1:]
     if tuple(s.shape) != want:
         raise ValueError(f"index_add: source must have shape {want}, got {tuple(s.shape)}")
@@ -511,7 +513,8 @@ def index_copy(input, dim: int, index, source) -> Tensor:  # noqa: A002
     slices of ``source`` (``source.shape[dim] == len(index)``)."""
     x = _tensor(input)
     d = norm_axis(int(dim), max(x.ndim, 1), "index_copy")
-    idx = _check_bounds(_index(index, "index_copy").reshape(-1), x.shape[d], "index_copy", dim)
+    idx = _check_nonneg_bounds(_index(index, "index_copy").reshape(-1), x.shape[d],
+                               "index_copy", dim)
     if len(set(idx.tolist())) != idx.size:
         raise ValueError("index_copy: index repeats a position (the result would depend on "
                          "the order of the writes)")
