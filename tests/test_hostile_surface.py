@@ -493,6 +493,8 @@ ORDER = [
     case("quantile", lambda m: m.quantile(T(m, X45), 0.5, dim=2)),
     case("quantile", lambda m: m.quantile(T(m, X45), 0.5, interpolation="cubic")),
     case("quantile", lambda m: m.quantile(T(m, X45), T(m, np.zeros(0)), dim=0)),
+    case("quantile", lambda m: m.quantile(T(m, X45), T(m, [0.5], np.float32))),
+    case("quantile", lambda m: m.quantile(T(m, X45, np.float32), T(m, [0.5], np.float32))),
     case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5, dim=1)),
     case("nanquantile", lambda m: m.nanquantile(T(m, Q), T(m, [0.1, 0.9]), dim=1)),
     case("nanquantile", lambda m: m.nanquantile(T(m, Q), 0.5)),

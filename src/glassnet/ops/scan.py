@@ -457,6 +457,9 @@ def _quantile(input, q, dim, keepdim: bool, interpolation: str, omit_nan: bool, 
     if interpolation not in _INTERPOLATIONS:
         raise ArgumentError(f"{what}: interpolation must be one of {', '.join(_INTERPOLATIONS)}, "
                          f"got {interpolation!r}")
+    if isinstance(q, Tensor) and q.data.dtype != x.data.dtype:
+        raise DtypeError(f"{what}: q must have the input's dtype {x.data.dtype}, got "
+                         f"{q.data.dtype}")
     qa = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=x.data.dtype)  # ranks in
     # the input's precision, as PyTorch: 0.1 * 5 is 0.5 there, not 0.5000000075
     if qa.ndim > 1:
