@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd import Function, Local
 from ..backend import xp
-from ..errors import ArgumentError
+from ..errors import ArgumentError, DtypeError
 from ..tensor import Tensor
 from ._registry import op
 from ._util import norm_axis, norm_dim
@@ -188,7 +188,7 @@ def mean(x, dim=None, keepdim: bool = False, *, dtype=None, axis=None) -> Tensor
     if dtype is not None:
         x = x.to(dtype)
     if x.data.dtype.kind != "f":
-        raise TypeError(f"mean: needs a floating tensor, got dtype {x.data.dtype}")
+        raise DtypeError(f"mean: needs a floating tensor, got dtype {x.data.dtype}")
     return Mean.apply(x, norm_dim(dim, x.data.ndim, "mean"), keepdim)
 
 

@@ -239,7 +239,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     d = _axis(dim, x, "topk")
     n = x.shape[d] if x.ndim else 1
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
-        raise ValueError(f"topk: k ({k}) must be an int in [0, {n}] (the size of dim {dim})")
+        raise ArgumentError(f"topk: k ({k}) must be an int in [0, {n}] (the size of dim {dim})")
     if x.ndim == 0:
         return TopkResult(x.clone() if k else x.reshape(1)[:0],
                           Tensor._wrap(np.zeros((), np.int64) if k else np.zeros(0, np.int64)))
@@ -528,7 +528,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
     x = _tensor(input)
     n = x.shape[_axis(dim, x, "kthvalue")] if x.ndim else 1
     if not 1 <= int(k) <= n:
-        raise ValueError(f"kthvalue: k ({k}) must be in [1, {n}]")
+        raise ArgumentError(f"kthvalue: k ({k}) must be in [1, {n}]")
     return _kth(x, int(k) - 1, dim, keepdim, KthvalueResult, "kthvalue")
 
 
@@ -633,6 +633,10 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
     from . import shape as _shape
 
     x = _tensor(input)
+    if x.ndim == 0:
+        raise ArgumentError("diff: expects a tensor of at least 1 dim, got a 0-d tensor")
+    if int(n) < 0:
+        raise ArgumentError(f"diff: the order n must be non-negative, got {n}")
     d = _axis(dim, x, "diff")
     parts = [p if isinstance(p, Tensor) else Tensor(p) for p in (prepend,) if p is not None]
     parts += [x] + [p if isinstance(p, Tensor) else Tensor(p) for p in (append,)
@@ -653,11 +657,12 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
     """Counts of each value 0..max in a 1-D non-negative integer tensor (int64), or sums of
     ``weights`` per value."""
     a = _tensor(input).data
-    if a.ndim != 1 or a.dtype.kind not in "iu":
-        raise TypeError(f"bincount: expected a 1-D integer tensor, got shape {a.shape} "
-                        f"dtype {a.dtype}")
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"bincount: expected a 1-D integer tensor, got dtype {a.dtype}")
+    if a.ndim != 1:
+        raise ArgumentError(f"bincount: expected a 1-D integer tensor, got shape {a.shape}")
     if a.size and a.min() < 0:
-        raise ValueError("bincount: values must be non-negative")
+        raise ArgumentError("bincount: values must be non-negative")
     if weights is None:
         return Tensor._wrap(xp.bincount(a, minlength=minlength).astype(np.int64))
     w = weights.data if isinstance(weights, Tensor) else xp.asarray(weights)
@@ -670,9 +675,15 @@ def histc(input, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # 
     """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are
     0); elements outside are ignored. Same dtype as the input."""
     a = _tensor(input).data
+    if int(bins) < 1:
+        raise ArgumentError(f"histc: bins must be positive, got {bins}")
     lo, hi = float(min), float(max)
+    if lo > hi:
+        raise ArgumentError(f"histc: max must be larger than min, got min={min}, max={max}")
     if lo == hi and a.size:
         lo, hi = float(a.min()), float(a.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ArgumentError(f"histc: the range [{lo}, {hi}] is not finite")
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     counts, _ = np.histogram(a, bins=int(bins), range=(lo, hi))
@@ -694,8 +705,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False,  # noqa: A0
         out = xp.searchsorted(seq, vals, side=side)
     else:
         if seq.shape[:-1] != vals.shape[:-1]:
-            raise ValueError(f"searchsorted: leading dims of the sequence {seq.shape} and "
-                             f"the values {vals.shape} must match")
+            raise ArgumentError(f"searchsorted: leading dims of the sequence {seq.shape} and "
+                                f"the values {vals.shape} must match")
         s2, v2 = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
         out = xp.stack([xp.searchsorted(s, v, side=side) for s, v in zip(s2, v2)])
         out = out.reshape(vals.shape)
@@ -708,7 +719,7 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
     boundaries[i-1] < x ≤ boundaries[i] (``right=True``: boundaries[i-1] ≤ x < boundaries[i])."""
     b = _tensor(boundaries).data
     if b.ndim != 1:
-        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
+        raise ArgumentError(f"bucketize: boundaries must be 1-D, got shape {b.shape}")
     x = input.data if isinstance(input, Tensor) else xp.asarray(input)
     out = xp.searchsorted(b, x, side="right" if right else "left")
     return Tensor._wrap(xp.asarray(out).astype(np.int32 if out_int32 else np.int64))
