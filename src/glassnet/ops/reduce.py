@@ -197,9 +197,10 @@ def _check_nonempty(x: Tensor, op: str, dim=None):
     (``zeros(0, 3).amax(dim=1)`` has shape (0,), as in PyTorch)."""
     if x.data.size:
         return
-    if dim is None:
-        raise ValueError(f"{op}: the tensor is empty (shape {tuple(x.shape)}); give a dim "
-                         f"of non-zero size to reduce over")
+    if dim is None:  # as PyTorch: IndexError for argmax/argmin, RuntimeError for the rest
+        kind = IndexError if op in ("argmax", "argmin") else ArgumentError
+        raise kind(f"{op}: the tensor is empty (shape {tuple(x.shape)}); give a dim of "
+                   f"non-zero size to reduce over")
     for d in norm_dim(dim, x.data.ndim, op) or ():
         if x.data.ndim and x.data.shape[d] == 0:
             raise IndexError(f"{op}: expected reduction dim {d} to have non-zero size "

@@ -606,6 +606,12 @@ def nanmean(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
 def aminmax(input, *, dim: int | None = None, keepdim: bool = False):  # noqa: A002
     """``(min, max)`` together, over everything or along ``dim``."""
     x = _tensor(input)
+    if x.data.size == 0 and dim is None:  # (PyTorch's kinds: RuntimeError, IndexError)
+        raise ArgumentError(f"aminmax: cannot reduce an empty tensor (shape "
+                            f"{tuple(x.shape)}): min and max have no identity")
+    if x.data.size == 0 and x.ndim and x.shape[_axis(dim, x, "aminmax")] == 0:
+        raise IndexError(f"aminmax: expected reduction dim {dim} to have non-zero size "
+                         f"(input shape {tuple(x.shape)})")
     if dim is None:
         return AminmaxResult(x.amin(), x.amax())
     return AminmaxResult(x.amin(dim, keepdim), x.amax(dim, keepdim))
