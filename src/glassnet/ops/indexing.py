@@ -344,21 +344,37 @@ def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:  # noqa: A0
     """A copy of ``input`` with ``alpha · source`` slices added at positions ``index``
     along ``dim`` (repeated positions add up)."""
     x = _tensor(input)
+    _same_dtype(source, x, "index_add")
     s = _tensor(source)
     d = norm_axis(int(dim), max(x.ndim, 1), "index_add")
-    idx = _check_nonneg_bounds(_index(index, "index_add").reshape(-1), x.shape[d], "index_add",
-                               dim)
+    idx = _check_nonneg_bounds(_vector_index(index, "index_add"), x.shape[d], "index_add", dim)
     want = x.shape[:d] + (idx.size,) + x.shape[d + 1:]
     if tuple(s.shape) != want:
-        raise ValueError(f"index_add: source must have shape {want}, got {tuple(s.shape)}")
+        raise ArgumentError(f"index_add: source must have shape {want}, got "
+                            f"{tuple(s.shape)}")
     return IndexAddOp.apply(x, s, d, idx, alpha)
+
+
+def _same_dtype(source, x: Tensor, what: str) -> None:
+    """A source tensor must have the input's dtype (PyTorch never casts it there)."""
+    if isinstance(source, Tensor) and source.data.dtype != x.data.dtype:
+        raise DtypeError(f"{what}: source must have the input's dtype {x.data.dtype}, got "
+                         f"{source.data.dtype}")
+
+
+def _vector_index(index, what: str) -> np.ndarray:
+    """An index that must be 0-d or 1-D (index_add, index_copy, index_fill), as 1-D."""
+    idx = _index(index, what)
+    if idx.ndim > 1:
+        raise IndexError(f"{what}: index must be a vector (0-d or 1-D), got shape {idx.shape}")
+    return idx.reshape(-1)
 
 
 # --- masks -------------------------------------------------------------------------------
 def _mask(mask, what: str) -> np.ndarray:
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
-        raise TypeError(f"{what}: mask must be a bool tensor, got dtype {m.dtype}")
+        raise DtypeError(f"{what}: mask must be a bool tensor, got dtype {m.dtype}")
     return m
 
 
@@ -420,8 +436,8 @@ def masked_select(input, mask) -> Tensor:  # noqa: A002
     try:
         np.broadcast_shapes(x.shape, m.shape)
     except ValueError:
-        raise ValueError(f"masked_select: input {tuple(x.shape)} and mask {m.shape} cannot "
-                         f"be broadcast together") from None
+        raise ArgumentError(f"masked_select: input {tuple(x.shape)} and mask {m.shape} "
+                            f"cannot be broadcast together") from None
     return MaskedSelectOp.apply(x, m)
 
 
@@ -478,6 +494,8 @@ def nonzero(input, *, as_tuple: bool = False):  # noqa: A002
         if a.ndim == 0:
             return (Tensor._wrap(np.flatnonzero(a.reshape(1)).astype(np.int64)),)
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(a))
+    if a.ndim == 0:  # (n, 0): one row for a non-zero scalar, as PyTorch
+        return Tensor._wrap(np.zeros((int(a != 0), 0), np.int64))
     return Tensor._wrap(np.argwhere(a).astype(np.int64))
 
 
@@ -512,9 +530,10 @@ def index_copy(input, dim: int, index, source) -> Tensor:  # noqa: A002
     """A copy of ``input`` with its slices at ``index`` along ``dim`` replaced by the
     slices of ``source`` (``source.shape[dim] == len(index)``)."""
     x = _tensor(input)
+    _same_dtype(source, x, "index_copy")
     d = norm_axis(int(dim), max(x.ndim, 1), "index_copy")
-    idx = _check_nonneg_bounds(_index(index, "index_copy").reshape(-1), x.shape[d],
-                               "index_copy", dim)
+    idx = _check_nonneg_bounds(_vector_index(index, "index_copy"), x.shape[d], "index_copy",
+                               dim)
     if len(set(idx.tolist())) != idx.size:
         raise ValueError("index_copy: index repeats a position (the result would depend on "
                          "the order of the writes)")

@@ -318,11 +318,27 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: 
 def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, op):
     if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override}")
+        raise ArgumentError(f"{op}: divisor_override must be positive, got {divisor_override}")
     xb, shape = _prepare(x, nd, op)
     k, s, p, _, out = _geometry(xb, nd, kernel_size, stride, padding, 1, ceil_mode, op)
+    if xb.data.dtype.kind != "f":
+        return _finish(_int_avg_pool(xb, k, s, p, count_include_pad, divisor_override, out, op),
+                       shape, nd)
     y = WindowMean.apply(xb, k, s, p, bool(count_include_pad), divisor_override, out)
     return _finish(y, shape, nd)
+
+
+def _int_avg_pool(xb, k, s, p, count_include_pad, divisor_override, out, op):
+    """Average pooling of an int64 tensor, as PyTorch: the window sum divided by the
+    divisor, rounded toward zero; no gradient. Other integer dtypes raise, as there."""
+    if xb.data.dtype != np.int64:
+        raise NotImplementedError(f"{op}: not implemented for dtype {xb.data.dtype} (a float "
+                                  f"dtype or int64)")
+    q = WindowMean.apply(Tensor._wrap(xb.data.astype(np.float64)), k, s, p,
+                         bool(count_include_pad), divisor_override, out).data
+    r = np.round(q)  # an integer mean must not become n - 1 through rounding error
+    q = np.where(np.abs(q - r) <= 1e-9 * np.maximum(1.0, np.abs(q)), r, np.trunc(q))
+    return Tensor._wrap(q.astype(np.int64))
 
 
 @op(method=False, top=False, functional=True, records=WindowMean)
@@ -364,7 +380,7 @@ def _output_size(output_size, spatial: tuple, nd: int, op: str) -> tuple:
     else:
         out = pair(output_size, nd, "output_size", op)
     if any(o < 1 for o in out):
-        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+        raise ArgumentError(f"{op}: output_size must be positive, got {output_size!r}")
     return out
 
 
