@@ -10,7 +10,13 @@ On a shared machine, ``--cpu`` times CPU seconds of this process (``time.process
 instead of wall-clock, and ``--torch-threads 1`` compares one core with one core.
 ``--only gelu,erfinv`` runs the cases whose name starts with those words.
 
+``--sizes 64,1024,4096`` instead times sigmoid and softplus (float32) at those element
+counts on both glassnet paths — NumPy (forced by a huge ``FUSED_MIN_SIZE``) and the fused
+numba loop (``FUSED_MIN_SIZE`` 0) — beside PyTorch: where the two glassnet columns cross
+is where ``glassnet.ops.elementwise.FUSED_MIN_SIZE`` belongs.
+
 Run:  python benchmarks/bench_activations.py [--repeats 9] [--cpu] [--torch-threads N]
+      python benchmarks/bench_activations.py --sizes 64,256,1024,4096,16384 --cpu
 """
 
 from __future__ import annotations
@@ -65,17 +71,21 @@ def main() -> None:
     ap.add_argument("--cpu", action="store_true", help="time CPU seconds, not wall-clock")
     ap.add_argument("--torch-threads", type=int, default=0, help="0: PyTorch's default")
     ap.add_argument("--only", default="", help="comma-separated name prefixes")
+    ap.add_argument("--sizes", default="", help="element counts: the NumPy/numba crossover")
     args = ap.parse_args()
     import torch
 
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
+    timer = time.process_time if args.cpu else time.perf_counter
+    if args.sizes:
+        crossover(torch, [int(n) for n in args.sizes.split(",")], args.repeats, timer)
+        return
     shape = tuple(int(s) for s in args.shape.split("x"))
     rng = np.random.default_rng(0)
     draw = {"real": lambda: rng.standard_normal(shape) * 2,
             "unit": lambda: rng.uniform(-1, 1, shape),
             "prob": lambda: rng.uniform(0, 1, shape)}
-    timer = time.process_time if args.cpu else time.perf_counter
     only = [w.strip() for w in args.only.split(",") if w.strip()]
     print(f"torch threads: {torch.get_num_threads()}; GLASSNET_KERNEL="
           f"{os.environ.get('GLASSNET_KERNEL', 'auto')}; timer: "
@@ -93,6 +103,38 @@ def main() -> None:
                            "torch": forward_backward(t_fn, tx)},
                           repeats=args.repeats, warmup=2, timer=timer)
         print_table(name, medians, reference="torch")
+
+
+def crossover(torch, sizes, repeats, timer) -> None:
+    """Sigmoid and softplus forward+backward per element count, on glassnet's NumPy path,
+    its fused path and PyTorch's."""
+    from glassnet.ops import elementwise
+
+    saved = elementwise.FUSED_MIN_SIZE
+
+    def on_path(fn, min_size):
+        def run():
+            elementwise.FUSED_MIN_SIZE = min_size
+            return fn()
+
+        return run
+
+    rng = np.random.default_rng(0)
+    try:
+        for name, g_fn, t_fn in [("sigmoid", gn.sigmoid, torch.sigmoid),
+                                 ("softplus", F.softplus, torch.nn.functional.softplus)]:
+            for n in sizes:
+                data = (rng.standard_normal(n) * 2).astype(np.float32)
+                gx = gn.tensor(data, requires_grad=True)
+                tx = torch.tensor(data, requires_grad=True)
+                g_step = forward_backward(g_fn, gx)
+                medians = compare({"numpy path": on_path(g_step, 1 << 62),
+                                   "numba path": on_path(g_step, 0),
+                                   "torch": forward_backward(t_fn, tx)},
+                                  repeats=repeats, warmup=3, timer=timer)
+                print_table(f"{name} f32, {n} elements", medians, reference="numpy path")
+    finally:
+        elementwise.FUSED_MIN_SIZE = saved
 
 
 if __name__ == "__main__":

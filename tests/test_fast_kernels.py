@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ import glassnet as gn
 import glassnet.nn.functional as F
 from glassnet import special
 from glassnet.ops import _special_math as sm
+from glassnet.ops import elementwise as ew
 
 DTYPES = [np.float32, np.float64]
 
@@ -380,3 +382,213 @@ def test_activation_layouts_and_gradcheck(kernel, name, fn):
     x = base[:2, :4].astype(np.float64)
     x = np.where(np.abs(np.abs(x) - 3) < 0.05, x + 0.2, x)  # away from hardswish's kinks
     assert gn.autograd.gradcheck(lambda t: fn(F, t), (gn.tensor(x, requires_grad=True),))
+
+
+# --- sigmoid and softplus: fused from FUSED_MIN_SIZE elements on, NumPy below --------------
+
+SMALL, BIG = 100, ew.FUSED_MIN_SIZE + 37  # either side of the size threshold
+
+
+@pytest.fixture(params=["numba-big", "numba-small", "numpy-big"])
+def path(request, monkeypatch):
+    """(kernel, size, fused?): the fused loop runs for numba and a tensor of at least
+    FUSED_MIN_SIZE elements only."""
+    kernel, size = request.param.split("-")
+    if kernel == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setenv("GLASSNET_KERNEL", kernel)
+    return kernel, BIG if size == "big" else SMALL, request.param == "numba-big"
+
+
+def _fill(x, n):
+    """x's values first, then standard normals ×4 up to n elements."""
+    rng = np.random.default_rng(11)
+    extra = (rng.standard_normal(max(n - x.size, 0)) * 4).astype(x.dtype)
+    return np.concatenate([x, extra])
+
+
+def _both(lib, fn, x, gy):
+    """(y, dy, node) of fn at x for output gradient gy, glassnet (node: ``fused``, whether
+    the graph node kept the fused loop's dy/dx, and its ``beta``) or PyTorch (node None)."""
+    if lib is gn:
+        t = gn.tensor(x, requires_grad=True)
+        y = fn(gn, t)
+        c = y._ctx  # backward frees the node: read it first
+        node = SimpleNamespace(fused=c.d is not None, beta=getattr(c, "beta", None))
+        y.backward(gn.tensor(gy))
+        return y.data, t.grad.data, node
+    t = lib.tensor(x, requires_grad=True)
+    y = fn(lib, t)
+    y.backward(lib.tensor(gy))
+    return y.detach().numpy(), t.grad.numpy(), None
+
+
+def _sig(m, t):
+    return m.sigmoid(t)
+
+
+def _softplus(beta=1.0, threshold=20.0):
+    def fn(m, t):
+        f = F if m is gn else m.nn.functional
+        return f.softplus(t, beta=beta, threshold=threshold)
+
+    return fn
+
+
+def _ulps(a, ref, dtype):
+    """|a - ref| in units of the last place of ref rounded to dtype (a float64 array)."""
+    r = ref.astype(dtype)
+    return np.abs(a.astype(np.float64) - ref) / np.spacing(np.abs(r)).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_matches_torch(torch, path, dtype):
+    _, n, fused = path
+    x = _fill(_sample(dtype)[:n], n)
+    gy = np.random.default_rng(12).standard_normal(x.shape).astype(dtype)
+    y, gx, node = _both(gn, _sig, x, gy)
+    assert node.fused == fused and y.dtype == dtype and gx.dtype == dtype
+    sy, sgx, _ = _both(torch, _sig, x, gy)  # PyTorch in the same dtype
+    eps = np.finfo(dtype).eps
+    if fused:  # float64 inside: within a couple of ulp of the exact value rounded
+        # (the reference: σ and 1 - σ each from its own exponential, in float64; PyTorch's
+        # float64 gradient y(1 - y) cancels where σ is near 1)
+        v = x.astype(np.float64)
+        s, t = 1.0 / (1.0 + np.exp(-v)), 1.0 / (1.0 + np.exp(v))
+        n32 = dtype == np.float32
+        assert _ulps(y, s, dtype).max() <= (1 if n32 else 4)
+        assert _ulps(gx, gy * s * t, dtype).max() <= (2 if n32 else 8)
+    # either path against PyTorch in the same dtype; the NumPy path's ½tanh(x/2) + ½ and
+    # PyTorch's y(1 - y) are exact to within eps absolute, not relative
+    np.testing.assert_allclose(y, sy, rtol=4 * eps, atol=eps)
+    assert np.all(np.abs(gx - sgx) <= 4 * eps * (np.abs(sgx) + np.abs(gy)))
+
+
+SOFTPLUS_PARAMS = [(1.0, 20.0), (2.0, 3.0), (0.5, 20.0), (1.0, 1.0), (3.0, 40.0)]
+
+
+@pytest.mark.parametrize("beta,threshold", SOFTPLUS_PARAMS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softplus_matches_torch(torch, path, dtype, beta, threshold):
+    _, n, fused = path
+    x = _fill(np.concatenate([np.array([45.0, 100.0, 15.0, -45.0], dtype), _sample(dtype)[:n]]), n)
+    gy = np.random.default_rng(13).standard_normal(x.shape).astype(dtype)
+    fn = _softplus(beta, threshold)
+    y, gx, node = _both(gn, fn, x, gy)
+    assert node.fused == fused and y.dtype == dtype and gx.dtype == dtype
+    assert node.beta == beta  # explain reads it
+    sy, sgx, _ = _both(torch, fn, x, gy)
+    eps = np.finfo(dtype).eps
+    # PyTorch's own log1p(exp(βx)) is a few ulp off, and it rounds βx to x's dtype (the
+    # fused loop does not: |βx|·eps relative in e^(βx)); the NumPy path's
+    # σ(βx) = e^(βx - βy) carries the rounding of βy (|βx|·eps again); tails: a
+    # subnormal floor
+    tiny = 1e-300 if dtype == np.float64 else 1e-38
+    tol = (8 + np.abs(x.astype(np.float64) * beta)) * eps
+    assert np.all(np.abs(y - sy) <= tol * np.abs(sy) + tiny)
+    assert np.all(np.abs(gx - sgx) <= tol * np.abs(sgx) + tiny)
+    # the linear branch, chosen as PyTorch chooses it (βx in x's dtype): x and 1 exactly
+    over = (x * dtype(beta)) > dtype(threshold)
+    assert over.any()
+    np.testing.assert_array_equal(y[over], x[over])
+    np.testing.assert_array_equal(gx[over], gy[over])
+    if fused:  # float64 inside: a couple of ulp of the exact value (PyTorch in float64)
+        ty, tgx, _ = _both(torch, fn, x.astype(np.float64), gy.astype(np.float64))
+        keep = ~over & ~(x.astype(np.float64) * beta > threshold)  # same branch in both
+        assert _ulps(y[keep], ty[keep], dtype).max() <= (2 if dtype == np.float32 else 8)
+        assert _ulps(gx[keep], tgx[keep], dtype).max() <= (2 if dtype == np.float32 else 8)
+
+
+@pytest.mark.parametrize("beta,threshold", [(1.0, 20.0), (2.0, 3.0), (0.5, 1.0), (4.0, 30.0)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softplus_threshold_edge(torch, path, dtype, beta, threshold):
+    """βx exactly at the threshold takes the log branch (PyTorch's >), one ulp above the
+    linear one; the neighbours either side agree with PyTorch."""
+    _, n, fused = path
+    edge = dtype(threshold) / dtype(beta)
+    assert edge * dtype(beta) == dtype(threshold)
+    near = np.array([edge, np.nextafter(edge, dtype(np.inf)), np.nextafter(edge, dtype(0)),
+                     -edge], dtype)
+    x = _fill(np.repeat(near, 3), n)
+    y, gx, node = _both(gn, _softplus(beta, threshold), x, np.ones_like(x))
+    sy, sgx, _ = _both(torch, _softplus(beta, threshold), x, np.ones_like(x))
+    assert node.fused == fused
+    eps = np.finfo(dtype).eps
+    # (PyTorch's own rounding: a few ulp)
+    np.testing.assert_allclose(y[:12], sy[:12], rtol=8 * eps, atol=0)
+    np.testing.assert_allclose(gx[:12], sgx[:12], rtol=(8 if fused else 64) * eps, atol=0)
+    assert y[3] == x[3] and gx[3] == 1.0  # one ulp above: linear, exactly
+    sig = 1.0 / (1.0 + math.exp(-threshold))  # at the threshold: σ(threshold), not 1
+    assert gx[0] == pytest.approx(sig, rel=4 * float(eps))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_softplus_edge_values(torch, path, dtype):
+    """±0, ±inf, NaN, subnormals, huge: PyTorch's values in the same dtype."""
+    kernel, n, fused = path
+    big = 1e300 if dtype == np.float64 else 1e30
+    edge = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 88.0, -88.0, 104.0,
+                     -104.0, 750.0 if dtype == np.float64 else 90.0, -750.0, big, -big],
+                    dtype)
+    x = _fill(edge, n)
+    k = edge.size
+    eps = np.finfo(dtype).eps
+    with np.errstate(all="ignore"):
+        for fn in (_sig, _softplus(), _softplus(2.0, 5.0)):
+            y, gx, _ = _both(gn, fn, x, np.ones_like(x))
+            sy, sgx, _ = _both(torch, fn, x, np.ones_like(x))
+            np.testing.assert_allclose(y[:k], sy[:k], rtol=4 * eps, atol=eps)
+            if not fused and fn is not _sig:
+                # the NumPy path takes σ(βx) = e^(βx - βy): inf - inf at x = +inf
+                assert np.isnan(gx[2])
+                gx, sgx = np.delete(gx, 2), np.delete(sgx, 2)
+                k1 = k - 1
+            else:
+                k1 = k
+            np.testing.assert_allclose(gx[:k1], sgx[:k1], rtol=4 * eps, atol=eps)
+    # the fused loops are relative-exact in the far lower tail (float64 inside)
+    if fused:
+        xs = np.array([-20.0, -60.0, -87.0], dtype)
+        xs = _fill(xs, n)
+        s = gn.sigmoid(gn.tensor(xs)).data[:3]
+        np.testing.assert_allclose(s, np.exp(xs[:3].astype(np.float64)) /
+                                   (1 + np.exp(xs[:3].astype(np.float64))), rtol=2 * eps)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+def test_sigmoid_softplus_layouts_and_gradcheck(path, name):
+    kernel, n, fused = path
+    fn = _sig if name == "sigmoid" else _softplus(1.5, 4.0)
+    rows = -(-n // 8)
+    base = np.random.default_rng(14).standard_normal((rows, 8)).astype(np.float32) * 4
+    np.testing.assert_array_equal(fn(gn, gn.tensor(base.T)).data,
+                                  fn(gn, gn.tensor(np.ascontiguousarray(base.T))).data)
+    np.testing.assert_array_equal(fn(gn, gn.tensor(base[::2, 1::3])).data,
+                                  fn(gn, gn.tensor(base[::2, 1::3].copy())).data)
+    z = fn(gn, gn.tensor(np.float32(0.5)))
+    assert z.shape == () and z.dtype == gn.float32
+    e = gn.tensor(np.zeros((0, 4), np.float32), requires_grad=True)
+    fn(gn, e).sum().backward()
+    assert e.grad.shape == (0, 4)
+    with gn.no_grad():
+        np.testing.assert_array_equal(fn(gn, gn.tensor(base, requires_grad=True)).data,
+                                      fn(gn, gn.tensor(base)).data)
+    x = np.random.default_rng(15).standard_normal(n) * 3
+    x[np.abs(x * 1.5 - 4.0) < 1e-3] += 0.01  # away from the softplus branch point
+    assert gn.autograd.gradcheck(lambda t: fn(gn, t), (gn.tensor(x, requires_grad=True),))
+
+
+def test_sigmoid_softplus_paths_agree_and_explain(monkeypatch):
+    """The fused loops and the NumPy code agree up to rounding; explain still reads
+    softplus's β."""
+    pytest.importorskip("numba")
+    x = _fill(np.zeros(0, np.float32), BIG)
+    got = {}
+    for k in ("numba", "numpy"):
+        monkeypatch.setenv("GLASSNET_KERNEL", k)
+        got[k] = [gn.sigmoid(gn.tensor(x)).data, F.softplus(gn.tensor(x), beta=2.0).data]
+    for a, b in zip(got["numba"], got["numpy"]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    t = gn.tensor(np.array([0.5], np.float32), requires_grad=True)
+    node = F.softplus(t, beta=2.0)._ctx
+    assert "2·" in node.local(0, 1, 1).template

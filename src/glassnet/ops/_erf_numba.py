@@ -503,3 +503,66 @@ def logsigmoid(x, y, d, want_d):
         y[i] = r
         if want_d:
             d[i] = t
+
+
+# --- sigmoid, softplus ----------------------------------------------------------------------------
+#
+# Both computed in float64 from e = e^(-|z|); the float32 loops take the cheaper e^a
+# (``_exp_nonpos_f32``, 2e-10) and nine terms of the log(1 + e) series (s ≤ 1/3:
+# truncation below 2e-10 relative), the float64 loops the full ones.
+
+_atanh_series9 = _polynomial(tuple(2.0 / (2 * n + 1) for n in range(8, -1, -1)))
+
+
+def _sigmoid_loop(exp_nonpos):
+    def sigmoid(x, y, d, want_d):
+        """y = σ(x) = 1/(1 + e^-x), formed from e = e^(-|x|) (nothing overflows; both tails
+        keep their digits); dy/dx = σ(x)(1 - σ(x)), with 1 - σ also formed from e."""
+        for i in range(x.size):
+            v = np.float64(x[i])
+            s, t = _sigmoid_pair(v, exp_nonpos(-abs(v)))
+            if v != v:
+                s = t = v
+            y[i] = s
+            if want_d:
+                d[i] = s * t
+
+    return _jit(sigmoid)
+
+
+def _softplus_loop(exp_nonpos, log1p_series):
+    def softplus(x, y, d, want_d, beta, threshold, beta64):
+        """y = log(1 + e^(βx))/β, and x itself where βx > ``threshold``; dy/dx = σ(βx),
+        exactly 1 on that linear branch. ``beta`` and ``threshold`` come in the array's
+        dtype and βx is formed in it, so the branch is chosen as PyTorch chooses it (in
+        float32 for float32 input). The rest is float64 (``beta64``: β as given): with
+        z = βx and e = e^(-|z|),
+        log(1 + e^z) = max(z, 0) + log(1 + e), the last term as 2·atanh(e/(2 + e)) by its
+        series (no C-library call, no overflow, full digits in both tails)."""
+        inv_b = 1.0 / beta64  # exact for β = 1 (and powers of 2); else ≤ 1 ulp
+        for i in range(x.size):
+            bx = x[i] * beta  # in x's dtype, as PyTorch's test
+            z = np.float64(x[i]) * beta64
+            e = exp_nonpos(-abs(z))
+            # e/(2 + e) and 1/(1 + e) from one division
+            q = 1.0 / ((2.0 + e) * (1.0 + e))
+            s = e * (1.0 + e) * q
+            a = (2.0 + e) * q
+            r = (max(z, 0.0) + s * log1p_series(s * s)) * inv_b
+            sz = a if z >= 0 else e * a
+            if bx > threshold:
+                r = np.float64(x[i])
+                sz = 1.0
+            if z != z:
+                r = sz = z
+            y[i] = r
+            if want_d:
+                d[i] = sz
+
+    return _jit(softplus)
+
+
+sigmoid32 = _sigmoid_loop(_exp_nonpos_f32)
+sigmoid64 = _sigmoid_loop(_exp_nonpos)
+softplus32 = _softplus_loop(_exp_nonpos_f32, _atanh_series9)
+softplus64 = _softplus_loop(_exp_nonpos, _atanh_series)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import grad_mode
 from ..autograd import Elementwise, Local
 from ..backend import xp
 from ..tensor import Tensor
@@ -94,11 +95,25 @@ class TanhOp(Elementwise):
 
 
 class SigmoidOp(Elementwise):
-    """σ(x) = 1 / (1 + e^-x), computed as 0.5 tanh(x/2) + 0.5 (no overflow); σ' = σ(1-σ)."""
+    """σ(x) = 1 / (1 + e^-x); σ' = σ(1-σ).
+
+    From ``FUSED_MIN_SIZE`` elements on (float32, float64; numba there and
+    ``GLASSNET_KERNEL`` not ``numpy``) one fused loop computes σ and σ(1-σ) together, both
+    from e^(-|x|) in float64 (no overflow, both tails accurate, float32 results correctly
+    rounded but for a last-bit tie); σ(1-σ) is kept for backward. Smaller tensors take
+    NumPy's 0.5·tanh(x/2) + 0.5 (no overflow; absolute error within float eps), which
+    costs less than a numba call there.
+    """
 
     name, formula = "sigmoid", "σ({0})·(1 - σ({0}))"
+    d = None  # σ(1-σ) from the fused loop (an instance attribute only when it ran)
 
     def forward(self, x):
+        if x.size >= FUSED_MIN_SIZE:
+            kernel = _fused_kernel("sigmoid", x)
+            if kernel is not None:
+                self.y = y = _run_fused(self, kernel, x)
+                return y
         y = xp.tanh(x * 0.5)
         y *= 0.5
         y += 0.5
@@ -106,6 +121,9 @@ class SigmoidOp(Elementwise):
         return y
 
     def backward(self, gy):
+        d = self.d
+        if d is not None:
+            return gy * d
         y = self.y
         return gy * y * (1 - y)
 
@@ -145,13 +163,18 @@ linear branch only needs to be applied when a smaller threshold asks for it."""
 
 
 class SoftplusOp(Elementwise):
-    """y = log(1 + e^(βx)) / β, and x itself where βx > ``threshold`` (PyTorch's rule).
+    """y = log(1 + e^(βx)) / β, and x itself where βx > ``threshold`` (PyTorch's rule,
+    βx formed in x's dtype); dy/dx = σ(βx), exactly 1 on the linear branch.
 
-    The derivative σ(βx) is taken from the output: 1 + e^(βx) = e^(βy), so
-    σ(βx) = e^(βx - βy). This is accurate at both ends and exactly 1 on the linear branch.
+    From ``FUSED_MIN_SIZE`` elements on (float32, float64, numba there) one fused loop
+    computes y and σ(βx) together in float64 (see ``_erf_numba.softplus``) and keeps σ(βx)
+    for backward. Below that, NumPy: the derivative is taken from the output:
+    1 + e^(βx) = e^(βy), so σ(βx) = e^(βx - βy), accurate at both ends and exactly 1 on
+    the linear branch.
     """
 
     name = "softplus"
+    d = None  # σ(βx) from the fused loop (an instance attribute only when it ran)
 
     def local(self, slot, n_in, n_out):
         # σ(βx), written as the curriculum does: e^x/(1 + e^x)
@@ -160,20 +183,67 @@ class SoftplusOp(Elementwise):
         return Local(1.0, f"e^{z}/(1 + e^{z})", (0,))
 
     def forward(self, x, beta, threshold):
+        self.beta = beta
+        if x.size >= FUSED_MIN_SIZE:
+            kernel = _fused_kernel("softplus", x)
+            if kernel is not None:
+                with np.errstate(over="ignore"):  # a threshold past float32's range: inf
+                    b, t = x.dtype.type(beta), x.dtype.type(threshold)
+                return _run_fused(self, kernel, x, b, t, float(beta))
         bx = x * beta if beta != 1 else x
         y = xp.logaddexp(0.0, bx)
         if beta != 1:
             y /= beta
-        if threshold < _SOFTPLUS_EXACT:
+        # float32 rounds log(1 + e^z) to z itself from z = 17 on, so with β = 1 the default
+        # threshold needs no test (the tiny networks' case); otherwise the linear branch is
+        # taken explicitly, as PyTorch does (x exactly; βx may even overflow)
+        if threshold < _SOFTPLUS_EXACT or beta != 1 or bx.dtype is not _F32:
             over = bx > threshold
             if over.any():
                 y = xp.where(over, x, y)
-        self.bx, self.y, self.beta = bx, y, beta
+        self.bx, self.y = bx, y
         return y
 
     def backward(self, gy):
+        d = self.d
+        if d is not None:
+            return gy * d
         by = self.y * self.beta if self.beta != 1 else self.y
         return gy * xp.exp(self.bx - by)
+
+
+FUSED_MIN_SIZE = 4096
+"""Tensors with at least this many elements take the fused numba loops of sigmoid and
+softplus; smaller ones take NumPy, which costs less than a numba call there (the tiny
+networks of the curriculum have a few elements per activation). Measured crossover: see
+``benchmarks/bench_activations.py --sizes``."""
+
+_F32 = np.dtype(np.float32)
+_FUSED_DTYPES = (_F32, np.dtype(np.float64))
+
+
+def _fused_kernel(name: str, x):
+    """The fused numba kernel ``name`` of ``_erf_numba`` for ``x``'s dtype, or None when NumPy
+    should run (``GLASSNET_KERNEL=numpy``, numba missing, or a dtype the loops lack)."""
+    if x.dtype not in _FUSED_DTYPES:
+        return None
+    from ._special_math import fast_kernels
+
+    fast = fast_kernels()
+    return None if fast is None else getattr(fast, name + ("32" if x.dtype is _F32 else "64"))
+
+
+def _run_fused(op, kernel, x, *params):
+    """``kernel(flat_x, y, d, want_d, *params)`` over ``x`` (raveled; copied when not
+    contiguous): returns y shaped like x and, in grad mode, keeps dy/dx on ``op.d``."""
+    want_d = grad_mode.state.enabled
+    flat = np.ravel(x)
+    y = np.empty_like(flat)
+    d = np.empty_like(flat) if want_d else y  # not written when not wanted
+    kernel(flat, y, d, want_d, *params)
+    if want_d:
+        op.d = d.reshape(x.shape)
+    return y.reshape(x.shape)
 
 
 class Clamp(Elementwise):
