@@ -1316,3 +1316,11 @@ PRODUCTS = [
 @pytest.mark.parametrize("op, fn, kw", _ids(PRODUCTS))
 def test_products_like_torch(torch, op, fn, kw):
     compare(torch, op, fn, **kw)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "logsumexp", "std"])
+def test_repeated_reduction_dims_raise_as_pytorch(torch, op):
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        getattr(torch.ones(2, 3), op)((1, 1))
+    with pytest.raises(RuntimeError, match=rf"({op}|var): dim 1 appears multiple times"):
+        getattr(gn.ones(2, 3), op)((1, 1))

@@ -151,6 +151,11 @@ def norm_dim(dim, ndim: int, op: str):
         out.append(d % ndim if ndim else 0)
     if not ndim:  # a 0-d tensor: dim 0 or -1 names the tensor itself, nothing to reduce
         return ()
+    if len(out) > 1 and len(set(out)) < len(out):
+        from ..errors import ArgumentError
+
+        raise ArgumentError(f"{op}: dim {out[[out.count(d) > 1 for d in out].index(True)]} "
+                            f"appears multiple times in the list of dims")
     return tuple(out)
 
 
