@@ -2,9 +2,11 @@
 imported on first use).
 
 ``glassnet.ops.activation_more`` (GELU, erf, SiLU, Mish, logsigmoid, ELU/SELU/CELU,
-Hardswish) and ``glassnet.ops._special_math`` (erfinv, ndtri) import this module the first
-time one of those ops runs, unless ``GLASSNET_KERNEL=numpy`` or numba cannot be imported;
-their NumPy code gives the same values up to rounding.
+Hardswish), ``glassnet.ops._special_math`` (erfinv, ndtri) and ``glassnet.ops.elementwise``
+(sigmoid and softplus, on tensors of ``FUSED_MIN_SIZE`` elements or more: below that a numba
+call costs more than NumPy) import this module the first time one of those ops runs,
+unless ``GLASSNET_KERNEL=numpy`` or numba cannot be imported; their NumPy code gives the same
+values up to rounding.
 
 Why these loops are fast: one pass over the data, no temporaries, and — for float32 — no
 call into the C math library in the loop, so LLVM turns the loop into AVX/SSE code that
