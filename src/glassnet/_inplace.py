@@ -225,7 +225,7 @@ def record_inplace(t: Tensor, compute, what: str) -> Tensor:
     new = checked_result(t, compute(old), what)
     if base is not None:  # t = base[key]: the change is recorded on the base too
         base[fn.key] = new
-        del fn.view  # t is followed from here on, as the output of the new node
+        fn.__dict__.pop("view", None)  # t is followed from here on, as the new output
     else:
         t.data[...] = new.data
     t._bump()  # against t's old node: it may have saved t for its backward
