@@ -29,6 +29,8 @@ import os
 
 import numpy as np
 
+from .. import grad_mode
+
 _EPS = np.finfo(np.float64).eps / 2  # 2^-53: a term this small no longer changes a sum
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2 = math.sqrt(2.0)
@@ -37,6 +39,21 @@ _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 # --- the fused numba kernels (``_erf_numba``), chosen on every call ------------------------------
 
 _fast_modules: dict = {}
+
+
+def run_fused(op, kernel, x, *params):
+    """``kernel(flat_x, y, d, want_d, *params)`` (a fused loop of ``_erf_numba``) over
+    ``x`` (raveled; copied when not contiguous): returns y shaped like x and, in grad
+    mode, keeps dy/dx on ``op.d`` for backward."""
+    want_d = grad_mode.state.enabled
+    flat = np.ravel(x)
+    y = np.empty_like(flat)
+    d = np.empty_like(flat) if want_d else y  # not written when not wanted
+    if flat.size:
+        kernel(flat, y, d, want_d, *params)
+    if want_d:
+        op.d = d.reshape(x.shape)
+    return y.reshape(x.shape)
 
 
 def fast_kernels():

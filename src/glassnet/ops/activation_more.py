@@ -21,7 +21,6 @@ import math
 
 import numpy as np
 
-from .. import grad_mode
 from ..autograd import Function, Local
 from ..backend import xp
 from ..tensor import Tensor
@@ -162,15 +161,7 @@ def _fused(op: Function, kernel: str, x, *params, dtypes=_FAST_DTYPES):
     fast = sm.fast_kernels() if x.dtype in dtypes else None
     if fast is None:
         return None
-    want_d = grad_mode.state.enabled
-    flat = np.ravel(x)  # a copy only when x is not contiguous
-    y = np.empty_like(flat)
-    d = np.empty_like(flat) if want_d else y  # not written when not wanted
-    if flat.size:
-        getattr(fast, kernel)(flat, y, d, want_d, *params)
-    if want_d:
-        op.d = d.reshape(x.shape)
-    return y.reshape(x.shape)
+    return sm.run_fused(op, getattr(fast, kernel), x, *params)
 
 
 def _sigmoid(x):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad_mode
 from ..autograd import Elementwise, Local
 from ..backend import xp
 from ..tensor import Tensor
 from ._registry import op
+from ._special_math import run_fused
 from ._util import needs_promotion, operand, promote, promote_all, result_dtype, shape_of
 
 
@@ -113,7 +113,7 @@ class SigmoidOp(Elementwise):
             kernel = _fused_kernel("sigmoid", x)
             if kernel is not None:
                 self.y = None  # backward reads self.d
-                return _run_fused(self, kernel, x)
+                return run_fused(self, kernel, x)
         y = xp.tanh(x * 0.5)
         y *= 0.5
         y += 0.5
@@ -189,7 +189,7 @@ class SoftplusOp(Elementwise):
                 with np.errstate(over="ignore"):  # a threshold past float32's range: inf
                     b, t = x.dtype.type(beta), x.dtype.type(threshold)
                 self.y = None  # backward reads self.d
-                return _run_fused(self, kernel, x, b, t, float(beta))
+                return run_fused(self, kernel, x, b, t, float(beta))
         bx = x * beta if beta != 1 else x
         y = xp.logaddexp(0.0, bx)
         if beta != 1:
@@ -231,19 +231,6 @@ def _fused_kernel(name: str, x):
 
     fast = fast_kernels()
     return None if fast is None else getattr(fast, name + ("32" if x.dtype is _F32 else "64"))
-
-
-def _run_fused(op, kernel, x, *params):
-    """``kernel(flat_x, y, d, want_d, *params)`` over ``x`` (raveled; copied when not
-    contiguous): returns y shaped like x and, in grad mode, keeps dy/dx on ``op.d``."""
-    want_d = grad_mode.state.enabled
-    flat = np.ravel(x)
-    y = np.empty_like(flat)
-    d = np.empty_like(flat) if want_d else y  # not written when not wanted
-    kernel(flat, y, d, want_d, *params)
-    if want_d:
-        op.d = d.reshape(x.shape)
-    return y.reshape(x.shape)
 
 
 class Clamp(Elementwise):
