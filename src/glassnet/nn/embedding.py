@@ -61,6 +61,17 @@ class _Table(Module):
         if self.padding_idx is not None:
             w[self.padding_idx] = 0
 
+    def _norm_repr(self) -> str:
+        """The norm options' part of ``extra_repr`` (only those off their defaults)."""
+        s = ""
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2.0:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        return s
+
     @staticmethod
     def _pretrained(embeddings, who: str):
         """``from_pretrained``'s table: ``embeddings`` as a 2-D floating array."""
@@ -98,13 +109,7 @@ class Embedding(_Table):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2.0:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += ", scale_grad_by_freq=True"
-        return s
+        return s + self._norm_repr()
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
